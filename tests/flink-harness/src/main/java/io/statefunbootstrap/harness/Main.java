@@ -1,0 +1,71 @@
+package io.statefunbootstrap.harness;
+
+import java.util.Arrays;
+
+/**
+ * Entry point of the Flink judge harness.
+ *
+ * <pre>
+ *   read  --backend hashmap|rocksdb|both [--parallelism P] --case SAVEPOINT_DIR PLAN_JSON OUT_JSONL [--case ...]
+ *   write --output DIR --max-parallelism N [--parallelism P] --input RECORDS_JSONL
+ * </pre>
+ *
+ * stdout carries only the command's result (nothing for read, the written directory for write);
+ * everything else goes to stderr. Exit status: 0 ok, 1 failure (Flink rejected something, a
+ * mismatch, I/O), 2 usage error.
+ */
+public final class Main {
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    int rc;
+    try {
+      if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
+        System.err.print(usage());
+        rc = args.length == 0 ? 2 : 0;
+      } else {
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        switch (args[0]) {
+          case "read":
+            rc = ReadCommand.run(rest);
+            break;
+          case "write":
+            rc = WriteCommand.run(rest);
+            break;
+          default:
+            throw new UsageException("unknown command '" + args[0] + "'");
+        }
+      }
+    } catch (UsageException e) {
+      System.err.println("harness: usage error: " + e.getMessage());
+      System.err.print(usage());
+      rc = 2;
+    } catch (Throwable t) {
+      Failures.report("harness: FAILED", t);
+      rc = 1;
+    }
+    System.out.flush();
+    System.err.flush();
+    // MiniCluster / RocksDB may leave non-daemon threads behind; do not wait for them.
+    Runtime.getRuntime().halt(rc);
+  }
+
+  static String usage() {
+    return "usage:\n"
+        + "  harness.sh read --backend hashmap|rocksdb|both [--parallelism P] [--uid UID]\n"
+        + "                  --case SAVEPOINT_DIR PLAN_JSON OUT_JSONL [--case ...]\n"
+        + "  harness.sh write --output DIR --max-parallelism N [--parallelism P]\n"
+        + "                   [--state-backend rocksdb|hashmap] [--functions ns/a,ns/b]\n"
+        + "                   --input RECORDS_JSONL\n";
+  }
+
+  /** Bad command line. */
+  static final class UsageException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    UsageException(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,181 @@
+package io.statefunbootstrap.harness;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.statefunbootstrap.harness.Main.UsageException;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.Arrays;
+import java.util.TreeSet;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.java.DataSet;
+import org.apache.flink.api.java.ExecutionEnvironment;
+import org.apache.flink.statefun.flink.state.processor.StatefulFunctionsSavepointCreator;
+
+/**
+ * {@code write}: Flink + StateFun's own StatefulFunctionsSavepointCreator write a savepoint from
+ * RECORDS_JSONL (streamed by Flink's text input format, never held in memory).
+ */
+final class WriteCommand {
+  private WriteCommand() {}
+
+  static int run(String[] argv) throws Exception {
+    String output = null;
+    String input = null;
+    int maxParallelism = -1;
+    int parallelism = 1;
+    String stateBackend = "rocksdb";
+    TreeSet<String> functions = null;
+    Args a = new Args(argv);
+    while (a.hasNext()) {
+      String opt = a.next();
+      switch (opt) {
+        case "--output":
+          output = a.value(opt);
+          break;
+        case "--input":
+          input = a.value(opt);
+          break;
+        case "--max-parallelism":
+          maxParallelism = a.intValue(opt, 1);
+          break;
+        case "--parallelism":
+          parallelism = a.intValue(opt, 1);
+          break;
+        case "--state-backend":
+          stateBackend = a.value(opt);
+          if (!stateBackend.equals("rocksdb") && !stateBackend.equals("hashmap")) {
+            throw new UsageException("--state-backend must be rocksdb or hashmap");
+          }
+          break;
+        case "--functions":
+          functions = new TreeSet<>(Arrays.asList(a.value(opt).split(",")));
+          break;
+        default:
+          throw new UsageException("write: unknown argument '" + opt + "'");
+      }
+    }
+    if (output == null || input == null || maxParallelism < 0) {
+      throw new UsageException("write: --output, --max-parallelism and --input are required");
+    }
+    if (parallelism > maxParallelism) {
+      throw new UsageException("write: --parallelism must be <= --max-parallelism");
+    }
+    File in = new File(input);
+    if (!in.isFile()) {
+      throw new IOException("input " + input + " is not a readable file");
+    }
+    File out = new File(output).getAbsoluteFile();
+    String[] existing = out.list();
+    if (out.exists() && (!out.isDirectory() || (existing != null && existing.length > 0))) {
+      throw new IOException("output " + out + " exists and is not an empty directory");
+    }
+
+    long t0 = System.nanoTime();
+    long scanNanos = 0;
+    if (functions == null) {
+      functions = scanFunctionTypes(in);
+      scanNanos = System.nanoTime() - t0;
+    }
+    for (String f : functions) {
+      RecordRouter.functionType(f); // validate
+    }
+    if (functions.isEmpty()) {
+      throw new IOException("input " + input + " has no records");
+    }
+
+    long jobStart = System.nanoTime();
+    JobExecutionResult result;
+    try (LocalCluster cluster = new LocalCluster(parallelism)) {
+      ExecutionEnvironment env =
+          new ExecutionEnvironment(
+              cluster.executorLoader(),
+              cluster.clientConfiguration(),
+              WriteCommand.class.getClassLoader());
+      env.setParallelism(parallelism);
+
+      DataSet<BootstrapRecord> records =
+          env.readTextFile(in.getAbsolutePath(), "UTF-8")
+              .name("records " + in.getName())
+              .flatMap(new RecordParser())
+              .returns(BootstrapRecord.class)
+              .name("parse");
+
+      StatefulFunctionsSavepointCreator creator =
+          new StatefulFunctionsSavepointCreator(maxParallelism);
+      if (stateBackend.equals("hashmap")) {
+        creator = creator.withFsStateBackend();
+      }
+      creator = creator.withBootstrapData(records, new RecordRouter.Provider());
+      for (String f : functions) {
+        creator =
+            creator.withStateBootstrapFunctionProvider(
+                RecordRouter.functionType(f), new HarnessBootstrapFunction.Provider());
+      }
+      creator.write(out.toURI().toString());
+      result = env.execute("harness write " + out);
+    }
+    long end = System.nanoTime();
+
+    if (!new File(out, "_metadata").isFile()) {
+      throw new IOException("Flink finished but " + out + "/_metadata was not written");
+    }
+    Long n = result.getAccumulatorResult(RecordParser.RECORDS_ACCUMULATOR);
+    long records = n == null ? 0 : n;
+    double total = (end - t0) / 1e9;
+    double job = (end - jobStart) / 1e9;
+    System.err.printf(
+        "harness: write: %d records, %d function type(s), max parallelism %d, parallelism %d,"
+            + " %s backend%n",
+        records, functions.size(), maxParallelism, parallelism, stateBackend);
+    System.err.printf(
+        "harness: write: elapsed %.3fs total (function-type scan %.3fs, Flink job incl. cluster"
+            + " start %.3fs); %.0f records/s overall, %.0f records/s in the job%n",
+        total, scanNanos / 1e9, job, records / total, records / job);
+    System.out.println(out.getPath());
+    return 0;
+  }
+
+  /** Streams the input once to find the function types (they must be registered up front). */
+  private static TreeSet<String> scanFunctionTypes(File in) throws IOException {
+    TreeSet<String> types = new TreeSet<>();
+    try (BufferedReader r = Files.newBufferedReader(Paths.get(in.getPath()), StandardCharsets.UTF_8)) {
+      String line;
+      long lineNo = 0;
+      while ((line = r.readLine()) != null) {
+        lineNo++;
+        if (line.isBlank()) {
+          continue;
+        }
+        String f = functionOf(line);
+        if (f == null) {
+          throw new IOException(in + ":" + lineNo + ": no string \"function\" field");
+        }
+        types.add(f);
+      }
+    }
+    return types;
+  }
+
+  private static String functionOf(String line) throws IOException {
+    try (JsonParser p = Json.MAPPER.getFactory().createParser(line)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      JsonToken t;
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        String name = p.getCurrentName();
+        JsonToken v = p.nextToken();
+        if (name.equals("function") && v == JsonToken.VALUE_STRING) {
+          return p.getText();
+        }
+        p.skipChildren();
+      }
+      return null;
+    }
+  }
+}
