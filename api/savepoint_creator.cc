@@ -1,0 +1,385 @@
+#include "api/savepoint_creator.h"
+
+#include <rocksdb/write_batch.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "common/file_io.h"
+#include "common/java_string.h"
+#include "savepoint/key_groups.h"
+#include "savepoint/metadata.h"
+#include "writer/shard_store.h"
+#include "writer/staged_directory.h"
+#include "writer/subtask_builder.h"
+
+namespace sfb {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double SecondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+constexpr size_t kBatchBytes = 4 << 20;
+
+// Collects the first error of many threads and tells all of them to stop.
+class FirstError {
+ public:
+  void Set(Status s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (status_.ok()) status_ = std::move(s);
+    stop_.store(true);
+  }
+  Status Get() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_;
+  }
+  std::atomic<bool>& stop() { return stop_; }
+
+ private:
+  std::mutex mu_;
+  Status status_;
+  std::atomic<bool> stop_{false};
+};
+
+void AppendVarint32(std::string* out, uint32_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+// One reader thread's view: routes each record and stores what the router forwards.
+class RoutingConsumer final : public RecordConsumer, public Downstream {
+ public:
+  RoutingConsumer(ShardStore* store, SchemaRegistry* schemas,
+                  const std::unordered_map<std::string, uint16_t>* function_index, int max_parallelism,
+                  RunCounters* counters, const std::atomic<bool>* user_cancel)
+      : store_(store), schemas_(schemas), function_index_(function_index), max_parallelism_(max_parallelism),
+        counters_(counters), user_cancel_(user_cancel) {}
+
+  void StartSplit(uint16_t source, const Router* router) {
+    source_ = source;
+    router_ = router;
+  }
+
+  Status Consume(const Record& record, uint64_t position) override {
+    if (user_cancel_->load(std::memory_order_relaxed)) return Status::Cancelled("interrupted");
+    counters_->records_read.fetch_add(1, std::memory_order_relaxed);
+    position_ = position;
+    seq_ = 0;
+    current_ = &record;
+    return router_->Route(record, *this);
+  }
+
+  Status Forward(const std::string& function_type, const std::string& id) override {
+    return Forward(function_type, id, *current_);
+  }
+
+  Status Forward(const std::string& function_type, const std::string& id, const Record& payload) override {
+    auto it = function_index_->find(function_type);
+    if (it == function_index_->end()) {
+      return Status::InvalidSpec("a route forwards to function type '" + function_type +
+                                 "', which has no bootstrap function")
+          .WithHint("declare " + function_type + " under functions: (or register a provider for it)");
+    }
+    if (id.empty()) {
+      return Status::BadRecord("the function id for " + function_type + " is empty")
+          .WithHint("every record must yield a non-empty id; filter out records without one (where:) or fix the data");
+    }
+    if (!Utf8ToUtf16(id, &id16_)) {
+      return Status::BadRecord("the function id for " + function_type + " is not valid UTF-8");
+    }
+    const int kg = KeyGroupForId(id16_, max_parallelism_);
+    id_bytes_.clear();
+    AppendStringValue(&id_bytes_, id16_);
+    key_.clear();
+    EncodeStoreKey(&key_, kg, it->second, id_bytes_, source_, position_, seq_++);
+    value_.clear();
+    AppendVarint32(&value_, schemas_->IdOf(payload.schema_ptr()));
+    payload.SerializeValuesTo(&value_);
+    batch_.Put(key_, value_);
+    counters_->records_forwarded.fetch_add(1, std::memory_order_relaxed);
+    if (batch_.GetDataSize() >= kBatchBytes) return Flush();
+    return Status::OK();
+  }
+
+  Status Flush() {
+    if (batch_.Count() == 0) return Status::OK();
+    Status s = store_->Write(&batch_);
+    batch_.Clear();
+    return s;
+  }
+
+ private:
+  ShardStore* store_;
+  SchemaRegistry* schemas_;
+  const std::unordered_map<std::string, uint16_t>* function_index_;
+  int max_parallelism_;
+  RunCounters* counters_;
+  const std::atomic<bool>* user_cancel_;
+  uint16_t source_ = 0;
+  const Router* router_ = nullptr;
+  const Record* current_ = nullptr;
+  uint64_t position_ = 0;
+  uint32_t seq_ = 0;
+  std::u16string id16_;
+  std::string id_bytes_, key_, value_;
+  rocksdb::WriteBatch batch_;
+};
+
+// Runs `fn(task, worker)` for tasks 0..n-1 on `threads` workers; stops handing out tasks after an error.
+void RunParallel(size_t n, int threads, FirstError* error, const std::function<Status(size_t, size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  auto worker = [&](size_t worker_index) {
+    for (;;) {
+      if (error->stop().load()) return;
+      const size_t task = next.fetch_add(1);
+      if (task >= n) return;
+      Status s = fn(task, worker_index);
+      if (!s.ok()) error->Set(std::move(s));
+    }
+  };
+  std::vector<std::thread> pool;
+  const size_t count = std::min<size_t>(n, static_cast<size_t>(std::max(1, threads)));
+  for (size_t i = 1; i < count; ++i) pool.emplace_back(worker, i);
+  if (count > 0) worker(0);
+  for (auto& t : pool) t.join();
+}
+
+}  // namespace
+
+SavepointCreator::SavepointCreator(int max_parallelism) : max_parallelism_(max_parallelism) {}
+SavepointCreator::~SavepointCreator() = default;
+
+SavepointCreator& SavepointCreator::WithParallelism(int parallelism) {
+  parallelism_ = parallelism;
+  return *this;
+}
+SavepointCreator& SavepointCreator::WithThreads(int threads) {
+  threads_ = threads;
+  return *this;
+}
+SavepointCreator& SavepointCreator::WithTtlTimestamp(int64_t epoch_millis) {
+  ttl_timestamp_ = epoch_millis;
+  return *this;
+}
+SavepointCreator& SavepointCreator::WithStateBootstrapFunctionProvider(const std::string& function_type,
+                                                                       FunctionProvider provider) {
+  functions_.push_back(Function{function_type, std::move(provider)});
+  return *this;
+}
+SavepointCreator& SavepointCreator::WithBootstrapData(const std::string& source_name, std::unique_ptr<Source> source,
+                                                      std::shared_ptr<const Router> router) {
+  inputs_.push_back(Input{source_name, std::move(source), std::move(router)});
+  return *this;
+}
+
+Result<std::vector<StateDescriptor>> SavepointCreator::States() const {
+  std::vector<StateDescriptor> states;
+  std::unordered_map<std::string, bool> seen_types;
+  for (const auto& f : functions_) {
+    if (!seen_types.emplace(f.type, true).second) {
+      return Status::InvalidSpec("function type " + f.type + " has two bootstrap functions");
+    }
+    auto prototype = f.provider();
+    if (!prototype) return Status::InvalidSpec("the provider for " + f.type + " returned no function");
+    std::unordered_map<std::string, bool> seen_states;
+    for (const auto& slot : prototype->slots()) {
+      const auto& spec = slot.spec;
+      if (!seen_states.emplace(spec.name, true).second) {
+        return Status::InvalidSpec("function " + f.type + " declares state '" + spec.name + "' twice");
+      }
+      SFB_ASSIGN_OR_RETURN(StateDescriptor d,
+                           StateDescriptor::Make(f.type, spec.name, spec.type.kind, spec.type.type_name,
+                                                 spec.type.codec, spec.expiration.mode, spec.expiration.millis));
+      if (d.repr() != spec.type.repr) {
+        return Status::InvalidSpec("state " + d.FlinkName() + " has a C++ type that does not match " + d.type_name);
+      }
+      if (d.has_ttl() && d.ttl_millis <= 0) {
+        return Status::InvalidSpec("state " + d.FlinkName() + " has an expiration of " +
+                                   std::to_string(d.ttl_millis) + " ms; it must be positive");
+      }
+      states.push_back(std::move(d));
+    }
+  }
+  if (states.size() > 32767) return Status::InvalidSpec("more than 32767 states");
+  return states;
+}
+
+Status SavepointCreator::PrepareSources() {
+  if (sources_prepared_) return Status::OK();
+  std::unordered_map<std::string, bool> names;
+  for (auto& in : inputs_) {
+    if (!names.emplace(in.name, true).second) return Status::InvalidSpec("two sources are named '" + in.name + "'");
+    SFB_RETURN_IF_ERROR(in.source->Prepare().WithContext("source " + in.name));
+    counters_.source_size_total += in.source->estimated_size();
+  }
+  if (inputs_.size() > 65535) return Status::InvalidSpec("more than 65535 sources");
+  sources_prepared_ = true;
+  return Status::OK();
+}
+
+Status SavepointCreator::Write(const std::string& path, const WriteOptions& options) {
+  const auto start = Clock::now();
+  summary_ = WriteSummary();
+  summary_.path = path;
+  summary_.max_parallelism = max_parallelism_;
+  summary_.parallelism = parallelism_;
+  SFB_RETURN_IF_ERROR(ValidateParallelism(max_parallelism_, parallelism_));
+  if (functions_.size() > 65535) return Status::InvalidSpec("more than 65535 function types");
+  SFB_ASSIGN_OR_RETURN(std::vector<StateDescriptor> states, States());
+  SFB_RETURN_IF_ERROR(CheckOutputPath(path, options.overwrite));
+  SFB_RETURN_IF_ERROR(PrepareSources());
+  const int threads = threads_ > 0 ? threads_ : std::max(1u, std::thread::hardware_concurrency());
+  const int64_t ttl_timestamp =
+      ttl_timestamp_ >= 0 ? ttl_timestamp_
+                          : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count();
+
+  // Bindings: function index -> savepoint state ids of its slots, in declaration order.
+  std::vector<FunctionBinding> bindings;
+  std::unordered_map<std::string, uint16_t> function_index;
+  uint16_t next_state = 0;
+  for (const auto& f : functions_) {
+    FunctionBinding b{f.type, f.provider, {}};
+    auto prototype = f.provider();
+    for (size_t i = 0; i < prototype->slots().size(); ++i) b.state_ids.push_back(next_state++);
+    function_index.emplace(f.type, static_cast<uint16_t>(bindings.size()));
+    bindings.push_back(std::move(b));
+  }
+
+  SFB_ASSIGN_OR_RETURN(auto staged, StagedDirectory::Create(path, options.overwrite));
+  std::string spill_dir = staged->path() + "/.spill";
+  if (!options.tmp_dir.empty()) {
+    spill_dir = options.tmp_dir + "/sfb-spill-" + std::to_string(::getpid()) + "-" +
+                std::to_string(reinterpret_cast<uintptr_t>(this) & 0xFFFFFF);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(spill_dir, ec);
+  if (ec) return Status::IoError("cannot create the spill directory " + spill_dir + ": " + ec.message());
+  struct SpillGuard {
+    std::string dir;
+    ~SpillGuard() { RemoveAll(dir); }
+  } spill_guard{spill_dir};
+
+  ShardStore::Options store_options;
+  store_options.dir = spill_dir + "/store";
+  SFB_ASSIGN_OR_RETURN(auto store, ShardStore::Open(store_options));
+  SchemaRegistry schemas;
+
+  // Phase 1: read and route every split.
+  counters_.phase = 1;
+  struct Task {
+    uint16_t input;
+    size_t split;
+  };
+  std::vector<Task> tasks;
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    for (size_t s = 0; s < inputs_[i].source->num_splits(); ++s) tasks.push_back(Task{static_cast<uint16_t>(i), s});
+  }
+  FirstError read_error;
+  {
+    std::vector<std::unique_ptr<RoutingConsumer>> consumers;
+    for (int i = 0; i < threads; ++i) {
+      consumers.push_back(std::make_unique<RoutingConsumer>(store.get(), &schemas, &function_index, max_parallelism_,
+                                                            &counters_, cancel_));
+    }
+    RunParallel(tasks.size(), threads, &read_error, [&](size_t t, size_t worker) -> Status {
+      RoutingConsumer* consumer = consumers[worker].get();
+      const Task& task = tasks[t];
+      Input& in = inputs_[task.input];
+      consumer->StartSplit(task.input, in.router.get());
+      Status s = in.source->ReadSplit(task.split, *consumer, read_error.stop());
+      if (s.ok()) s = consumer->Flush();
+      return s;
+    });
+  }
+  if (cancel_->load()) return Status::Cancelled("interrupted; no savepoint was written");
+  SFB_RETURN_IF_ERROR(read_error.Get());
+  SFB_RETURN_IF_ERROR(store->FinishLoad());
+  summary_.read_seconds = SecondsSince(start);
+  summary_.spill_bytes = store->ApproximateDiskBytes();
+
+  // Phase 2: one keyed-state file per subtask.
+  counters_.phase = 2;
+  const auto build_start = Clock::now();
+  std::vector<std::string> source_names;
+  for (const auto& in : inputs_) source_names.push_back(in.name);
+  std::vector<SubtaskBuildResult> results(static_cast<size_t>(parallelism_));
+  FirstError build_error;
+  RunParallel(static_cast<size_t>(parallelism_), threads, &build_error, [&](size_t subtask, size_t) -> Status {
+    SubtaskBuildInput in;
+    in.store = store.get();
+    in.schemas = &schemas;
+    in.states = &states;
+    in.functions = &bindings;
+    in.source_names = &source_names;
+    in.describe_position = [&](uint16_t source, uint64_t position) {
+      return inputs_[source].source->DescribePosition(position);
+    };
+    in.max_parallelism = max_parallelism_;
+    in.parallelism = parallelism_;
+    in.subtask = static_cast<int>(subtask);
+    in.file_path = staged->path() + "/keyed-state-functions-" + std::to_string(subtask);
+    in.spill_dir = spill_dir;
+    in.ttl_timestamp = ttl_timestamp;
+    in.cancel = cancel_;
+    in.addresses_done = &counters_.addresses_written;
+    auto r = BuildSubtaskFile(in);
+    if (!r.ok()) return r.status();
+    results[subtask] = std::move(r).value();
+    counters_.subtasks_done++;
+    return Status::OK();
+  });
+  if (cancel_->load()) return Status::Cancelled("interrupted; no savepoint was written");
+  SFB_RETURN_IF_ERROR(build_error.Get());
+  summary_.build_seconds = SecondsSince(build_start);
+  store.reset();
+  SFB_RETURN_IF_ERROR(RemoveAll(spill_dir));
+
+  // Phase 3: metadata, then move into place.
+  counters_.phase = 3;
+  SavepointMetadata metadata;
+  OperatorStateMeta op;
+  op.id = OperatorIdFromUid(kFunctionsOperatorUid);
+  op.parallelism = parallelism_;
+  op.max_parallelism = max_parallelism_;
+  summary_.states.resize(states.size());
+  for (size_t i = 0; i < states.size(); ++i) {
+    summary_.states[i] = StateSummary{states[i].function_type, states[i].state_name, states[i].type_name, 0};
+  }
+  for (int i = 0; i < parallelism_; ++i) {
+    SubtaskBuildResult& r = results[static_cast<size_t>(i)];
+    SubtaskState st;
+    st.index = i;
+    st.has_keyed_state = true;
+    st.keyed.start_key_group = r.start_key_group;
+    st.keyed.offsets = std::move(r.offsets);
+    st.keyed.stream.type = StreamHandle::Type::kRelativeFile;
+    st.keyed.stream.path = "keyed-state-functions-" + std::to_string(i);
+    st.keyed.stream.size = static_cast<int64_t>(r.file_bytes);
+    op.subtasks.push_back(std::move(st));
+    summary_.addresses += r.addresses;
+    summary_.bytes += r.file_bytes;
+    for (size_t s = 0; s < states.size(); ++s) summary_.states[s].entries += r.entries_per_state[s];
+  }
+  metadata.operators.push_back(std::move(op));
+  SFB_ASSIGN_OR_RETURN(std::string metadata_bytes, SerializeMetadata(metadata));
+  SFB_RETURN_IF_ERROR(WriteStringToFileSynced(staged->path() + "/" + kMetadataFileName, metadata_bytes));
+  summary_.bytes += metadata_bytes.size();
+  summary_.files = static_cast<uint64_t>(parallelism_) + 1;
+  if (cancel_->load()) return Status::Cancelled("interrupted; no savepoint was written");
+  SFB_RETURN_IF_ERROR(staged->Commit());
+  summary_.records_read = counters_.records_read;
+  summary_.records_forwarded = counters_.records_forwarded;
+  summary_.total_seconds = SecondsSince(start);
+  counters_.phase = 4;
+  return Status::OK();
+}
+
+}  // namespace sfb

@@ -1,0 +1,45 @@
+// Source: where bootstrap records come from (connectors/ implements it for files, PostgreSQL, Kafka).
+//
+// A source is read in splits (file byte ranges, table key ranges, topic partitions) by several threads.
+// Each record carries a position: a number unique within the source whose order is the source's
+// natural order (file offset, key, partition+offset). Positions, not thread timing, decide the order in
+// which an address sees its records, which is what makes output independent of --threads.
+
+#ifndef SFB_API_SOURCE_H_
+#define SFB_API_SOURCE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "api/record.h"
+#include "common/status.h"
+
+namespace sfb {
+
+class RecordConsumer {
+ public:
+  virtual ~RecordConsumer() = default;
+  // Takes one record. A non-OK status stops the split (and the run).
+  virtual Status Consume(const Record& record, uint64_t position) = 0;
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Opens the source, checks it (files exist, columns are there) and plans splits. Reads no records
+  // beyond what planning needs (a CSV header).
+  virtual Status Prepare() = 0;
+  virtual size_t num_splits() const = 0;
+  // Reads split `split` (0 <= split < num_splits()), calling consumer for every record. Stops early,
+  // returning Cancelled, once `cancel` is set.
+  virtual Status ReadSplit(size_t split, RecordConsumer& consumer, const std::atomic<bool>& cancel) = 0;
+  // "data/users.csv:17" for a position: used in error messages, so it may be slow.
+  virtual std::string DescribePosition(uint64_t position) const = 0;
+  // Total input size for progress (bytes or rows; 0 when unknown) and its unit.
+  virtual uint64_t estimated_size() const { return 0; }
+};
+
+}  // namespace sfb
+
+#endif  // SFB_API_SOURCE_H_

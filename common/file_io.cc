@@ -1,0 +1,127 @@
+#include "common/file_io.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+namespace sfb {
+namespace {
+constexpr size_t kSinkBuffer = 1 << 20;
+
+Status WriteAll(int fd, const std::string& path, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno("cannot write", path, errno);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::OK();
+}
+}  // namespace
+
+Result<std::unique_ptr<FileSink>> FileSink::Create(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno("cannot create", path, errno);
+  return std::unique_ptr<FileSink>(new FileSink(path, fd));
+}
+
+FileSink::~FileSink() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status FileSink::Append(std::string_view data) {
+  position_ += data.size();
+  if (buffer_.size() + data.size() > kSinkBuffer) {
+    SFB_RETURN_IF_ERROR(Flush());
+    if (data.size() >= kSinkBuffer) return WriteAll(fd_, path_, data);
+  }
+  buffer_.append(data);
+  return Status::OK();
+}
+
+Status FileSink::Flush() {
+  Status s = WriteAll(fd_, path_, buffer_);
+  buffer_.clear();
+  return s;
+}
+
+Status FileSink::Close() {
+  if (fd_ < 0) return Status::OK();
+  Status s = Flush();
+  if (s.ok() && ::fsync(fd_) != 0) s = Status::FromErrno("cannot fsync", path_, errno);
+  if (::close(fd_) != 0 && s.ok()) s = Status::FromErrno("cannot close", path_, errno);
+  fd_ = -1;
+  return s;
+}
+
+Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno("cannot open", path, errno);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Status::FromErrno("cannot stat", path, err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::IoError(path + " is not a regular file");
+  }
+  void* addr = nullptr;
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size > 0) {
+    addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (addr == MAP_FAILED) {
+      const int err = errno;
+      ::close(fd);
+      return Status::FromErrno("cannot map", path, err);
+    }
+  }
+  ::close(fd);
+  return std::unique_ptr<MappedFile>(new MappedFile(addr, size));
+}
+
+MappedFile::~MappedFile() {
+  if (size_ > 0) ::munmap(addr_, size_);
+}
+
+Status ReadFileToString(const std::string& path, std::string* out) {
+  SFB_ASSIGN_OR_RETURN(auto file, MappedFile::Open(path));
+  out->assign(file->data());
+  return Status::OK();
+}
+
+Status WriteStringToFileSynced(const std::string& path, std::string_view data) {
+  SFB_ASSIGN_OR_RETURN(auto sink, FileSink::Create(path));
+  SFB_RETURN_IF_ERROR(sink->Append(data));
+  return sink->Close();
+}
+
+Status FsyncDirectory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno("cannot open directory", dir, errno);
+  Status s;
+  if (::fsync(fd) != 0) s = Status::FromErrno("cannot fsync directory", dir, errno);
+  ::close(fd);
+  return s;
+}
+
+Status RemoveAll(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (ec) return Status::IoError("cannot remove " + path + ": " + ec.message());
+  return Status::OK();
+}
+
+bool PathExists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+}  // namespace sfb

@@ -1,0 +1,64 @@
+// Small file helpers with Status errors: a buffered append-only sink that tracks its position and
+// fsyncs on close, a read-only memory map, and directory operations used for atomic output.
+
+#ifndef SFB_COMMON_FILE_IO_H_
+#define SFB_COMMON_FILE_IO_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace sfb {
+
+class FileSink {
+ public:
+  static Result<std::unique_ptr<FileSink>> Create(const std::string& path);
+  ~FileSink();
+  FileSink(const FileSink&) = delete;
+  FileSink& operator=(const FileSink&) = delete;
+
+  Status Append(std::string_view data);
+  // Bytes appended so far (the position the next byte will have in the file).
+  uint64_t position() const { return position_; }
+  // Flushes, fsyncs and closes. Must be called for the data to count as written.
+  Status Close();
+  const std::string& path() const { return path_; }
+
+ private:
+  FileSink(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  Status Flush();
+
+  std::string path_;
+  int fd_;
+  std::string buffer_;
+  uint64_t position_ = 0;
+};
+
+// A read-only view of a whole file (memory-mapped; empty files map to an empty view).
+class MappedFile {
+ public:
+  static Result<std::unique_ptr<MappedFile>> Open(const std::string& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  std::string_view data() const { return {static_cast<const char*>(addr_), size_}; }
+
+ private:
+  MappedFile(void* addr, size_t size) : addr_(addr), size_(size) {}
+  void* addr_;
+  size_t size_;
+};
+
+Status ReadFileToString(const std::string& path, std::string* out);
+Status WriteStringToFileSynced(const std::string& path, std::string_view data);
+Status FsyncDirectory(const std::string& dir);
+// rm -rf; a missing path is not an error.
+Status RemoveAll(const std::string& path);
+bool PathExists(const std::string& path);
+
+}  // namespace sfb
+
+#endif  // SFB_COMMON_FILE_IO_H_

@@ -1,0 +1,50 @@
+// Java string semantics that Flink's savepoint format depends on.
+//
+// A statefun function id is a java.lang.String: a sequence of UTF-16 code units. Flink hashes it with
+// String.hashCode (over code units) to pick its key group, and stores it with StringValue's variable-length
+// encoding (over code units, not bytes). Our sources deliver UTF-8, so ids are converted to UTF-16 first;
+// characters outside the BMP become surrogate pairs, exactly as Java holds them.
+//
+// StringValue record format (flink-core StringValue.writeString):
+//   varint(number of UTF-16 code units + 1)   -- 0 would mean null
+//   varint(code unit) for each code unit
+// where varint is 7 bits per byte, least significant group first, 0x80 = "more follows".
+//
+// Headers use java.io.DataOutput.writeUTF instead: u16 byte length + "modified UTF-8" (U+0000 as C0 80,
+// supplementary characters as two 3-byte surrogates).
+
+#ifndef SFB_COMMON_JAVA_STRING_H_
+#define SFB_COMMON_JAVA_STRING_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/byte_reader.h"
+#include "common/status.h"
+
+namespace sfb {
+
+// Strict UTF-8 -> UTF-16. Returns false on malformed input (overlong forms, surrogates, truncation).
+bool Utf8ToUtf16(std::string_view utf8, std::u16string* out);
+// UTF-16 -> UTF-8; an unpaired surrogate becomes U+FFFD (what Java's encoder does).
+std::string Utf16ToUtf8(std::u16string_view utf16);
+// True if `s` is well-formed UTF-8.
+bool IsValidUtf8(std::string_view s);
+
+// java.lang.String#hashCode.
+int32_t JavaStringHashCode(std::u16string_view s);
+
+// StringValue.writeString.
+void AppendStringValue(std::string* out, std::u16string_view s);
+// StringValue.readString; a null string (length 0) is reported as Corruption since ids are never null.
+Status ReadStringValue(ByteReader* in, std::u16string* out);
+
+// writeUTF. Fails if the encoded form exceeds 65535 bytes.
+Status AppendJavaUtf(std::string* out, std::string_view utf8);
+// Modified UTF-8 (as written by writeUTF, without the length) -> standard UTF-8.
+bool ModifiedUtf8ToUtf8(std::string_view in, std::string* out);
+
+}  // namespace sfb
+
+#endif  // SFB_COMMON_JAVA_STRING_H_

@@ -1,0 +1,88 @@
+#include "writer/staged_directory.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <filesystem>
+
+#include "common/file_io.h"
+
+namespace sfb {
+namespace {
+
+std::string ParentOf(const std::string& path) {
+  std::filesystem::path p(path);
+  auto parent = p.parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+
+std::string TrimTrailingSlashes(std::string p) {
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
+}  // namespace
+
+Status CheckOutputPath(const std::string& raw_target, bool overwrite) {
+  const std::string target = TrimTrailingSlashes(raw_target);
+  if (target.empty()) return Status::InvalidSpec("the savepoint path is empty").WithHint("set savepoint.path or pass --output");
+  struct stat st;
+  if (::lstat(target.c_str(), &st) == 0) {
+    if (!overwrite) {
+      return Status::AlreadyExists("savepoint path " + target + " already exists")
+          .WithHint("choose another --output, remove it, or pass --overwrite to replace it");
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      return Status::AlreadyExists(target + " exists and is not a directory; --overwrite only replaces directories");
+    }
+    if (!PathExists(target + "/_metadata")) {
+      return Status::AlreadyExists(target + " exists and is not a savepoint (no _metadata); refusing to replace it")
+          .WithHint("remove it yourself if it really should go, or choose another --output");
+    }
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<StagedDirectory>> StagedDirectory::Create(const std::string& raw_target, bool overwrite) {
+  const std::string target = TrimTrailingSlashes(raw_target);
+  SFB_RETURN_IF_ERROR(CheckOutputPath(target, overwrite));
+  const std::string parent = ParentOf(target);
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (ec) return Status::IoError("cannot create directory " + parent + ": " + ec.message());
+  static std::atomic<int> counter{0};
+  const std::string staging = parent + "/." + std::filesystem::path(target).filename().string() + ".inprogress-" +
+                              std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  SFB_RETURN_IF_ERROR(RemoveAll(staging));
+  if (::mkdir(staging.c_str(), 0755) != 0) return Status::FromErrno("cannot create directory", staging, errno);
+  return std::unique_ptr<StagedDirectory>(new StagedDirectory(target, staging, overwrite));
+}
+
+StagedDirectory::~StagedDirectory() {
+  if (!committed_) RemoveAll(staging_);
+}
+
+Status StagedDirectory::Commit() {
+  SFB_RETURN_IF_ERROR(FsyncDirectory(staging_));
+  if (PathExists(target_)) {
+    if (!overwrite_) return Status::AlreadyExists("savepoint path " + target_ + " appeared while writing");
+    if (::renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, target_.c_str(), RENAME_EXCHANGE) != 0) {
+      return Status::FromErrno("cannot swap the new savepoint into place at", target_, errno);
+    }
+    committed_ = true;
+    // The old savepoint now sits at the staging name.
+    SFB_RETURN_IF_ERROR(RemoveAll(staging_));
+  } else {
+    if (::rename(staging_.c_str(), target_.c_str()) != 0) {
+      return Status::FromErrno("cannot move the new savepoint into place at", target_, errno);
+    }
+    committed_ = true;
+  }
+  return FsyncDirectory(ParentOf(target_));
+}
+
+}  // namespace sfb

@@ -1,0 +1,44 @@
+// StagedDirectory: builds a directory under a temporary sibling name and moves it into place whole.
+//
+// The savepoint is written into "<parent>/.<name>.inprogress-<pid>-<n>" on the same file system as the
+// target. Commit() fsyncs the staging directory, then renames it onto the target (atomically swapping
+// with an existing one under --overwrite, via renameat2 RENAME_EXCHANGE, then removing the old one) and
+// fsyncs the parent. Until Commit() succeeds the target path is untouched; a failed or interrupted run
+// removes the staging directory in the destructor, and a crashed one leaves only a hidden
+// ".inprogress" sibling, never a half-written savepoint at the target.
+
+#ifndef SFB_WRITER_STAGED_DIRECTORY_H_
+#define SFB_WRITER_STAGED_DIRECTORY_H_
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+
+namespace sfb {
+
+class StagedDirectory {
+ public:
+  // Fails with AlreadyExists if `target` exists and !overwrite. Creates missing parent directories.
+  static Result<std::unique_ptr<StagedDirectory>> Create(const std::string& target, bool overwrite);
+  ~StagedDirectory();
+
+  const std::string& path() const { return staging_; }
+  const std::string& target() const { return target_; }
+  Status Commit();
+
+ private:
+  StagedDirectory(std::string target, std::string staging, bool overwrite)
+      : target_(std::move(target)), staging_(std::move(staging)), overwrite_(overwrite) {}
+  std::string target_;
+  std::string staging_;
+  bool overwrite_;
+  bool committed_ = false;
+};
+
+// Checks, without creating anything, that `target` may be written (for dry runs and early failure).
+Status CheckOutputPath(const std::string& target, bool overwrite);
+
+}  // namespace sfb
+
+#endif  // SFB_WRITER_STAGED_DIRECTORY_H_

@@ -1,0 +1,188 @@
+#include "writer/subtask_builder.h"
+
+#include <rocksdb/iterator.h>
+
+#include <algorithm>
+
+#include "common/byte_reader.h"
+#include "common/byte_writer.h"
+#include "common/file_io.h"
+#include "common/java_string.h"
+#include "savepoint/key_groups.h"
+#include "savepoint/keyed_state_file.h"
+#include "writer/spill_buffer.h"
+
+namespace sfb {
+namespace {
+
+constexpr size_t kRunMemoryLimit = 4 << 20;
+
+class AddressContext : public Context {
+ public:
+  const Address& self() const override { return address; }
+  const std::string& source() const override { return *source_name; }
+  Address address;
+  const std::string* source_name = nullptr;
+};
+
+Status ReadSchemaId(std::string_view value, uint32_t* id, size_t* consumed) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < value.size() && i < 5; ++i) {
+    v |= static_cast<uint32_t>(static_cast<uint8_t>(value[i]) & 0x7F) << (7 * i);
+    if ((static_cast<uint8_t>(value[i]) & 0x80) == 0) {
+      *id = v;
+      *consumed = i + 1;
+      return Status::OK();
+    }
+  }
+  return Status::Corruption("bad schema id in the spill store");
+}
+
+class Builder {
+ public:
+  explicit Builder(const SubtaskBuildInput& in) : in_(in) {}
+
+  Result<SubtaskBuildResult> Run() {
+    const KeyGroupRange range = KeyGroupRangeForSubtask(in_.max_parallelism, in_.parallelism, in_.subtask);
+    prefix_bytes_ = KeyGroupPrefixBytes(in_.max_parallelism);
+    result_.start_key_group = range.start;
+    result_.offsets.assign(static_cast<size_t>(range.size()), 0);
+    result_.entries_per_state.assign(in_.states->size(), 0);
+    for (size_t i = 0; i < in_.states->size(); ++i) runs_.emplace_back(in_.spill_dir, kRunMemoryLimit);
+    for (const auto& f : *in_.functions) instances_.push_back(f.provider());
+
+    SFB_ASSIGN_OR_RETURN(sink_, FileSink::Create(in_.file_path));
+    std::string header;
+    SFB_RETURN_IF_ERROR(AppendKeyedStateHeader(&header, *in_.states));
+    SFB_RETURN_IF_ERROR(sink_->Append(header));
+
+    auto cursor = in_.store->NewCursor(range.start, range.end);
+    rocksdb::Iterator* it = cursor->it();
+    uint64_t n = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if ((++n & 1023) == 0 && in_.cancel->load(std::memory_order_relaxed)) return Status::Cancelled("interrupted");
+      StoreKey key;
+      SFB_RETURN_IF_ERROR(DecodeStoreKey(std::string_view(it->key().data(), it->key().size()), &key));
+      if (!in_address_ || key.key_group != key_group_ || key.function != function_ || key.id_bytes != id_bytes_) {
+        SFB_RETURN_IF_ERROR(FinishAddress());
+        if (key.key_group != key_group_) {
+          SFB_RETURN_IF_ERROR(FinishKeyGroup(range));
+          key_group_ = key.key_group;
+        }
+        SFB_RETURN_IF_ERROR(StartAddress(key));
+      }
+      SFB_RETURN_IF_ERROR(Apply(key, std::string_view(it->value().data(), it->value().size())));
+    }
+    if (!it->status().ok()) return Status::IoError("reading the spill store: " + it->status().ToString());
+    SFB_RETURN_IF_ERROR(FinishAddress());
+    SFB_RETURN_IF_ERROR(FinishKeyGroup(range));
+    result_.file_bytes = sink_->position();
+    SFB_RETURN_IF_ERROR(sink_->Close());
+    return std::move(result_);
+  }
+
+ private:
+  Status StartAddress(const StoreKey& key) {
+    in_address_ = true;
+    function_ = key.function;
+    id_bytes_.assign(key.id_bytes);
+    ByteReader r(id_bytes_);
+    std::u16string id16;
+    SFB_RETURN_IF_ERROR(ReadStringValue(&r, &id16));
+    ctx_.address.function_type = (*in_.functions)[function_].function_type;
+    ctx_.address.id = Utf16ToUtf8(id16);
+    instances_[function_]->ClearAllStates();
+    return Status::OK();
+  }
+
+  Status Apply(const StoreKey& key, std::string_view value) {
+    uint32_t schema_id = 0;
+    size_t consumed = 0;
+    SFB_RETURN_IF_ERROR(ReadSchemaId(value, &schema_id, &consumed));
+    auto schema = in_.schemas->Get(schema_id);
+    if (!schema) return Status::Corruption("unknown schema id in the spill store");
+    SFB_RETURN_IF_ERROR(Record::ParseValues(value.substr(consumed), std::move(schema), &record_));
+    ctx_.source_name = &(*in_.source_names)[key.source];
+    Status s = instances_[function_]->Bootstrap(ctx_, record_);
+    if (!s.ok()) {
+      return s.WithContext(in_.describe_position(key.source, key.position) + ": address " +
+                           ctx_.address.function_type + "/" + ctx_.address.id);
+    }
+    return Status::OK();
+  }
+
+  Status FinishAddress() {
+    if (!in_address_) return Status::OK();
+    in_address_ = false;
+    const FunctionBinding& binding = (*in_.functions)[function_];
+    const auto& slots = instances_[function_]->slots();
+    bool any = false;
+    for (size_t i = 0; i < slots.size(); ++i) {
+      if (!slots[i].value) continue;
+      const uint16_t state_id = binding.state_ids[i];
+      const StateDescriptor& d = (*in_.states)[state_id];
+      const StateValue& v = *slots[i].value;
+      if (ReprOf(v) != d.repr()) {
+        return Status::Internal("state " + d.FlinkName() + " was set to a " + ValueReprName(ReprOf(v)) +
+                                " but holds " + ValueReprName(d.repr()));
+      }
+      if (d.type_name == "java.lang.String" && !IsValidUtf8(std::get<std::string>(v))) {
+        return Status::BadRecord("state " + d.state_name + " of " + ctx_.address.function_type + "/" +
+                                 ctx_.address.id + " is not valid UTF-8 text");
+      }
+      key_.clear();
+      AppendKeyGroupPrefix(&key_, key_group_, prefix_bytes_);
+      key_.append(id_bytes_);
+      key_.push_back('\0');  // VoidNamespace
+      value_.clear();
+      d.AppendValue(&value_, v, in_.ttl_timestamp);
+      SFB_RETURN_IF_ERROR(runs_[state_id].Append(key_, value_));
+      if (runs_[state_id].pairs() == 1) touched_.push_back(state_id);
+      ++result_.entries_per_state[state_id];
+      any = true;
+    }
+    if (any) {
+      ++result_.addresses;
+      in_.addresses_done->fetch_add(1, std::memory_order_relaxed);
+    }
+    return Status::OK();
+  }
+
+  Status FinishKeyGroup(const KeyGroupRange& range) {
+    if (key_group_ < 0 || touched_.empty()) return Status::OK();
+    std::sort(touched_.begin(), touched_.end());
+    result_.offsets[static_cast<size_t>(key_group_ - range.start)] = static_cast<int64_t>(sink_->position());
+    std::string id;
+    for (uint16_t state_id : touched_) {
+      id.clear();
+      ByteWriter(&id).U16(state_id);
+      SFB_RETURN_IF_ERROR(sink_->Append(id));
+      SFB_RETURN_IF_ERROR(runs_[state_id].WriteTo(sink_.get()));
+    }
+    id.clear();
+    ByteWriter(&id).U16(kEndOfKeyGroupMark);
+    SFB_RETURN_IF_ERROR(sink_->Append(id));
+    touched_.clear();
+    return Status::OK();
+  }
+
+  const SubtaskBuildInput& in_;
+  int prefix_bytes_ = 1;
+  SubtaskBuildResult result_;
+  std::unique_ptr<FileSink> sink_;
+  std::vector<RunBuffer> runs_;
+  std::vector<uint16_t> touched_;
+  std::vector<std::unique_ptr<StateBootstrapFunction>> instances_;
+  AddressContext ctx_;
+  Record record_;
+  bool in_address_ = false;
+  int key_group_ = -1;
+  uint16_t function_ = 0;
+  std::string id_bytes_, key_, value_;
+};
+
+}  // namespace
+
+Result<SubtaskBuildResult> BuildSubtaskFile(const SubtaskBuildInput& input) { return Builder(input).Run(); }
+
+}  // namespace sfb
