@@ -1,0 +1,595 @@
+// statefun-bootstrap: the command line. See `statefun-bootstrap help` and README.md.
+//
+// Exit codes: 0 success; 1 the run failed (bad record, I/O, corrupt savepoint); 2 the command line or
+// job spec is wrong; 130 interrupted (SIGINT/SIGTERM), always after removing partial output.
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/progress.h"
+#include "common/java_string.h"
+#include "job/job_builder.h"
+#include "job/job_spec.h"
+#include "savepoint/entry_json.h"
+#include "savepoint/key_groups.h"
+#include "savepoint/savepoint_reader.h"
+#include "writer/staged_directory.h"
+
+namespace sfb {
+namespace {
+
+constexpr char kVersion[] = "statefun-bootstrap 0.1.0 (Flink 1.16 canonical savepoints, statefun 3.3)";
+
+constexpr char kUsage[] = R"(statefun-bootstrap: build the initial state of a Flink Stateful Functions application
+from historical data, and write it as a savepoint the application starts from.
+
+usage:
+  statefun-bootstrap run JOB.yaml [options]        read the sources, route, write the savepoint
+  statefun-bootstrap validate JOB.yaml [--json]    check the job and print its plan; writes nothing
+  statefun-bootstrap inspect SAVEPOINT [--json]    operators, parallelism, states, key groups, sizes
+  statefun-bootstrap dump SAVEPOINT [--spec JOB.yaml] [--state NAME]
+                                                   every state entry as one JSON object per line
+  statefun-bootstrap get SAVEPOINT NS/TYPE/ID [--spec JOB.yaml]
+                                                   every state of one address, decoded
+  statefun-bootstrap help [COMMAND]                more about a command
+
+Start with `statefun-bootstrap help run`, or README.md for the job spec reference.
+)";
+
+constexpr char kRunHelp[] = R"(usage: statefun-bootstrap run JOB.yaml [options]
+
+Reads every source of the job, routes each record to function addresses, applies the set/merge rules,
+and writes a Flink 1.16 savepoint for the statefun `functions_uid1` operator. The savepoint directory
+appears only when it is complete (it is built in a hidden sibling directory and renamed into place).
+
+options:
+  --output DIR          where to write the savepoint (default: savepoint.path of the job file)
+  --parallelism N       keyed-state files = Flink subtasks the savepoint is laid out for
+                        (default: savepoint.parallelism, else --threads). Flink restores at any
+                        parallelism; using the application's parallelism avoids a rescale.
+  --threads N           worker threads for reading and writing (default: all cores). Does not
+                        change the output: the same input and parallelism give the same bytes.
+  --overwrite           replace an existing savepoint at the output path
+  --tmp-dir DIR         where to spill routed records (default: next to the output)
+  --ttl-timestamp MS    the TTL clock start for states with expire_after_* (epoch ms; default: now)
+  --dry-run             validate, open the sources and print the plan, but write nothing
+  --summary-json FILE   also write the end summary as JSON
+  --quiet               no progress line
+
+example:
+  statefun-bootstrap run examples/greeter/job.yaml --output /tmp/greeter-savepoint --parallelism 2
+  flink run -s /tmp/greeter-savepoint ...    (or: statefun image with -s /tmp/greeter-savepoint)
+)";
+
+constexpr char kValidateHelp[] = R"(usage: statefun-bootstrap validate JOB.yaml [--json]
+
+Checks the job file (keys, types, states, merge rules, templates), opens every source and checks that
+the fields the routes use exist (CSV headers), then prints the plan: states with their Flink names and
+serializers, sources, routes. Reads no records and writes nothing. --json prints the plan as JSON.
+)";
+
+constexpr char kInspectHelp[] = R"(usage: statefun-bootstrap inspect SAVEPOINT [--json]
+
+Summarizes any canonical savepoint of a statefun application (ours or one Flink wrote): metadata
+version, operators, parallelism and max parallelism, the keyed-state file of each subtask with its
+key-group range, every state with its serializer (remote typename, embedded type, TTL) and entry count,
+and the number of addresses. SAVEPOINT is the directory or its _metadata file.
+)";
+
+constexpr char kDumpHelp[] = R"(usage: statefun-bootstrap dump SAVEPOINT [--spec JOB.yaml] [--state FUNCTION.STATE]
+
+Prints every function state entry as one JSON object per line, in key-group order:
+  {"function":"example/greeter","id":"alice","state":"seen_count","type":"io.statefun.types/int","value":3}
+Built-in types are decoded; custom types are shown as text when they are UTF-8, else as value_base64.
+--spec gives the job file so json-codec states are shown as JSON. --state limits the output to one
+state (its Flink name, e.g. example.greeter.seen_count, or just the state name).
+)";
+
+constexpr char kGetHelp[] = R"(usage: statefun-bootstrap get SAVEPOINT NAMESPACE/TYPE/ID [--spec JOB.yaml]
+
+Prints every state of one address as a JSON object, reading only the key group Flink would read:
+  statefun-bootstrap get out/greeter example/greeter/alice
+Exits 1 when the address has no state.
+)";
+
+std::atomic<bool> g_cancel{false};
+
+extern "C" void OnSignal(int) {
+  if (g_cancel.exchange(true)) _exit(130);  // a second Ctrl-C stops at once
+}
+
+int ExitCode(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kOk: return 0;
+    case Status::Code::kInvalidSpec:
+    case Status::Code::kAlreadyExists: return 2;
+    case Status::Code::kCancelled: return 130;
+    default: return 1;
+  }
+}
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "%s\n", s.ToUserString().c_str());
+  return ExitCode(s);
+}
+
+int Usage(const std::string& message, const char* help) {
+  std::fprintf(stderr, "error: %s\n\n%s", message.c_str(), help);
+  return 2;
+}
+
+// A tiny argument parser: positional arguments plus --flag [value] options.
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;
+  std::set<std::string> flags;
+};
+
+Result<Args> ParseArgs(int argc, char** argv, int first, const std::set<std::string>& value_options,
+                       const std::set<std::string>& flag_options) {
+  Args a;
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) == 0 && arg.size() > 2) {
+      std::string value;
+      const auto eq = arg.find('=');
+      if (eq != std::string::npos) {
+        value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+      }
+      if (flag_options.count(arg)) {
+        a.flags.insert(arg);
+      } else if (value_options.count(arg)) {
+        if (eq == std::string::npos) {
+          if (i + 1 >= argc) return Status::InvalidSpec(arg + " needs a value");
+          value = argv[++i];
+        }
+        a.options[arg] = value;
+      } else {
+        return Status::InvalidSpec("unknown option " + arg);
+      }
+    } else {
+      a.positional.push_back(arg);
+    }
+  }
+  return a;
+}
+
+Result<int> ParsePositiveInt(const std::string& name, const std::string& text, int max) {
+  try {
+    size_t used;
+    const long v = std::stol(text, &used);
+    if (used == text.size() && v >= 1 && v <= max) return static_cast<int>(v);
+  } catch (...) {
+  }
+  return Status::InvalidSpec(name + " must be a whole number from 1 to " + std::to_string(max) + ", not '" + text + "'");
+}
+
+Result<BuiltJob> LoadAndBuild(const std::string& job_file, const Args& args, JobSpec* spec) {
+  SFB_ASSIGN_OR_RETURN(*spec, LoadJobSpec(job_file));
+  JobOverrides o;
+  if (args.options.count("--output")) o.output = args.options.at("--output");
+  if (args.options.count("--parallelism")) {
+    SFB_ASSIGN_OR_RETURN(int p, ParsePositiveInt("--parallelism", args.options.at("--parallelism"), 32768));
+    o.parallelism = p;
+  }
+  if (args.options.count("--threads")) {
+    SFB_ASSIGN_OR_RETURN(o.threads, ParsePositiveInt("--threads", args.options.at("--threads"), 1024));
+  }
+  if (args.options.count("--ttl-timestamp")) {
+    try {
+      o.ttl_timestamp = std::stoll(args.options.at("--ttl-timestamp"));
+    } catch (...) {
+      return Status::InvalidSpec("--ttl-timestamp must be epoch milliseconds");
+    }
+  }
+  return BuildJob(*spec, o);
+}
+
+void PrintPlan(const nlohmann::ordered_json& plan) {
+  std::printf("output        %s\n", plan["savepoint"]["path"].get<std::string>().c_str());
+  std::printf("layout        max parallelism %d, parallelism %d (keyed-state files), %d threads\n",
+              plan["max_parallelism"].get<int>(), plan["savepoint"]["parallelism"].get<int>(),
+              plan["threads"].get<int>());
+  std::printf("states\n");
+  for (const auto& s : plan["states"]) {
+    std::string type = s["kind"].get<std::string>() + " " + s["type"].get<std::string>();
+    if (!s["codec"].is_null()) type += " (" + s["codec"].get<std::string>() + ")";
+    if (!s["ttl"].is_null()) {
+      type += " ttl " + s["ttl"]["mode"].get<std::string>() + " " + std::to_string(s["ttl"]["millis"].get<int64_t>()) + " ms";
+    }
+    std::printf("  %-40s %s\n", s["flink_name"].get<std::string>().c_str(), type.c_str());
+  }
+  std::printf("sources\n");
+  for (const auto& s : plan["sources"]) {
+    std::printf("  %-20s %s %s\n", s["name"].get<std::string>().c_str(), s["format"].get<std::string>().c_str(),
+                s["path"].get<std::string>().c_str());
+  }
+  std::printf("routes\n");
+  for (const auto& r : plan["routes"]) {
+    std::string rules;
+    for (auto it = r["rules"].begin(); it != r["rules"].end(); ++it) {
+      rules += (rules.empty() ? "" : ", ") + it.key() + "=" + it.value().get<std::string>();
+    }
+    std::printf("  %s -> %s id %s: %s\n", r["from"].get<std::string>().c_str(), r["to"].get<std::string>().c_str(),
+                r["id"].get<std::string>().c_str(), rules.c_str());
+  }
+}
+
+int CmdValidate(int argc, char** argv) {
+  auto args = ParseArgs(argc, argv, 2, {"--output", "--parallelism", "--threads", "--ttl-timestamp"},
+                        {"--json", "--connect", "--help"});
+  if (!args.ok()) return Usage(args.status().message(), kValidateHelp);
+  if (args->flags.count("--help")) return std::printf("%s", kValidateHelp), 0;
+  if (args->positional.size() != 1) return Usage("validate takes one job file", kValidateHelp);
+  JobSpec spec;
+  auto job = LoadAndBuild(args->positional[0], *args, &spec);
+  if (!job.ok()) return Fail(job.status());
+  const auto plan = job->PlanJson(spec);
+  if (args->flags.count("--json")) {
+    std::printf("%s\n", plan.dump(2).c_str());
+  } else {
+    PrintPlan(plan);
+    std::printf("ok: %s is valid\n", args->positional[0].c_str());
+  }
+  return 0;
+}
+
+void PrintSummary(const WriteSummary& s) {
+  std::printf("savepoint written: %s\n", s.path.c_str());
+  std::printf("  records read     %s\n", WithThousands(s.records_read).c_str());
+  std::printf("  records routed   %s\n", WithThousands(s.records_forwarded).c_str());
+  std::printf("  addresses        %s\n", WithThousands(s.addresses).c_str());
+  std::printf("  states\n");
+  for (const auto& st : s.states) {
+    std::printf("    %-36s %-28s %s entries\n", (st.function_type + " " + st.state).c_str(), st.type_name.c_str(),
+                WithThousands(st.entries).c_str());
+  }
+  std::printf("  files            %s (%llu keyed-state files + _metadata), %s\n", WithThousands(s.files).c_str(),
+              static_cast<unsigned long long>(s.files - 1), HumanBytes(s.bytes).c_str());
+  std::printf("  layout           max parallelism %d, parallelism %d\n", s.max_parallelism, s.parallelism);
+  const double rate = s.total_seconds > 0 ? static_cast<double>(s.records_read) / s.total_seconds : 0;
+  std::printf("  time             %.2f s (read %.2f s, write %.2f s), %s records/s\n", s.total_seconds,
+              s.read_seconds, s.build_seconds, WithThousands(static_cast<uint64_t>(rate)).c_str());
+}
+
+int CmdRun(int argc, char** argv) {
+  auto args = ParseArgs(argc, argv, 2,
+                        {"--output", "--parallelism", "--threads", "--tmp-dir", "--ttl-timestamp", "--summary-json"},
+                        {"--overwrite", "--dry-run", "--quiet", "--help"});
+  if (!args.ok()) return Usage(args.status().message(), kRunHelp);
+  if (args->flags.count("--help")) return std::printf("%s", kRunHelp), 0;
+  if (args->positional.size() != 1) return Usage("run takes one job file", kRunHelp);
+  JobSpec spec;
+  auto job = LoadAndBuild(args->positional[0], *args, &spec);
+  if (!job.ok()) return Fail(job.status());
+  const bool overwrite = args->flags.count("--overwrite") > 0;
+  if (args->flags.count("--dry-run")) {
+    Status s = CheckOutputPath(job->output, overwrite);
+    PrintPlan(job->PlanJson(spec));
+    if (!s.ok()) return Fail(s);
+    std::printf("dry run: nothing was written\n");
+    return 0;
+  }
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  job->creator->SetCancelFlag(&g_cancel);
+  WriteOptions options;
+  options.overwrite = overwrite;
+  if (args->options.count("--tmp-dir")) options.tmp_dir = args->options.at("--tmp-dir");
+  Status s;
+  {
+    ProgressReporter progress(&job->creator->counters(), job->parallelism, !args->flags.count("--quiet"));
+    s = job->creator->Write(job->output, options);
+  }
+  if (!s.ok()) {
+    if (g_cancel.load()) {
+      std::fprintf(stderr, "interrupted: stopped reading and removed the partial output; no savepoint was written\n");
+      return 130;
+    }
+    std::fprintf(stderr, "%s\nno savepoint was written to %s\n", s.ToUserString().c_str(), job->output.c_str());
+    return ExitCode(s);
+  }
+  const WriteSummary& sum = job->creator->summary();
+  PrintSummary(sum);
+  if (args->options.count("--summary-json")) {
+    nlohmann::ordered_json j;
+    j["path"] = sum.path;
+    j["records_read"] = sum.records_read;
+    j["records_routed"] = sum.records_forwarded;
+    j["addresses"] = sum.addresses;
+    j["bytes"] = sum.bytes;
+    j["files"] = sum.files;
+    j["max_parallelism"] = sum.max_parallelism;
+    j["parallelism"] = sum.parallelism;
+    j["seconds"] = sum.total_seconds;
+    j["read_seconds"] = sum.read_seconds;
+    j["write_seconds"] = sum.build_seconds;
+    j["spill_bytes"] = sum.spill_bytes;
+    j["states"] = nlohmann::ordered_json::array();
+    for (const auto& st : sum.states) {
+      j["states"].push_back({{"function", st.function_type}, {"state", st.state}, {"type", st.type_name}, {"entries", st.entries}});
+    }
+    FILE* f = std::fopen(args->options.at("--summary-json").c_str(), "w");
+    if (!f) return Fail(Status::FromErrno("cannot write", args->options.at("--summary-json"), errno));
+    std::fprintf(f, "%s\n", j.dump(2).c_str());
+    std::fclose(f);
+  }
+  return 0;
+}
+
+// State descriptors from a job spec, to decode custom types as the job wrote them.
+Result<std::map<std::string, StateDescriptor>> SpecStates(const std::string& job_file) {
+  std::map<std::string, StateDescriptor> out;
+  if (job_file.empty()) return out;
+  SFB_ASSIGN_OR_RETURN(JobSpec spec, LoadJobSpec(job_file));
+  for (const auto& f : spec.functions) {
+    for (const auto& s : f.states) {
+      auto d = StateDescriptor::Make(f.type, s.name, s.kind, s.type, s.codec, s.ttl_mode, s.ttl_millis);
+      if (!d.ok()) return Status(d.status()).WithContext(s.where);
+      out.emplace(d->FlinkName(), *d);
+    }
+  }
+  return out;
+}
+
+// The descriptor to decode `meta` with: the spec's when it agrees with the savepoint, else the savepoint's.
+const StateDescriptor& Effective(const ParsedStateMeta& meta, const std::map<std::string, StateDescriptor>& spec) {
+  auto it = spec.find(meta.flink_name);
+  if (it != spec.end() && it->second.type_name == meta.descriptor.type_name &&
+      it->second.kind == meta.descriptor.kind && it->second.has_ttl() == meta.descriptor.has_ttl()) {
+    return it->second;
+  }
+  return meta.descriptor;
+}
+
+Result<nlohmann::ordered_json> EntryJson(const SavepointReader::Entry& e, const StateDescriptor& d) {
+  StateValue v;
+  int64_t ts;
+  Status s = d.DecodeValue(e.value, &v, &ts);
+  if (!s.ok()) return s.WithContext("value of " + d.FlinkName() + " for id '" + Utf16ToUtf8(e.id) + "'");
+  nlohmann::json value;
+  PutValueJson(d, v, &value);
+  nlohmann::ordered_json j;
+  j["function"] = d.function_type;
+  j["id"] = Utf16ToUtf8(e.id);
+  j["state"] = d.state_name;
+  j["type"] = d.type_name;
+  for (auto it = value.begin(); it != value.end(); ++it) j[it.key()] = it.value();
+  if (d.has_ttl()) j["ttl_timestamp"] = ts;
+  j["key_group"] = e.key_group;
+  return j;
+}
+
+int CmdDump(int argc, char** argv) {
+  auto args = ParseArgs(argc, argv, 2, {"--spec", "--state"}, {"--help"});
+  if (!args.ok()) return Usage(args.status().message(), kDumpHelp);
+  if (args->flags.count("--help")) return std::printf("%s", kDumpHelp), 0;
+  if (args->positional.size() != 1) return Usage("dump takes one savepoint", kDumpHelp);
+  auto spec = SpecStates(args->options.count("--spec") ? args->options.at("--spec") : "");
+  if (!spec.ok()) return Fail(spec.status());
+  const std::string only = args->options.count("--state") ? args->options.at("--state") : "";
+  auto reader = SavepointReader::Open(args->positional[0]);
+  if (!reader.ok()) return Fail(reader.status());
+  std::vector<SavepointReader::Stream> streams;
+  Status s = (*reader)->OpenStreams(&streams);
+  if (!s.ok()) return Fail(s);
+  std::string out;
+  for (const auto& stream : streams) {
+    s = (*reader)->ForEachEntry(stream, [&](const SavepointReader::Entry& e) -> Status {
+      if (!e.state->supported) return Status::OK();
+      const StateDescriptor& d = Effective(*e.state, *spec);
+      if (!only.empty() && only != d.FlinkName() && only != d.state_name) return Status::OK();
+      SFB_ASSIGN_OR_RETURN(nlohmann::ordered_json j, EntryJson(e, d));
+      out += j.dump();
+      out.push_back('\n');
+      if (out.size() > (1 << 16)) {
+        std::fwrite(out.data(), 1, out.size(), stdout);
+        out.clear();
+      }
+      return Status::OK();
+    });
+    if (!s.ok()) return Fail(s);
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+int CmdGet(int argc, char** argv) {
+  auto args = ParseArgs(argc, argv, 2, {"--spec"}, {"--help"});
+  if (!args.ok()) return Usage(args.status().message(), kGetHelp);
+  if (args->flags.count("--help")) return std::printf("%s", kGetHelp), 0;
+  if (args->positional.size() != 2) return Usage("get takes a savepoint and an address", kGetHelp);
+  const std::string& address = args->positional[1];
+  const auto s1 = address.find('/');
+  const auto s2 = s1 == std::string::npos ? std::string::npos : address.find('/', s1 + 1);
+  if (s2 == std::string::npos || s2 + 1 > address.size()) {
+    return Usage("the address must be NAMESPACE/TYPE/ID, e.g. example/greeter/alice", kGetHelp);
+  }
+  const std::string function_type = address.substr(0, s2);
+  const std::string id = address.substr(s2 + 1);
+  std::u16string id16;
+  if (id.empty() || !Utf8ToUtf16(id, &id16)) return Usage("the id must be non-empty UTF-8", kGetHelp);
+  auto spec = SpecStates(args->options.count("--spec") ? args->options.at("--spec") : "");
+  if (!spec.ok()) return Fail(spec.status());
+  auto reader = SavepointReader::Open(args->positional[0]);
+  if (!reader.ok()) return Fail(reader.status());
+  const OperatorStateMeta* op = (*reader)->functions_operator();
+  if (!op) return Fail(Status::NotFound("the savepoint has no statefun functions operator (uid functions_uid1)"));
+  const int kg = KeyGroupForId(id16, op->max_parallelism);
+  std::vector<SavepointReader::Stream> streams;
+  Status s = (*reader)->OpenStreams(&streams);
+  if (!s.ok()) return Fail(s);
+  nlohmann::ordered_json result;
+  result["address"] = address;
+  result["key_group"] = kg;
+  result["states"] = nlohmann::ordered_json::object();
+  for (auto& stream : streams) {
+    const int first = stream.handle->start_key_group;
+    if (kg < first || kg >= first + static_cast<int>(stream.handle->offsets.size())) continue;
+    // Read only the one key group, as Flink would.
+    SavepointReader::Stream one;
+    KeyedStateHandle single = *stream.handle;
+    single.start_key_group = kg;
+    single.offsets = {stream.handle->offsets[static_cast<size_t>(kg - first)]};
+    one.subtask = stream.subtask;
+    one.handle = &single;
+    one.name = stream.name;
+    one.header = stream.header;
+    one.bytes = stream.bytes;
+    s = (*reader)->ForEachEntry(one, [&](const SavepointReader::Entry& e) -> Status {
+      if (!e.state->supported || e.id != id16) return Status::OK();
+      const StateDescriptor& d = Effective(*e.state, *spec);
+      if (d.function_type != function_type) return Status::OK();
+      SFB_ASSIGN_OR_RETURN(nlohmann::ordered_json j, EntryJson(e, d));
+      nlohmann::ordered_json state;
+      state["type"] = j["type"];
+      if (j.contains("value")) state["value"] = j["value"];
+      if (j.contains("value_base64")) state["value_base64"] = j["value_base64"];
+      if (j.contains("ttl_timestamp")) state["ttl_timestamp"] = j["ttl_timestamp"];
+      result["states"][d.state_name] = state;
+      return Status::OK();
+    });
+    if (!s.ok()) return Fail(s);
+  }
+  if (result["states"].empty()) {
+    std::fprintf(stderr, "no state for %s (key group %d)\n", address.c_str(), kg);
+    return 1;
+  }
+  std::printf("%s\n", result.dump(2).c_str());
+  return 0;
+}
+
+int CmdInspect(int argc, char** argv) {
+  auto args = ParseArgs(argc, argv, 2, {}, {"--json", "--help"});
+  if (!args.ok()) return Usage(args.status().message(), kInspectHelp);
+  if (args->flags.count("--help")) return std::printf("%s", kInspectHelp), 0;
+  if (args->positional.size() != 1) return Usage("inspect takes one savepoint", kInspectHelp);
+  auto reader = SavepointReader::Open(args->positional[0]);
+  if (!reader.ok()) return Fail(reader.status());
+  const SavepointMetadata& m = (*reader)->metadata();
+  nlohmann::ordered_json j;
+  j["savepoint"] = (*reader)->directory();
+  j["metadata_version"] = m.version;
+  j["checkpoint_id"] = m.checkpoint_id;
+  j["operators"] = nlohmann::ordered_json::array();
+  const OperatorId functions_id = OperatorIdFromUid(kFunctionsOperatorUid);
+  for (const auto& op : m.operators) {
+    j["operators"].push_back({{"id", OperatorIdHex(op.id)},
+                              {"uid", op.id == functions_id ? kFunctionsOperatorUid : ""},
+                              {"parallelism", op.parallelism},
+                              {"max_parallelism", op.max_parallelism},
+                              {"subtask_states", op.subtasks.size()}});
+  }
+  std::vector<SavepointReader::Stream> streams;
+  Status s = (*reader)->OpenStreams(&streams);
+  if (!s.ok()) return Fail(s);
+  std::map<std::string, nlohmann::ordered_json> states;  // by Flink name
+  std::vector<std::string> state_order;
+  uint64_t addresses = 0, entries = 0, bytes = 0;
+  j["subtasks"] = nlohmann::ordered_json::array();
+  for (const auto& stream : streams) {
+    uint64_t non_empty = 0;
+    for (int64_t o : stream.handle->offsets) non_empty += o != 0;
+    const int first = stream.handle->start_key_group;
+    j["subtasks"].push_back({{"subtask", stream.subtask},
+                             {"key_groups", std::to_string(first) + ".." +
+                                                std::to_string(first + static_cast<int>(stream.handle->offsets.size()) - 1)},
+                             {"non_empty_key_groups", non_empty},
+                             {"stream", stream.name},
+                             {"bytes", stream.bytes.size()}});
+    bytes += stream.bytes.size();
+    for (const auto& meta : stream.header.states) {
+      if (!states.count(meta.flink_name)) {
+        state_order.push_back(meta.flink_name);
+        states[meta.flink_name] = {{"name", meta.flink_name}, {"serializer", meta.description},
+                                   {"readable", meta.supported}, {"entries", 0}};
+      }
+    }
+    int current_kg = -1;
+    std::set<std::pair<std::string, std::u16string>> seen;  // addresses in the current key group
+    s = (*reader)->ForEachEntry(stream, [&](const SavepointReader::Entry& e) -> Status {
+      if (e.key_group != current_kg) {
+        seen.clear();
+        current_kg = e.key_group;
+      }
+      auto& st = states[e.state->flink_name];
+      st["entries"] = st["entries"].get<uint64_t>() + 1;
+      ++entries;
+      if (e.state->supported && seen.emplace(e.state->descriptor.function_type, e.id).second) ++addresses;
+      return Status::OK();
+    });
+    if (!s.ok()) return Fail(s);
+  }
+  j["states"] = nlohmann::ordered_json::array();
+  for (const auto& n : state_order) j["states"].push_back(states[n]);
+  j["addresses"] = addresses;
+  j["entries"] = entries;
+  j["keyed_state_bytes"] = bytes;
+  if (args->flags.count("--json")) {
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("savepoint      %s\n", (*reader)->directory().c_str());
+  std::printf("metadata       version %d, checkpoint %lld, %zu operator(s)\n", m.version,
+              static_cast<long long>(m.checkpoint_id), m.operators.size());
+  for (const auto& op : j["operators"]) {
+    std::printf("operator       %s%s  parallelism %d, max parallelism %d\n", op["id"].get<std::string>().c_str(),
+                op["uid"].get<std::string>().empty() ? "" : (" (" + op["uid"].get<std::string>() + ")").c_str(),
+                op["parallelism"].get<int>(), op["max_parallelism"].get<int>());
+  }
+  if (!(*reader)->functions_operator()) std::printf("(no statefun functions operator: uid functions_uid1)\n");
+  for (const auto& st : j["subtasks"]) {
+    std::printf("subtask %-6d key groups %-13s %5llu non-empty  %10s  %s\n", st["subtask"].get<int>(),
+                st["key_groups"].get<std::string>().c_str(),
+                static_cast<unsigned long long>(st["non_empty_key_groups"].get<uint64_t>()),
+                HumanBytes(st["bytes"].get<uint64_t>()).c_str(), st["stream"].get<std::string>().c_str());
+  }
+  std::printf("states\n");
+  for (const auto& st : j["states"]) {
+    std::printf("  %-40s %-50s %s entries\n", st["name"].get<std::string>().c_str(),
+                st["serializer"].get<std::string>().c_str(), WithThousands(st["entries"].get<uint64_t>()).c_str());
+  }
+  std::printf("total          %s addresses, %s entries, %s of keyed state\n", WithThousands(addresses).c_str(),
+              WithThousands(entries).c_str(), HumanBytes(bytes).c_str());
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "%s", kUsage);
+    return 2;
+  }
+  const std::string cmd = argv[1];
+  if (cmd == "run") return CmdRun(argc, argv);
+  if (cmd == "validate") return CmdValidate(argc, argv);
+  if (cmd == "inspect") return CmdInspect(argc, argv);
+  if (cmd == "dump") return CmdDump(argc, argv);
+  if (cmd == "get") return CmdGet(argc, argv);
+  if (cmd == "--version" || cmd == "version") return std::printf("%s\n", kVersion), 0;
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    const std::string topic = argc > 2 ? argv[2] : "";
+    if (topic == "run") std::printf("%s", kRunHelp);
+    else if (topic == "validate") std::printf("%s", kValidateHelp);
+    else if (topic == "inspect") std::printf("%s", kInspectHelp);
+    else if (topic == "dump") std::printf("%s", kDumpHelp);
+    else if (topic == "get") std::printf("%s", kGetHelp);
+    else std::printf("%s", kUsage);
+    return 0;
+  }
+  std::fprintf(stderr, "error: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
+  return 2;
+}
+
+}  // namespace
+}  // namespace sfb
+
+int main(int argc, char** argv) { return sfb::Main(argc, argv); }

@@ -1,0 +1,353 @@
+#include "job/job_builder.h"
+
+#include <map>
+#include <thread>
+
+#include "connectors/file/file_source.h"
+#include "router/rule_function.h"
+#include "router/rule_router.h"
+#include "savepoint/key_groups.h"
+
+namespace sfb {
+namespace {
+
+const char* TtlModeName(TtlMode m) {
+  switch (m) {
+    case TtlMode::kNone: return "none";
+    case TtlMode::kAfterWrite: return "after_write";
+    case TtlMode::kAfterInvoke: return "after_invoke";
+  }
+  return "?";
+}
+
+bool IsNumeric(ValueRepr r) {
+  return r == ValueRepr::kInt32 || r == ValueRepr::kInt64 || r == ValueRepr::kFloat || r == ValueRepr::kDouble;
+}
+
+struct MergeRule {
+  MergeOp op;
+  std::string field;  // empty: no field given
+};
+
+Result<MergeRule> ParseMergeRule(const std::string& text) {
+  static const std::pair<const char*, MergeOp> kOps[] = {{"last", MergeOp::kLast}, {"first", MergeOp::kFirst},
+                                                        {"sum", MergeOp::kSum},   {"min", MergeOp::kMin},
+                                                        {"max", MergeOp::kMax},   {"count", MergeOp::kCount}};
+  const auto paren = text.find('(');
+  const std::string name = text.substr(0, paren);
+  std::string field;
+  if (paren != std::string::npos) {
+    if (text.back() != ')') return Status::InvalidSpec("merge rule '" + text + "' is missing its closing ')'");
+    field = text.substr(paren + 1, text.size() - paren - 2);
+    if (field.size() >= 2 && field.front() == '{' && field.back() == '}') field = field.substr(1, field.size() - 2);
+    if (field.empty()) return Status::InvalidSpec("merge rule '" + text + "' names no field");
+  }
+  for (const auto& [n, op] : kOps) {
+    if (name == n) {
+      if (op == MergeOp::kCount && !field.empty()) {
+        return Status::InvalidSpec("count takes no field").WithHint("write count, or sum(field) to add up a field");
+      }
+      return MergeRule{op, field};
+    }
+  }
+  return Status::InvalidSpec("unknown merge rule '" + text + "'")
+      .WithHint("merge rules are count, sum(field), min(field), max(field), last(field), first(field), or "
+                "sum/min/max/first/last combined with a set: value for the same state");
+}
+
+Result<Operand> CompileOperand(const nlohmann::ordered_json& value, const StateDescriptor& d) {
+  Operand o;
+  if (value.is_string()) {
+    o.kind = Operand::Kind::kTemplate;
+    SFB_ASSIGN_OR_RETURN(o.tmpl, Template::Parse(value.get<std::string>()));
+    return o;
+  }
+  if (value.is_null()) {
+    return Status::InvalidSpec("the value for state " + d.state_name + " is empty")
+        .WithHint("write a template such as \"{column}\"");
+  }
+  if (d.codec != Codec::kJson && d.codec != Codec::kProtobuf) {
+    return Status::InvalidSpec("state " + d.state_name + " has type " + d.type_name +
+                               ", so its value must be a single template, not an object or list")
+        .WithHint("objects build JSON or protobuf values: declare the state with codec: json or codec: protobuf");
+  }
+  o.kind = Operand::Kind::kObject;
+  o.shape = value;
+  std::vector<const nlohmann::ordered_json*> stack;
+  std::function<Status(const nlohmann::ordered_json&)> collect = [&](const nlohmann::ordered_json& j) -> Status {
+    if (j.is_object() || j.is_array()) {
+      for (const auto& item : j) SFB_RETURN_IF_ERROR(collect(item));
+    } else if (j.is_string()) {
+      SFB_ASSIGN_OR_RETURN(Template t, Template::Parse(j.get<std::string>()));
+      o.leaf_templates.push_back(std::move(t));
+    }
+    return Status::OK();
+  };
+  SFB_RETURN_IF_ERROR(collect(o.shape));
+  return o;
+}
+
+std::vector<std::string> OperandFields(const Operand& o) {
+  std::vector<std::string> out;
+  if (o.kind == Operand::Kind::kTemplate) out = o.tmpl.fields();
+  for (const auto& t : o.leaf_templates) out.insert(out.end(), t.fields().begin(), t.fields().end());
+  return out;
+}
+
+Result<std::shared_ptr<CompiledRoute>> CompileRoute(const RouteSpecYaml& r, int index, const FunctionSpecYaml& fn,
+                                                    const std::vector<StateDescriptor>& fn_states,
+                                                    const std::map<std::string, std::shared_ptr<const ProtobufCodec>>& codecs) {
+  auto route = std::make_shared<CompiledRoute>();
+  route->index = index;
+  route->source = r.from;
+  route->function_type = r.to;
+  auto at = [&](const std::string& key) {
+    auto it = r.field_where.find(key);
+    return it == r.field_where.end() ? r.where : it->second;
+  };
+  {
+    auto id = Template::Parse(r.id);
+    if (!id.ok()) return Status(id.status()).WithContext(at("id"));
+    route->id = std::move(id).value();
+  }
+  for (const auto& c : r.where_conditions) {
+    auto cond = ParseCondition(c);
+    if (!cond.ok()) return Status(cond.status()).WithContext(at("where"));
+    route->where.push_back(std::move(cond).value());
+  }
+  std::vector<std::string> state_names;
+  for (const auto& s : fn.states) state_names.push_back(s.name);
+  auto find_state = [&](const std::string& name, const std::string& key) -> Result<size_t> {
+    for (size_t i = 0; i < fn_states.size(); ++i) if (fn_states[i].state_name == name) return i;
+    const std::string suggestion = SuggestName(name, state_names);
+    return Status::InvalidSpec("function " + fn.type + " has no state '" + name + "'")
+        .WithContext(at(key))
+        .WithHint(suggestion.empty() ? "declare it under functions: " + fn.type + ": states:"
+                                     : "did you mean '" + suggestion + "'?");
+  };
+  // Order rules as the states are declared, so payloads are laid out the same way for every record.
+  std::map<size_t, StateRule> rules;
+  for (const auto& [name, value] : r.set) {
+    SFB_ASSIGN_OR_RETURN(size_t slot, find_state(name, "set." + name));
+    const StateDescriptor& d = fn_states[slot];
+    StateRule rule;
+    rule.slot = slot;
+    rule.state_name = name;
+    rule.repr = d.repr();
+    rule.codec = d.codec;
+    rule.op = MergeOp::kLast;
+    auto operand = CompileOperand(value, d);
+    if (!operand.ok()) return Status(operand.status()).WithContext(at("set." + name));
+    rule.operand = std::move(operand).value();
+    if (d.codec == Codec::kProtobuf) rule.protobuf = codecs.at(d.FlinkName());
+    rules[slot] = std::move(rule);
+  }
+  for (const auto& [name, text] : r.merge) {
+    SFB_ASSIGN_OR_RETURN(size_t slot, find_state(name, "merge." + name));
+    const StateDescriptor& d = fn_states[slot];
+    auto parsed = ParseMergeRule(text);
+    if (!parsed.ok()) return Status(parsed.status()).WithContext(at("merge." + name));
+    const MergeRule m = *parsed;
+    const bool has_set = rules.count(slot) > 0;
+    auto fail = [&](const std::string& what, const std::string& fix) {
+      return Status::InvalidSpec(what).WithContext(at("merge." + name)).WithHint(fix);
+    };
+    if (m.op == MergeOp::kCount && has_set) {
+      return fail("state " + name + " has both a set value and merge: count", "count needs no value: drop the set entry");
+    }
+    if (m.op != MergeOp::kCount && has_set && !m.field.empty()) {
+      return fail("state " + name + " has a set value and merge " + text + " with its own field",
+                  "write either set: {" + name + ": \"{" + m.field + "}\"} with merge: {" + name + ": " +
+                      MergeOpName(m.op) + "}, or merge: {" + name + ": " + text + "} alone");
+    }
+    if (m.op != MergeOp::kCount && !has_set && m.field.empty()) {
+      return fail("merge " + text + " for state " + name + " has no value to merge",
+                  "name a field, " + std::string(MergeOpName(m.op)) + "(column), or give the value under set:");
+    }
+    if ((m.op == MergeOp::kCount || m.op == MergeOp::kSum) && !IsNumeric(d.repr())) {
+      return fail(std::string(MergeOpName(m.op)) + " needs a numeric state, but " + name + " is " + d.type_name,
+                  "declare the state as io.statefun.types/int, long, float or double (or java.lang.Long, Integer, Double)");
+    }
+    if ((m.op == MergeOp::kMin || m.op == MergeOp::kMax) && (d.repr() == ValueRepr::kBool || d.codec != Codec::kBuiltin)) {
+      return fail(std::string(MergeOpName(m.op)) + " needs a numeric or string state, but " + name + " is " + d.type_name, "");
+    }
+    if (has_set) {
+      rules[slot].op = m.op;
+      continue;
+    }
+    StateRule rule;
+    rule.slot = slot;
+    rule.state_name = name;
+    rule.repr = d.repr();
+    rule.codec = d.codec;
+    rule.op = m.op;
+    if (m.op != MergeOp::kCount) {
+      auto operand = CompileOperand(nlohmann::ordered_json("{" + m.field + "}"), d);
+      if (!operand.ok()) return Status(operand.status()).WithContext(at("merge." + name));
+      rule.operand = std::move(operand).value();
+    }
+    if (d.codec == Codec::kProtobuf) rule.protobuf = codecs.at(d.FlinkName());
+    rules[slot] = std::move(rule);
+  }
+  std::vector<std::string> payload_names{"route"};
+  for (auto& [slot, rule] : rules) {
+    payload_names.push_back(rule.state_name);
+    route->rules.push_back(std::move(rule));
+  }
+  route->payload_schema = std::make_shared<const Schema>(std::move(payload_names));
+  return route;
+}
+
+// Every field the route's templates name, with where it is used.
+std::vector<std::pair<std::string, std::string>> RouteFields(const CompiledRoute& r) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& f : r.id.fields()) out.emplace_back(f, "id '" + r.id.text() + "'");
+  for (const auto& c : r.where) for (const auto& f : c.lhs.fields()) out.emplace_back(f, "where '" + c.text + "'");
+  for (const auto& rule : r.rules) for (const auto& f : OperandFields(rule.operand)) out.emplace_back(f, "state " + rule.state_name);
+  return out;
+}
+
+}  // namespace
+
+Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o) {
+  BuiltJob job;
+  job.output = o.output.empty() ? spec.savepoint_path : o.output;
+  job.max_parallelism = spec.max_parallelism;
+  job.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  job.parallelism = o.parallelism ? *o.parallelism : spec.parallelism ? *spec.parallelism : job.threads;
+  if (job.parallelism > job.max_parallelism && !o.parallelism && !spec.parallelism) job.parallelism = job.max_parallelism;
+  SFB_RETURN_IF_ERROR(ValidateParallelism(job.max_parallelism, job.parallelism));
+
+  // States and protobuf codecs.
+  std::map<std::string, std::vector<StateDescriptor>> fn_states;
+  std::map<std::string, std::shared_ptr<const ProtobufCodec>> codecs;
+  for (const auto& f : spec.functions) {
+    for (const auto& s : f.states) {
+      auto d = StateDescriptor::Make(f.type, s.name, s.kind, s.type, s.codec, s.ttl_mode, s.ttl_millis);
+      if (!d.ok()) return Status(d.status()).WithContext(s.where);
+      if (s.codec == Codec::kProtobuf) {
+        auto codec = ProtobufCodec::Load(s.descriptor_set, s.message);
+        if (!codec.ok()) return Status(codec.status()).WithContext(s.where);
+        codecs[d->FlinkName()] = std::move(codec).value();
+      }
+      fn_states[f.type].push_back(*d);
+      job.states.push_back(std::move(d).value());
+    }
+  }
+
+  // Routes.
+  std::map<std::string, const SourceSpecYaml*> sources;
+  std::vector<std::string> source_names;
+  for (const auto& s : spec.sources) {
+    sources[s.name] = &s;
+    source_names.push_back(s.name);
+  }
+  std::vector<std::string> function_names;
+  for (const auto& f : spec.functions) function_names.push_back(f.type);
+  std::map<std::string, std::vector<std::shared_ptr<const CompiledRoute>>> routes_by_source;
+  for (size_t i = 0; i < spec.routes.size(); ++i) {
+    const RouteSpecYaml& r = spec.routes[i];
+    if (!sources.count(r.from)) {
+      const std::string s = SuggestName(r.from, source_names);
+      return Status::InvalidSpec("route #" + std::to_string(i + 1) + " reads from '" + r.from + "', which is not a source")
+          .WithContext(r.where)
+          .WithHint(s.empty() ? "declare it under sources:" : "did you mean '" + s + "'?");
+    }
+    const FunctionSpecYaml* fn = nullptr;
+    for (const auto& f : spec.functions) if (f.type == r.to) fn = &f;
+    if (!fn) {
+      const std::string s = SuggestName(r.to, function_names);
+      return Status::InvalidSpec("route #" + std::to_string(i + 1) + " goes to '" + r.to + "', which is not a declared function")
+          .WithContext(r.where)
+          .WithHint(s.empty() ? "declare it under functions: with its states" : "did you mean '" + s + "'?");
+    }
+    SFB_ASSIGN_OR_RETURN(auto route, CompileRoute(r, static_cast<int>(i), *fn, fn_states[r.to], codecs));
+    job.routes.push_back(route);
+    routes_by_source[r.from].push_back(route);
+  }
+  auto all_routes = std::make_shared<const std::vector<std::shared_ptr<const CompiledRoute>>>(job.routes);
+
+  job.creator = std::make_unique<SavepointCreator>(job.max_parallelism);
+  job.creator->WithParallelism(job.parallelism).WithThreads(job.threads);
+  const std::optional<int64_t> ttl = o.ttl_timestamp ? o.ttl_timestamp : spec.ttl_timestamp;
+  if (ttl) job.creator->WithTtlTimestamp(*ttl);
+  for (const auto& f : spec.functions) {
+    std::vector<StateSpec> specs;
+    for (const auto& d : fn_states[f.type]) {
+      specs.push_back(StateSpec{d.state_name, StateType{d.kind, d.type_name, d.codec, d.repr()},
+                                Expiration{d.ttl_mode, d.ttl_millis}});
+    }
+    job.creator->WithStateBootstrapFunctionProvider(
+        f.type, [specs, all_routes] { return std::make_unique<RuleFunction>(specs, all_routes); });
+  }
+  std::vector<std::pair<const SourceSpecYaml*, FileSource*>> files;
+  for (const auto& s : spec.sources) {
+    auto it = routes_by_source.find(s.name);
+    if (it == routes_by_source.end()) {
+      return Status::InvalidSpec("source " + s.name + " is not read by any route").WithContext(s.where)
+          .WithHint("add a route from: " + s.name + ", or remove the source");
+    }
+    auto source = std::make_unique<FileSource>(s.file);
+    files.emplace_back(&s, source.get());
+    job.creator->WithBootstrapData(s.name, std::move(source), std::make_shared<RuleRouter>(it->second));
+  }
+  SFB_RETURN_IF_ERROR(job.creator->PrepareSources());
+  // Fields named by templates must exist in CSV headers (JSONL fields are checked per record).
+  for (const auto& [s, file] : files) {
+    const Schema* schema = file->fixed_schema();
+    if (!schema) continue;
+    for (const auto& route : routes_by_source[s->name]) {
+      for (const auto& [field, used_in] : RouteFields(*route)) {
+        if (schema->IndexOf(field) >= 0) continue;
+        std::string columns;
+        for (const auto& n : schema->names()) columns += (columns.empty() ? "" : ", ") + n;
+        const std::string suggestion = SuggestName(field, schema->names());
+        return Status::InvalidSpec(route->Describe() + ": " + used_in + " refers to column '" + field + "', which " +
+                                   s->file.path + " does not have (columns: " + columns + ")")
+            .WithContext(spec.routes[static_cast<size_t>(route->index)].where)
+            .WithHint(suggestion.empty() ? "use one of the file's columns" : "did you mean '" + suggestion + "'?");
+      }
+    }
+  }
+  if (job.output.empty()) {
+    return Status::InvalidSpec("no output path").WithHint("set savepoint.path in the job file or pass --output DIR");
+  }
+  return job;
+}
+
+nlohmann::ordered_json BuiltJob::PlanJson(const JobSpec& spec) const {
+  nlohmann::ordered_json plan;
+  plan["savepoint"] = {{"path", output}, {"max_parallelism", max_parallelism}, {"parallelism", parallelism}};
+  plan["max_parallelism"] = max_parallelism;
+  plan["threads"] = threads;
+  plan["states"] = nlohmann::ordered_json::array();
+  for (const auto& d : states) {
+    nlohmann::ordered_json s;
+    s["function"] = d.function_type;
+    s["state"] = d.state_name;
+    s["flink_name"] = d.FlinkName();
+    s["kind"] = d.kind == StateKind::kRemote ? "remote" : "embedded";
+    s["type"] = d.type_name;
+    s["codec"] = d.kind == StateKind::kRemote && d.codec != Codec::kBuiltin ? nlohmann::ordered_json(CodecName(d.codec))
+                                                                             : nlohmann::ordered_json(nullptr);
+    s["ttl"] = d.has_ttl() ? nlohmann::ordered_json{{"mode", TtlModeName(d.ttl_mode)}, {"millis", d.ttl_millis}}
+                           : nlohmann::ordered_json(nullptr);
+    plan["states"].push_back(std::move(s));
+  }
+  plan["sources"] = nlohmann::ordered_json::array();
+  for (const auto& s : spec.sources) {
+    plan["sources"].push_back({{"name", s.name},
+                               {"kind", "file"},
+                               {"path", s.file.path},
+                               {"format", s.file.format == FileSourceConfig::Format::kCsv ? "csv" : "jsonl"}});
+  }
+  plan["routes"] = nlohmann::ordered_json::array();
+  for (const auto& r : routes) {
+    nlohmann::ordered_json rules = nlohmann::ordered_json::object();
+    for (const auto& rule : r->rules) rules[rule.state_name] = MergeOpName(rule.op);
+    plan["routes"].push_back({{"from", r->source}, {"to", r->function_type}, {"id", r->id.text()}, {"rules", rules}});
+  }
+  return plan;
+}
+
+}  // namespace sfb

@@ -1,0 +1,47 @@
+// BuildJob: turns a JobSpec into a configured SavepointCreator (the YAML job is a thin layer over the
+// C++ API): each declared function becomes a RuleFunction, each source a connector, and the routes of
+// each source one RuleRouter. Everything that can be checked before reading data is checked here:
+// states referenced by routes exist and have compatible types, merge rules parse, templates parse,
+// and (after the sources are prepared) every field a template names exists in a CSV header.
+
+#ifndef SFB_JOB_JOB_BUILDER_H_
+#define SFB_JOB_JOB_BUILDER_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/savepoint_creator.h"
+#include "job/job_spec.h"
+#include "router/rules.h"
+
+namespace sfb {
+
+struct JobOverrides {
+  std::string output;              // replaces savepoint.path
+  std::optional<int> parallelism;  // replaces savepoint.parallelism
+  int threads = 0;                 // 0: hardware concurrency
+  std::optional<int64_t> ttl_timestamp;
+};
+
+struct BuiltJob {
+  std::unique_ptr<SavepointCreator> creator;
+  std::string output;
+  int max_parallelism = 128;
+  int parallelism = 1;
+  int threads = 1;
+  std::vector<StateDescriptor> states;
+  std::vector<std::shared_ptr<const CompiledRoute>> routes;
+  // The plan as JSON (what `validate --json` prints; the real-Flink harness reads "states" from it).
+  nlohmann::ordered_json PlanJson(const JobSpec& spec) const;
+};
+
+// Builds and prepares the job (opens the sources, reads CSV headers) without reading records.
+Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& overrides);
+
+}  // namespace sfb
+
+#endif  // SFB_JOB_JOB_BUILDER_H_

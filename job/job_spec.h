@@ -1,0 +1,83 @@
+// JobSpec: the YAML job file, parsed and checked, before anything is opened.
+//
+// The shape is the contract in docs/design.md (savepoint, functions, sources, routes); README.md is the
+// reference for every key. Parsing is strict: an unknown key, a wrong type or a missing required key
+// is an InvalidSpec error that names the file, line and column, and suggests the key that was probably
+// meant. `${VAR}` (or `${VAR:-default}`) in any string value is replaced from the environment; `$$` is a
+// literal `$`. Relative paths are resolved against the job file's directory.
+
+#ifndef SFB_JOB_JOB_SPEC_H_
+#define SFB_JOB_JOB_SPEC_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "connectors/file/file_source.h"
+#include "savepoint/state_descriptor.h"
+
+namespace sfb {
+
+struct StateSpecYaml {
+  std::string name;
+  StateKind kind = StateKind::kRemote;
+  std::string type;
+  Codec codec = Codec::kBuiltin;
+  TtlMode ttl_mode = TtlMode::kNone;
+  int64_t ttl_millis = 0;
+  std::string descriptor_set;  // protobuf codec
+  std::string message;         // protobuf codec
+  std::string where;           // "job.yaml:12:7"
+};
+
+struct FunctionSpecYaml {
+  std::string type;  // namespace/name
+  std::vector<StateSpecYaml> states;
+  std::string where;
+};
+
+struct SourceSpecYaml {
+  std::string name;
+  enum class Kind { kFile } kind = Kind::kFile;
+  FileSourceConfig file;
+  std::string where;
+};
+
+struct RouteSpecYaml {
+  std::string from;
+  std::string to;
+  std::string id;
+  std::vector<std::string> where_conditions;
+  // state -> value (a template string, or an object/array shape for json/protobuf states)
+  std::vector<std::pair<std::string, nlohmann::ordered_json>> set;
+  std::vector<std::pair<std::string, std::string>> merge;  // state -> "count", "sum(field)", ...
+  std::map<std::string, std::string> field_where;         // "set.profile" -> "job.yaml:20:9"
+  std::string where;
+};
+
+struct JobSpec {
+  std::string file;  // the job file's path
+  std::string savepoint_path;
+  int max_parallelism = 128;
+  std::optional<int> parallelism;
+  std::optional<int64_t> ttl_timestamp;
+  std::vector<FunctionSpecYaml> functions;
+  std::vector<SourceSpecYaml> sources;
+  std::vector<RouteSpecYaml> routes;
+};
+
+Result<JobSpec> LoadJobSpec(const std::string& path);
+// Same, from text (for tests); relative paths resolve against `base_dir`.
+Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_name, const std::string& base_dir);
+
+// Replaces ${VAR}, ${VAR:-default} and $$; fails naming the variable when it is unset.
+Result<std::string> ExpandEnvironment(const std::string& text);
+
+}  // namespace sfb
+
+#endif  // SFB_JOB_JOB_SPEC_H_

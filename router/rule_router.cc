@@ -1,0 +1,204 @@
+#include "router/rule_router.h"
+
+#include "common/java_string.h"
+#include "router/value_conversion.h"
+#include "savepoint/entry_json.h"
+
+namespace sfb {
+
+const char* MergeOpName(MergeOp op) {
+  switch (op) {
+    case MergeOp::kLast: return "last";
+    case MergeOp::kFirst: return "first";
+    case MergeOp::kSum: return "sum";
+    case MergeOp::kMin: return "min";
+    case MergeOp::kMax: return "max";
+    case MergeOp::kCount: return "count";
+  }
+  return "?";
+}
+
+std::string CompiledRoute::Describe() const {
+  return "route #" + std::to_string(index + 1) + " (" + source + " -> " + function_type + ")";
+}
+
+Result<Condition> ParseCondition(const std::string& text) {
+  Condition c;
+  c.text = text;
+  std::string lhs = text, rhs;
+  for (const char* op : {"==", "!="}) {
+    const auto p = text.find(op);
+    if (p == std::string::npos) continue;
+    c.op = op[0] == '=' ? Condition::Op::kEquals : Condition::Op::kNotEquals;
+    lhs = text.substr(0, p);
+    rhs = text.substr(p + 2);
+    break;
+  }
+  auto trim = [](std::string s) {
+    const auto b = s.find_first_not_of(" \t");
+    const auto e = s.find_last_not_of(" \t");
+    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+  };
+  lhs = trim(lhs);
+  rhs = trim(rhs);
+  SFB_ASSIGN_OR_RETURN(c.lhs, Template::Parse(lhs));
+  if (c.lhs.is_constant()) {
+    return Status::InvalidSpec("condition '" + text + "' does not refer to any field")
+        .WithHint("write a condition such as \"{status} == 'active'\", \"{deleted} != true\" or \"{email}\"");
+  }
+  if (c.op != Condition::Op::kTruthy) {
+    if (rhs.empty()) return Status::InvalidSpec("condition '" + text + "' has nothing to compare with");
+    if (rhs == "null") {
+      c.literal = std::nullopt;
+    } else if (rhs.size() >= 2 && (rhs.front() == '\'' || rhs.front() == '"') && rhs.back() == rhs.front()) {
+      c.literal = rhs.substr(1, rhs.size() - 2);
+    } else {
+      c.literal = rhs;
+    }
+  }
+  return c;
+}
+
+namespace {
+
+Result<bool> Holds(const Condition& c, const Record& record) {
+  SFB_ASSIGN_OR_RETURN(Value v, c.lhs.Evaluate(record));
+  switch (c.op) {
+    case Condition::Op::kTruthy: {
+      if (v.is_null()) return false;
+      const std::string t = v.ToText();
+      return !(t.empty() || t == "false" || t == "0");
+    }
+    case Condition::Op::kEquals:
+      return c.literal ? (!v.is_null() && v.ToText() == *c.literal) : v.is_null();
+    case Condition::Op::kNotEquals:
+      return c.literal ? (v.is_null() || v.ToText() != *c.literal) : !v.is_null();
+  }
+  return false;
+}
+
+nlohmann::ordered_json LeafJson(const Template& t, const Value& v) {
+  if (!t.is_single_field()) return v.ToText();
+  switch (v.kind()) {
+    case Value::Kind::kNull: return nullptr;
+    case Value::Kind::kBool: return v.as_bool();
+    case Value::Kind::kInt: return v.as_int();
+    case Value::Kind::kDouble: return v.as_double();
+    case Value::Kind::kText: return v.as_string();
+    case Value::Kind::kBytes: return Base64Encode(v.as_string());
+  }
+  return nullptr;
+}
+
+// Rebuilds `shape` with its string leaves replaced by their templates' values.
+Status FillShape(const nlohmann::ordered_json& shape, const std::vector<Template>& leaves, size_t* next,
+                 const Record& record, nlohmann::ordered_json* out) {
+  if (shape.is_object()) {
+    *out = nlohmann::ordered_json::object();
+    for (auto it = shape.begin(); it != shape.end(); ++it) {
+      SFB_RETURN_IF_ERROR(FillShape(it.value(), leaves, next, record, &(*out)[it.key()]));
+    }
+  } else if (shape.is_array()) {
+    *out = nlohmann::ordered_json::array();
+    for (const auto& item : shape) {
+      nlohmann::ordered_json v;
+      SFB_RETURN_IF_ERROR(FillShape(item, leaves, next, record, &v));
+      out->push_back(std::move(v));
+    }
+  } else if (shape.is_string()) {
+    const Template& t = leaves[(*next)++];
+    SFB_ASSIGN_OR_RETURN(Value v, t.Evaluate(record));
+    *out = LeafJson(t, v);
+  } else {
+    *out = shape;  // numbers, bools, null written literally in the spec
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<Value> EvaluateOperand(const StateRule& rule, const Record& record) {
+  switch (rule.operand.kind) {
+    case Operand::Kind::kNone:
+      return Value::Null();
+    case Operand::Kind::kTemplate: {
+      SFB_ASSIGN_OR_RETURN(Value v, rule.operand.tmpl.Evaluate(record));
+      if (v.is_null()) return v;
+      if (rule.codec == Codec::kJson) {
+        const std::string text = v.ToText();
+        if (!nlohmann::json::accept(text)) {
+          return Status::BadRecord("value '" + text.substr(0, 60) + "' is not JSON (state " + rule.state_name +
+                                   " has codec json)")
+              .WithHint("give the state an object (set: {state: {field: \"{column}\"}}) or a field holding JSON text");
+        }
+        return Value::Bytes(text);
+      }
+      if (rule.codec == Codec::kProtobuf) {
+        SFB_ASSIGN_OR_RETURN(std::string bytes, rule.protobuf->FromJson(v.ToText()));
+        return Value::Bytes(std::move(bytes));
+      }
+      SFB_ASSIGN_OR_RETURN(StateValue sv, ConvertToStateValue(v, rule.repr));
+      return StateValueToValue(sv);
+    }
+    case Operand::Kind::kObject: {
+      nlohmann::ordered_json filled;
+      size_t next = 0;
+      SFB_RETURN_IF_ERROR(FillShape(rule.operand.shape, rule.operand.leaf_templates, &next, record, &filled));
+      const std::string json = filled.dump();
+      if (rule.codec == Codec::kProtobuf) {
+        SFB_ASSIGN_OR_RETURN(std::string bytes, rule.protobuf->FromJson(json));
+        return Value::Bytes(std::move(bytes));
+      }
+      return Value::Bytes(json);
+    }
+  }
+  return Status::Internal("unknown operand kind");
+}
+
+Status RuleRouter::Route(const Record& record, Downstream& downstream) const {
+  for (const auto& route : routes_) {
+    bool pass = true;
+    for (const auto& c : route->where) {
+      auto holds = Holds(c, record);
+      if (!holds.ok()) return Status(holds.status()).WithContext(route->Describe() + " where");
+      if (!*holds) {
+        pass = false;
+        break;
+      }
+    }
+    if (!pass) continue;
+    auto id = route->id.Evaluate(record);
+    if (!id.ok()) return Status(id.status()).WithContext(route->Describe() + " id");
+    if (id->is_null()) {
+      return Status::BadRecord("the id template '" + route->id.text() + "' gives NULL")
+          .WithContext(route->Describe())
+          .WithHint("records without an id cannot be addressed: fix the data, or skip them with where: \"" +
+                    route->id.text() + " != null\"");
+    }
+    const std::string id_text = id->ToText();
+    if (id_text.empty()) {
+      return Status::BadRecord("the id template '" + route->id.text() + "' gives an empty id")
+          .WithContext(route->Describe())
+          .WithHint("statefun ids must not be empty: fix the data, or skip such records with where: \"" +
+                    route->id.text() + "\"");
+    }
+    std::vector<Value> values;
+    values.reserve(route->rules.size() + 1);
+    values.push_back(Value::Int(route->index));
+    for (const auto& rule : route->rules) {
+      auto v = EvaluateOperand(rule, record);
+      if (!v.ok()) {
+        return Status(v.status())
+            .WithContext(route->Describe() + " state " + rule.state_name)
+            .WithHint("fix the value in the input, or skip such records with where:");
+      }
+      values.push_back(std::move(v).value());
+    }
+    Record payload(route->payload_schema, std::move(values));
+    Status s = downstream.Forward(route->function_type, id_text, payload);
+    if (!s.ok()) return s.WithContext(route->Describe() + " id '" + id_text + "'");
+  }
+  return Status::OK();
+}
+
+}  // namespace sfb

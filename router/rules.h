@@ -1,0 +1,77 @@
+// The compiled form of a job spec's routes: what RuleRouter evaluates on reader threads and what
+// RuleFunction applies per address.
+//
+// Semantics of `set` and `merge` (documented for users in README.md, "Combining set and merge"):
+//   - Every routed record carries one operand per rule, already converted to the state's type.
+//   - An address's records are applied in the defined order (sources in spec order, then position).
+//   - set: s = operand (the last record wins).
+//   - merge op on its own: count -> s + 1; sum(f)/min(f)/max(f) -> combine s with field f;
+//     last(f) -> s = f; first(f) -> s = f only while s is unset.
+//   - set AND merge of the same state in one route: the set expression is the operand and the merge
+//     names the combination (sum, min, max, first, last), e.g. set total "{amount}" + merge total: sum.
+//   - A NULL operand leaves the state as it is (count still counts the record).
+//   - Rules of different routes on the same state simply apply in record order, so a base value from
+//     one source (set) can be followed by increments from another (merge count).
+
+#ifndef SFB_ROUTER_RULES_H_
+#define SFB_ROUTER_RULES_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/record.h"
+#include "router/protobuf_codec.h"
+#include "router/template.h"
+#include "savepoint/state_descriptor.h"
+
+namespace sfb {
+
+enum class MergeOp { kLast, kFirst, kSum, kMin, kMax, kCount };
+const char* MergeOpName(MergeOp op);
+
+// How one operand is computed from a record.
+struct Operand {
+  enum class Kind { kNone, kTemplate, kObject };
+  Kind kind = Kind::kNone;
+  Template tmpl;             // kTemplate
+  nlohmann::ordered_json shape;  // kObject: YAML mapping/sequence whose string leaves are templates
+  std::vector<Template> leaf_templates;  // parsed string leaves of `shape`, in traversal order
+};
+
+struct StateRule {
+  size_t slot = 0;            // state index within the function
+  std::string state_name;
+  ValueRepr repr = ValueRepr::kBytes;
+  Codec codec = Codec::kBuiltin;
+  std::shared_ptr<const ProtobufCodec> protobuf;
+  MergeOp op = MergeOp::kLast;
+  Operand operand;
+};
+
+struct Condition {
+  Template lhs;
+  enum class Op { kTruthy, kEquals, kNotEquals } op = Op::kTruthy;
+  std::optional<std::string> literal;  // nullopt: compare with NULL
+  std::string text;
+};
+
+struct CompiledRoute {
+  int index = 0;  // position in the spec's routes list
+  std::string source;
+  std::string function_type;
+  Template id;
+  std::vector<Condition> where;
+  std::vector<StateRule> rules;
+  std::shared_ptr<const Schema> payload_schema;  // "route", then one field per rule
+  std::string Describe() const;
+};
+
+Result<Condition> ParseCondition(const std::string& text);
+
+}  // namespace sfb
+
+#endif  // SFB_ROUTER_RULES_H_
