@@ -2,6 +2,9 @@
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/type_resolver.h>
 #include <google/protobuf/util/type_resolver_util.h>
@@ -37,6 +40,8 @@ Result<std::shared_ptr<ProtobufCodec>> ProtobufCodec::Load(const std::string& pa
     return Status::InvalidSpec("message type '" + message + "' is not in " + path)
         .WithHint("write the full name with its package, e.g. example.Profile");
   }
+  codec->factory_ = std::make_unique<pb::DynamicMessageFactory>(codec->pool_.get());
+  codec->prototype_ = codec->factory_->GetPrototype(codec->pool_->FindMessageTypeByName(message));
   codec->message_name_ = message;
   codec->type_url_ = std::string(kTypeUrlPrefix) + "/" + message;
   codec->resolver_.reset(pb::util::NewTypeResolverForDescriptorPool(kTypeUrlPrefix, codec->pool_.get()));
@@ -44,15 +49,24 @@ Result<std::shared_ptr<ProtobufCodec>> ProtobufCodec::Load(const std::string& pa
 }
 
 Result<std::string> ProtobufCodec::FromJson(const std::string& json) const {
-  std::string out;
+  std::unique_ptr<pb::Message> message(prototype_->New());
   pb::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
-  std::lock_guard<std::mutex> lock(mu_);
-  auto status = pb::util::JsonToBinaryString(resolver_.get(), type_url_, json, &out, options);
+  auto status = pb::util::JsonStringToMessage(json, message.get(), options);
   if (!status.ok()) {
     return Status::BadRecord("cannot build a " + message_name_ + " message from " + json + ": " +
                              std::string(status.message()))
         .WithHint("the set: object's field names and value types must match the message definition");
+  }
+  std::string out;
+  {
+    pb::io::StringOutputStream stream(&out);
+    pb::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    if (!message->SerializeToCodedStream(&coded)) {
+      return Status::BadRecord("cannot serialize a " + message_name_ + " built from " + json +
+                               " (a required field missing?)");
+    }
   }
   return out;
 }

@@ -1,7 +1,8 @@
 // ProtobufCodec: builds serialized protobuf messages of a type named in a descriptor set file.
 //
 // `codec: protobuf` states name a FileDescriptorSet (protoc --include_imports --descriptor_set_out=F)
-// and a message type. The router builds the message's JSON form from the record (the same object
+// and a message type. Messages are serialized canonically (fields in number order, deterministic maps),
+// as protoc and the SDKs' generated code do. The router builds the message's JSON form from the record (the same object
 // syntax as `codec: json`) and converts it with protobuf's own JSON mapping, so nested messages,
 // repeated fields, enums and well-known types all work as protobuf defines them.
 
@@ -16,6 +17,8 @@
 
 namespace google::protobuf {
 class DescriptorPool;
+class DynamicMessageFactory;
+class Message;
 namespace util {
 class TypeResolver;
 }
@@ -40,6 +43,8 @@ class ProtobufCodec {
   std::string type_url_;
   std::unique_ptr<google::protobuf::DescriptorPool> pool_;
   std::unique_ptr<google::protobuf::util::TypeResolver> resolver_;
+  std::unique_ptr<google::protobuf::DynamicMessageFactory> factory_;
+  const google::protobuf::Message* prototype_ = nullptr;
   mutable std::mutex mu_;
 };
 

@@ -84,7 +84,7 @@ Result<StateValue> ConvertToStateValue(const Value& v, ValueRepr repr) {
     }
     case ValueRepr::kFloat: {
       SFB_ASSIGN_OR_RETURN(double d, ToDouble(v, "a number (float)"));
-      if (std::isfinite(d) && std::fabs(d) > std::numeric_limits<float>::max()) {
+      if (std::isfinite(d) && std::isinf(static_cast<float>(d))) {
         return Status::BadRecord("value " + Quote(v) + " is out of range for a float");
       }
       return StateValue(static_cast<float>(d));

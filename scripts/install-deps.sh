@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what statefun-bootstrap needs to build and test, from Debian's packages (and pytest from
+# PyPI when no python3 pytest is present). Installs only what is missing; safe to run repeatedly.
+set -euo pipefail
+
+PACKAGES=(
+  cmake ninja-build g++ pkg-config
+  librocksdb-dev libprotobuf-dev protobuf-compiler libboost-dev libgtest-dev
+  libyaml-cpp-dev nlohmann-json3-dev
+  python3
+)
+# The real-Flink harness (tests/flink-harness) is a Maven project run on a JDK.
+if [[ "${SFB_SKIP_JAVA:-0}" != 1 ]]; then
+  command -v java >/dev/null 2>&1 || PACKAGES+=(openjdk-17-jdk-headless)
+  command -v mvn >/dev/null 2>&1 || PACKAGES+=(maven)
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+
+if (( ${#missing[@]} > 0 )); then
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! python3 -c 'import pytest' >/dev/null 2>&1; then
+  echo "install-deps: installing pytest"
+  python3 -m pip install -q pytest 2>/dev/null || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pytest >/dev/null
+fi
