@@ -369,6 +369,25 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
     for (size_t s = 0; s < states.size(); ++s) summary_.states[s].entries += r.entries_per_state[s];
   }
   metadata.operators.push_back(std::move(op));
+  for (const auto& in : inputs_) {
+    summary_.sources.push_back({{"name", in.name}, {"provenance", in.source->Provenance()}});
+  }
+  {
+    nlohmann::ordered_json prov;
+    prov["tool"] = "statefun-bootstrap";
+    prov["format"] = "flink-1.16-canonical-savepoint";
+    prov["operator_uid"] = kFunctionsOperatorUid;
+    prov["max_parallelism"] = max_parallelism_;
+    prov["parallelism"] = parallelism_;
+    prov["ttl_timestamp"] = ttl_timestamp;
+    prov["created_at_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count();
+    prov["records_read"] = counters_.records_read.load();
+    prov["records_routed"] = counters_.records_forwarded.load();
+    prov["addresses"] = summary_.addresses;
+    prov["sources"] = summary_.sources;
+    SFB_RETURN_IF_ERROR(WriteStringToFileSynced(staged->path() + "/" + kProvenanceFile, prov.dump(2) + "\n"));
+  }
   SFB_ASSIGN_OR_RETURN(std::string metadata_bytes, SerializeMetadata(metadata));
   SFB_RETURN_IF_ERROR(WriteStringToFileSynced(staged->path() + "/" + kMetadataFileName, metadata_bytes));
   summary_.bytes += metadata_bytes.size();

@@ -66,10 +66,17 @@ struct WriteSummary {
   uint64_t files = 0;
   uint64_t spill_bytes = 0;
   std::vector<StateSummary> states;
+  // Per source: name and Source::Provenance() (where reading stopped), as written to kProvenanceFile.
+  nlohmann::ordered_json sources = nlohmann::ordered_json::array();
   double read_seconds = 0;
   double build_seconds = 0;
   double total_seconds = 0;
 };
+
+// A small JSON file written into every savepoint directory beside _metadata (Flink ignores it): the
+// layout, the TTL clock start, counts, and each source's provenance, so whoever continues from the
+// savepoint (a CDC connector, a Kafka ingress) knows exactly where the bootstrap's data ended.
+inline constexpr char kProvenanceFile[] = "statefun-bootstrap.json";
 
 struct WriteOptions {
   bool overwrite = false;

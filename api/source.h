@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "api/record.h"
 #include "common/status.h"
 
@@ -36,8 +38,14 @@ class Source {
   virtual Status ReadSplit(size_t split, RecordConsumer& consumer, const std::atomic<bool>& cancel) = 0;
   // "data/users.csv:17" for a position: used in error messages, so it may be slow.
   virtual std::string DescribePosition(uint64_t position) const = 0;
-  // Total input size for progress (bytes or rows; 0 when unknown) and its unit.
+  // Total input size for progress (bytes or rows; 0 when unknown).
   virtual uint64_t estimated_size() const { return 0; }
+  // The fields every record has, when known before reading (a CSV header, a table's columns), so
+  // routes can be checked before any record is read; null when fields vary per record.
+  virtual const Schema* fixed_schema() const { return nullptr; }
+  // Where the data was read up to, for whoever continues from the savepoint (a PostgreSQL snapshot's
+  // LSN, Kafka end offsets); written to the savepoint's provenance file. Null when there is nothing to say.
+  virtual nlohmann::ordered_json Provenance() const { return nullptr; }
 };
 
 }  // namespace sfb

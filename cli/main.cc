@@ -173,7 +173,7 @@ Result<int> ParsePositiveInt(const std::string& name, const std::string& text, i
   return Status::InvalidSpec(name + " must be a whole number from 1 to " + std::to_string(max) + ", not '" + text + "'");
 }
 
-Result<BuiltJob> LoadAndBuild(const std::string& job_file, const Args& args, JobSpec* spec) {
+Result<BuiltJob> LoadAndBuild(const std::string& job_file, const Args& args, JobSpec* spec, bool connect_remote = true) {
   SFB_ASSIGN_OR_RETURN(*spec, LoadJobSpec(job_file));
   JobOverrides o;
   if (args.options.count("--output")) o.output = args.options.at("--output");
@@ -191,7 +191,7 @@ Result<BuiltJob> LoadAndBuild(const std::string& job_file, const Args& args, Job
       return Status::InvalidSpec("--ttl-timestamp must be epoch milliseconds");
     }
   }
-  return BuildJob(*spec, o);
+  return BuildJob(*spec, o, connect_remote);
 }
 
 void PrintPlan(const nlohmann::ordered_json& plan) {
@@ -210,8 +210,12 @@ void PrintPlan(const nlohmann::ordered_json& plan) {
   }
   std::printf("sources\n");
   for (const auto& s : plan["sources"]) {
-    std::printf("  %-20s %s %s\n", s["name"].get<std::string>().c_str(), s["format"].get<std::string>().c_str(),
-                s["path"].get<std::string>().c_str());
+    std::string details;
+    for (auto it = s.begin(); it != s.end(); ++it) {
+      if (it.key() == "name") continue;
+      details += (details.empty() ? "" : " ") + it.key() + "=" + (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+    }
+    std::printf("  %-20s %s\n", s["name"].get<std::string>().c_str(), details.c_str());
   }
   std::printf("routes\n");
   for (const auto& r : plan["routes"]) {
@@ -231,7 +235,7 @@ int CmdValidate(int argc, char** argv) {
   if (args->flags.count("--help")) return std::printf("%s", kValidateHelp), 0;
   if (args->positional.size() != 1) return Usage("validate takes one job file", kValidateHelp);
   JobSpec spec;
-  auto job = LoadAndBuild(args->positional[0], *args, &spec);
+  auto job = LoadAndBuild(args->positional[0], *args, &spec, args->flags.count("--connect") > 0);
   if (!job.ok()) return Fail(job.status());
   const auto plan = job->PlanJson(spec);
   if (args->flags.count("--json")) {
@@ -256,6 +260,10 @@ void PrintSummary(const WriteSummary& s) {
   std::printf("  files            %s (%llu keyed-state files + _metadata), %s\n", WithThousands(s.files).c_str(),
               static_cast<unsigned long long>(s.files - 1), HumanBytes(s.bytes).c_str());
   std::printf("  layout           max parallelism %d, parallelism %d\n", s.max_parallelism, s.parallelism);
+  for (const auto& src : s.sources) {
+    if (src["provenance"].is_null()) continue;
+    std::printf("  source %-9s %s\n", src["name"].get<std::string>().c_str(), src["provenance"].dump().c_str());
+  }
   const double rate = s.total_seconds > 0 ? static_cast<double>(s.records_read) / s.total_seconds : 0;
   std::printf("  time             %.2f s (read %.2f s, write %.2f s), %s records/s\n", s.total_seconds,
               s.read_seconds, s.build_seconds, WithThousands(static_cast<uint64_t>(rate)).c_str());
@@ -314,6 +322,7 @@ int CmdRun(int argc, char** argv) {
     j["read_seconds"] = sum.read_seconds;
     j["write_seconds"] = sum.build_seconds;
     j["spill_bytes"] = sum.spill_bytes;
+    j["sources"] = sum.sources;
     j["states"] = nlohmann::ordered_json::array();
     for (const auto& st : sum.states) {
       j["states"].push_back({{"function", st.function_type}, {"state", st.state}, {"type", st.type_name}, {"entries", st.entries}});

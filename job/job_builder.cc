@@ -3,7 +3,6 @@
 #include <map>
 #include <thread>
 
-#include "connectors/file/file_source.h"
 #include "router/rule_function.h"
 #include "router/rule_router.h"
 #include "savepoint/key_groups.h"
@@ -209,7 +208,7 @@ std::vector<std::pair<std::string, std::string>> RouteFields(const CompiledRoute
 
 }  // namespace
 
-Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o) {
+Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o, bool connect_remote) {
   BuiltJob job;
   job.output = o.output.empty() ? spec.savepoint_path : o.output;
   job.max_parallelism = spec.max_parallelism;
@@ -280,21 +279,27 @@ Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o) {
     job.creator->WithStateBootstrapFunctionProvider(
         f.type, [specs, all_routes] { return std::make_unique<RuleFunction>(specs, all_routes); });
   }
-  std::vector<std::pair<const SourceSpecYaml*, FileSource*>> files;
+  std::vector<std::pair<const SourceSpecYaml*, Source*>> prepared;
   for (const auto& s : spec.sources) {
     auto it = routes_by_source.find(s.name);
     if (it == routes_by_source.end()) {
       return Status::InvalidSpec("source " + s.name + " is not read by any route").WithContext(s.where)
           .WithHint("add a route from: " + s.name + ", or remove the source");
     }
-    auto source = std::make_unique<FileSource>(s.file);
-    files.emplace_back(&s, source.get());
-    job.creator->WithBootstrapData(s.name, std::move(source), std::make_shared<RuleRouter>(it->second));
+    auto source = s.definition->Create();
+    if (!source.ok()) return Status(source.status()).WithContext("source " + s.name);
+    if (connect_remote || !s.definition->remote()) prepared.emplace_back(&s, source->get());
+    job.creator->WithBootstrapData(s.name, std::move(source).value(), std::make_shared<RuleRouter>(it->second));
   }
-  SFB_RETURN_IF_ERROR(job.creator->PrepareSources());
-  // Fields named by templates must exist in CSV headers (JSONL fields are checked per record).
-  for (const auto& [s, file] : files) {
-    const Schema* schema = file->fixed_schema();
+  if (!connect_remote) {
+    for (const auto& [s, source] : prepared) SFB_RETURN_IF_ERROR(source->Prepare().WithContext("source " + s->name));
+  } else {
+    SFB_RETURN_IF_ERROR(job.creator->PrepareSources());
+  }
+  // Fields named by templates must exist in fixed schemas (CSV headers, table columns); fields of
+  // JSON records are checked per record.
+  for (const auto& [s, source] : prepared) {
+    const Schema* schema = source->fixed_schema();
     if (!schema) continue;
     for (const auto& route : routes_by_source[s->name]) {
       for (const auto& [field, used_in] : RouteFields(*route)) {
@@ -302,8 +307,8 @@ Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o) {
         std::string columns;
         for (const auto& n : schema->names()) columns += (columns.empty() ? "" : ", ") + n;
         const std::string suggestion = SuggestName(field, schema->names());
-        return Status::InvalidSpec(route->Describe() + ": " + used_in + " refers to column '" + field + "', which " +
-                                   s->file.path + " does not have (columns: " + columns + ")")
+        return Status::InvalidSpec(route->Describe() + ": " + used_in + " refers to column '" + field +
+                                   "', which source " + s->name + " does not have (columns: " + columns + ")")
             .WithContext(spec.routes[static_cast<size_t>(route->index)].where)
             .WithHint(suggestion.empty() ? "use one of the file's columns" : "did you mean '" + suggestion + "'?");
       }
@@ -336,10 +341,10 @@ nlohmann::ordered_json BuiltJob::PlanJson(const JobSpec& spec) const {
   }
   plan["sources"] = nlohmann::ordered_json::array();
   for (const auto& s : spec.sources) {
-    plan["sources"].push_back({{"name", s.name},
-                               {"kind", "file"},
-                               {"path", s.file.path},
-                               {"format", s.file.format == FileSourceConfig::Format::kCsv ? "csv" : "jsonl"}});
+    nlohmann::ordered_json d{{"name", s.name}};
+    const nlohmann::ordered_json described = s.definition->Describe();
+    for (auto it = described.begin(); it != described.end(); ++it) d[it.key()] = it.value();
+    plan["sources"].push_back(std::move(d));
   }
   plan["routes"] = nlohmann::ordered_json::array();
   for (const auto& r : routes) {

@@ -40,7 +40,9 @@ struct BuiltJob {
 };
 
 // Builds and prepares the job (opens the sources, reads CSV headers) without reading records.
-Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& overrides);
+// With `connect_remote` false, sources that need a server (PostgreSQL, Kafka) are not contacted and
+// fields they provide are not checked (`validate` without --connect).
+Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& overrides, bool connect_remote = true);
 
 }  // namespace sfb
 

@@ -8,97 +8,14 @@
 
 #include "common/duration.h"
 #include "common/file_io.h"
+#include "connectors/registry.h"
+#include "job/spec_node.h"
 #include "router/template.h"
 
 namespace sfb {
 namespace {
 
-// Parsing context: file name and base directory for messages and paths.
-struct Ctx {
-  std::string file;
-  std::string base_dir;
-
-  std::string Where(const YAML::Node& n) const {
-    const YAML::Mark m = n.Mark();
-    if (m.line < 0) return file;
-    return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
-  }
-  Status Error(const YAML::Node& n, const std::string& what, const std::string& fix = "") const {
-    Status s = Status::InvalidSpec(what).WithContext(Where(n));
-    if (!fix.empty()) s.WithHint(fix);
-    return s;
-  }
-  std::string Path(const std::string& p) const {
-    if (p.empty() || p[0] == '/') return p;
-    return (std::filesystem::path(base_dir) / p).lexically_normal().string();
-  }
-};
-
-Status CheckKeys(const Ctx& ctx, const YAML::Node& map, const std::string& what, const std::vector<std::string>& allowed) {
-  if (!map.IsMap()) return ctx.Error(map, what + " must be a mapping (key: value lines)");
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    const std::string key = it->first.as<std::string>();
-    bool known = false;
-    for (const auto& a : allowed) known |= a == key;
-    if (known) continue;
-    const std::string suggestion = SuggestName(key, allowed);
-    std::string list;
-    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-    return ctx.Error(it->first, "unknown key '" + key + "' in " + what,
-                     suggestion.empty() ? "allowed keys: " + list : "did you mean '" + suggestion + "'? (allowed: " + list + ")");
-  }
-  return Status::OK();
-}
-
-Result<std::string> Scalar(const Ctx& ctx, const YAML::Node& n, const std::string& what) {
-  if (!n.IsScalar()) return ctx.Error(n, what + " must be a single value (text or number)");
-  auto expanded = ExpandEnvironment(n.Scalar());
-  if (!expanded.ok()) return Status(expanded.status()).WithContext(ctx.Where(n));
-  return expanded;
-}
-
-Result<int64_t> Integer(const Ctx& ctx, const YAML::Node& n, const std::string& what, int64_t lo, int64_t hi,
-                        const std::string& fix) {
-  SFB_ASSIGN_OR_RETURN(std::string s, Scalar(ctx, n, what));
-  size_t used = 0;
-  int64_t v = 0;
-  try {
-    v = std::stoll(s, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (used == 0 || used != s.size()) return ctx.Error(n, what + " must be an integer, not '" + s + "'", fix);
-  if (v < lo || v > hi) {
-    return ctx.Error(n, what + " " + s + " is out of range " + std::to_string(lo) + ".." + std::to_string(hi), fix);
-  }
-  return v;
-}
-
-Result<bool> Boolean(const Ctx& ctx, const YAML::Node& n, const std::string& what) {
-  SFB_ASSIGN_OR_RETURN(std::string s, Scalar(ctx, n, what));
-  if (s == "true" || s == "yes" || s == "on") return true;
-  if (s == "false" || s == "no" || s == "off") return false;
-  return ctx.Error(n, what + " must be true or false, not '" + s + "'");
-}
-
-Result<uint64_t> ByteSize(const Ctx& ctx, const YAML::Node& n, const std::string& what) {
-  SFB_ASSIGN_OR_RETURN(std::string s, Scalar(ctx, n, what));
-  size_t used = 0;
-  uint64_t v = 0;
-  try {
-    v = std::stoull(s, &used);
-  } catch (...) {
-    used = 0;
-  }
-  const std::string unit = used ? s.substr(used) : "";
-  uint64_t scale = 0;
-  if (unit.empty() || unit == "B") scale = 1;
-  else if (unit == "KB" || unit == "KiB") scale = 1ull << 10;
-  else if (unit == "MB" || unit == "MiB") scale = 1ull << 20;
-  else if (unit == "GB" || unit == "GiB") scale = 1ull << 30;
-  if (used == 0 || scale == 0 || v == 0) return ctx.Error(n, what + " must be a size such as 64MB, not '" + s + "'");
-  return v * scale;
-}
+using Ctx = SpecContext;
 
 Result<nlohmann::ordered_json> ToJsonShape(const Ctx& ctx, const YAML::Node& n) {
   if (n.IsMap()) {
@@ -117,7 +34,7 @@ Result<nlohmann::ordered_json> ToJsonShape(const Ctx& ctx, const YAML::Node& n) 
     return a;
   }
   if (n.IsNull()) return nlohmann::ordered_json(nullptr);
-  SFB_ASSIGN_OR_RETURN(std::string s, Scalar(ctx, n, "a value"));
+  SFB_ASSIGN_OR_RETURN(std::string s, ctx.Scalar(n, "a value"));
   // Quoted scalars and anything with a template are strings; plain numbers and booleans stay literal.
   if (n.Tag() != "!" && s.find('{') == std::string::npos) {
     if (s == "true" || s == "false") return nlohmann::ordered_json(s == "true");
@@ -131,7 +48,7 @@ Result<StateSpecYaml> ParseState(const Ctx& ctx, const std::string& fn, const st
   StateSpecYaml s;
   s.name = name;
   s.where = ctx.Where(n);
-  SFB_RETURN_IF_ERROR(CheckKeys(ctx, n, "state " + fn + "." + name,
+  SFB_RETURN_IF_ERROR(ctx.CheckKeys(n, "state " + fn + "." + name,
                                 {"type", "codec", "kind", "expire_after_write", "expire_after_invoke",
                                  "descriptor_set", "message"}));
   if (!n["type"]) {
@@ -139,17 +56,17 @@ Result<StateSpecYaml> ParseState(const Ctx& ctx, const std::string& fn, const st
                      "add type: io.statefun.types/int (or long, float, double, bool, string), a custom "
                      "typename with a codec, or a Java type such as java.lang.Long");
   }
-  SFB_ASSIGN_OR_RETURN(s.type, Scalar(ctx, n["type"], "type"));
+  SFB_ASSIGN_OR_RETURN(s.type, ctx.Scalar(n["type"], "type"));
   const bool java = s.type.rfind("java.lang.", 0) == 0 || s.type == "byte[]";
   s.kind = java ? StateKind::kEmbedded : StateKind::kRemote;
   if (n["kind"]) {
-    SFB_ASSIGN_OR_RETURN(std::string kind, Scalar(ctx, n["kind"], "kind"));
+    SFB_ASSIGN_OR_RETURN(std::string kind, ctx.Scalar(n["kind"], "kind"));
     if (kind == "embedded") s.kind = StateKind::kEmbedded;
     else if (kind == "remote") s.kind = StateKind::kRemote;
     else return ctx.Error(n["kind"], "kind must be remote or embedded, not '" + kind + "'");
   }
   if (n["codec"]) {
-    SFB_ASSIGN_OR_RETURN(std::string codec, Scalar(ctx, n["codec"], "codec"));
+    SFB_ASSIGN_OR_RETURN(std::string codec, ctx.Scalar(n["codec"], "codec"));
     if (codec == "json") s.codec = Codec::kJson;
     else if (codec == "raw") s.codec = Codec::kRaw;
     else if (codec == "protobuf") s.codec = Codec::kProtobuf;
@@ -161,11 +78,8 @@ Result<StateSpecYaml> ParseState(const Ctx& ctx, const std::string& fn, const st
       return ctx.Error(n[key], "state " + name + " has both expire_after_write and expire_after_invoke",
                        "statefun allows one expiration mode per state; keep the one the application declares");
     }
-    SFB_ASSIGN_OR_RETURN(std::string d, Scalar(ctx, n[key], key));
-    auto ms = ParseDurationMillis(d);
-    if (!ms.ok()) return Status(ms.status()).WithContext(ctx.Where(n[key]));
+    SFB_ASSIGN_OR_RETURN(s.ttl_millis, ctx.DurationMillis(n[key], key));
     s.ttl_mode = std::string(key) == "expire_after_write" ? TtlMode::kAfterWrite : TtlMode::kAfterInvoke;
-    s.ttl_millis = *ms;
   }
   if (s.codec == Codec::kProtobuf) {
     if (!n["descriptor_set"] || !n["message"]) {
@@ -173,9 +87,9 @@ Result<StateSpecYaml> ParseState(const Ctx& ctx, const std::string& fn, const st
                        "add descriptor_set: path/to/file.desc (protoc --include_imports --descriptor_set_out) "
                        "and message: package.MessageName");
     }
-    SFB_ASSIGN_OR_RETURN(s.descriptor_set, Scalar(ctx, n["descriptor_set"], "descriptor_set"));
+    SFB_ASSIGN_OR_RETURN(s.descriptor_set, ctx.Scalar(n["descriptor_set"], "descriptor_set"));
     s.descriptor_set = ctx.Path(s.descriptor_set);
-    SFB_ASSIGN_OR_RETURN(s.message, Scalar(ctx, n["message"], "message"));
+    SFB_ASSIGN_OR_RETURN(s.message, ctx.Scalar(n["message"], "message"));
   } else if (n["descriptor_set"] || n["message"]) {
     return ctx.Error(n, "descriptor_set and message only apply to codec: protobuf");
   }
@@ -186,58 +100,8 @@ Result<SourceSpecYaml> ParseSource(const Ctx& ctx, const std::string& name, cons
   SourceSpecYaml s;
   s.name = name;
   s.where = ctx.Where(n);
-  SFB_RETURN_IF_ERROR(CheckKeys(ctx, n, "source " + name, {"file", "postgres", "kafka"}));
-  if (n["postgres"] || n["kafka"]) {
-    return ctx.Error(n, "source " + name + ": the " + std::string(n["postgres"] ? "postgres" : "kafka") +
-                            " connector is not available in this build yet",
-                     "export the data to CSV or JSONL and use a file: source");
-  }
-  if (!n["file"]) return ctx.Error(n, "source " + name + " has no connector", "add file: { path: ..., format: csv }");
-  const YAML::Node f = n["file"];
-  SFB_RETURN_IF_ERROR(CheckKeys(ctx, f, "file source " + name,
-                                {"path", "format", "delimiter", "header", "columns", "multiline", "split_size"}));
-  if (!f["path"]) return ctx.Error(f, "file source " + name + " has no path");
-  SFB_ASSIGN_OR_RETURN(std::string path, Scalar(ctx, f["path"], "path"));
-  s.file.path = ctx.Path(path);
-  std::string format;
-  if (f["format"]) {
-    SFB_ASSIGN_OR_RETURN(format, Scalar(ctx, f["format"], "format"));
-  } else {
-    const auto dot = path.rfind('.');
-    format = dot == std::string::npos ? "" : path.substr(dot + 1);
-    if (format == "ndjson" || format == "json") format = "jsonl";
-  }
-  if (format == "csv") s.file.format = FileSourceConfig::Format::kCsv;
-  else if (format == "jsonl") s.file.format = FileSourceConfig::Format::kJsonl;
-  else return ctx.Error(f["format"] ? f["format"] : f, "unknown file format '" + format + "'", "format is csv or jsonl");
-  const bool csv = s.file.format == FileSourceConfig::Format::kCsv;
-  if (!csv && (f["delimiter"] || f["header"] || f["columns"] || f["multiline"])) {
-    return ctx.Error(f, "delimiter, header, columns and multiline apply to csv files only");
-  }
-  if (f["delimiter"]) {
-    SFB_ASSIGN_OR_RETURN(std::string d, Scalar(ctx, f["delimiter"], "delimiter"));
-    if (d == "\\t" || d == "tab") d = "\t";
-    if (d.size() != 1 || d[0] == '"' || d[0] == '\n') {
-      return ctx.Error(f["delimiter"], "delimiter must be one character (or \\t), not '" + d + "'");
-    }
-    s.file.csv.delimiter = d[0];
-  }
-  if (f["header"]) {
-    SFB_ASSIGN_OR_RETURN(s.file.header, Boolean(ctx, f["header"], "header"));
-  }
-  if (f["multiline"]) {
-    SFB_ASSIGN_OR_RETURN(s.file.csv.allow_multiline, Boolean(ctx, f["multiline"], "multiline"));
-  }
-  if (f["columns"]) {
-    if (!f["columns"].IsSequence()) return ctx.Error(f["columns"], "columns must be a list of names");
-    for (const auto& c : f["columns"]) {
-      SFB_ASSIGN_OR_RETURN(std::string col, Scalar(ctx, c, "column name"));
-      s.file.columns.push_back(col);
-    }
-  }
-  if (f["split_size"]) {
-    SFB_ASSIGN_OR_RETURN(s.file.split_bytes, ByteSize(ctx, f["split_size"], "split_size"));
-  }
+  SFB_ASSIGN_OR_RETURN(std::unique_ptr<SourceDefinition> d, ParseSourceDefinition(ctx, name, n));
+  s.definition = std::move(d);
   return s;
 }
 
@@ -245,26 +109,26 @@ Result<RouteSpecYaml> ParseRoute(const Ctx& ctx, const YAML::Node& n, size_t ind
   RouteSpecYaml r;
   r.where = ctx.Where(n);
   const std::string what = "route #" + std::to_string(index + 1);
-  SFB_RETURN_IF_ERROR(CheckKeys(ctx, n, what, {"from", "to", "id", "where", "set", "merge"}));
+  SFB_RETURN_IF_ERROR(ctx.CheckKeys(n, what, {"from", "to", "id", "where", "set", "merge"}));
   for (const char* key : {"from", "to", "id"}) {
     if (!n[key]) {
       return ctx.Error(n, what + " has no " + std::string(key),
                        "a route needs from: <source>, to: <namespace/function> and id: \"{field}\"");
     }
   }
-  SFB_ASSIGN_OR_RETURN(r.from, Scalar(ctx, n["from"], "from"));
-  SFB_ASSIGN_OR_RETURN(r.to, Scalar(ctx, n["to"], "to"));
-  SFB_ASSIGN_OR_RETURN(r.id, Scalar(ctx, n["id"], "id"));
+  SFB_ASSIGN_OR_RETURN(r.from, ctx.Scalar(n["from"], "from"));
+  SFB_ASSIGN_OR_RETURN(r.to, ctx.Scalar(n["to"], "to"));
+  SFB_ASSIGN_OR_RETURN(r.id, ctx.Scalar(n["id"], "id"));
   r.field_where["id"] = ctx.Where(n["id"]);
   if (n["where"]) {
     r.field_where["where"] = ctx.Where(n["where"]);
     if (n["where"].IsSequence()) {
       for (const auto& c : n["where"]) {
-        SFB_ASSIGN_OR_RETURN(std::string cond, Scalar(ctx, c, "where condition"));
+        SFB_ASSIGN_OR_RETURN(std::string cond, ctx.Scalar(c, "where condition"));
         r.where_conditions.push_back(cond);
       }
     } else {
-      SFB_ASSIGN_OR_RETURN(std::string cond, Scalar(ctx, n["where"], "where"));
+      SFB_ASSIGN_OR_RETURN(std::string cond, ctx.Scalar(n["where"], "where"));
       r.where_conditions.push_back(cond);
     }
   }
@@ -284,7 +148,7 @@ Result<RouteSpecYaml> ParseRoute(const Ctx& ctx, const YAML::Node& n, size_t ind
     if (!n["merge"].IsMap()) return ctx.Error(n["merge"], "merge must map state names to rules such as count or sum(field)");
     for (auto it = n["merge"].begin(); it != n["merge"].end(); ++it) {
       const std::string state = it->first.as<std::string>();
-      SFB_ASSIGN_OR_RETURN(std::string rule, Scalar(ctx, it->second, "merge rule"));
+      SFB_ASSIGN_OR_RETURN(std::string rule, ctx.Scalar(it->second, "merge rule"));
       r.merge.emplace_back(state, rule);
       r.field_where["merge." + state] = ctx.Where(it->second);
     }
@@ -339,7 +203,7 @@ Result<std::string> ExpandEnvironment(const std::string& text) {
 }
 
 Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_name, const std::string& base_dir) {
-  Ctx ctx{file_name, base_dir};
+  Ctx ctx(file_name, base_dir);
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -352,7 +216,7 @@ Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_na
     JobSpec job;
     job.file = file_name;
     if (!root.IsMap()) return Status::InvalidSpec("the job file must be a mapping with savepoint, functions, sources and routes").WithContext(file_name);
-    SFB_RETURN_IF_ERROR(CheckKeys(ctx, root, "the job file", {"savepoint", "functions", "sources", "routes"}));
+    SFB_RETURN_IF_ERROR(ctx.CheckKeys(root, "the job file", {"savepoint", "functions", "sources", "routes"}));
     for (const char* key : {"savepoint", "functions", "sources", "routes"}) {
       if (!root[key]) {
         return Status::InvalidSpec("the job file has no " + std::string(key) + " section").WithContext(file_name)
@@ -360,25 +224,25 @@ Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_na
       }
     }
     const YAML::Node sp = root["savepoint"];
-    SFB_RETURN_IF_ERROR(CheckKeys(ctx, sp, "savepoint", {"path", "max_parallelism", "parallelism", "ttl_timestamp"}));
+    SFB_RETURN_IF_ERROR(ctx.CheckKeys(sp, "savepoint", {"path", "max_parallelism", "parallelism", "ttl_timestamp"}));
     if (sp["path"]) {
-      SFB_ASSIGN_OR_RETURN(std::string p, Scalar(ctx, sp["path"], "savepoint.path"));
+      SFB_ASSIGN_OR_RETURN(std::string p, ctx.Scalar(sp["path"], "savepoint.path"));
       job.savepoint_path = ctx.Path(p);
     }
     if (sp["max_parallelism"]) {
-      SFB_ASSIGN_OR_RETURN(int64_t v, Integer(ctx, sp["max_parallelism"], "savepoint.max_parallelism", 1, 32768,
+      SFB_ASSIGN_OR_RETURN(int64_t v, ctx.Integer(sp["max_parallelism"], "savepoint.max_parallelism", 1, 32768,
                                               "use the application's max parallelism: 1..32768 (Flink's default is 128)"));
       job.max_parallelism = static_cast<int>(v);
     }
     if (sp["parallelism"]) {
-      SFB_ASSIGN_OR_RETURN(int64_t v, Integer(ctx, sp["parallelism"], "savepoint.parallelism", 1, job.max_parallelism,
+      SFB_ASSIGN_OR_RETURN(int64_t v, ctx.Integer(sp["parallelism"], "savepoint.parallelism", 1, job.max_parallelism,
                                               "parallelism must be between 1 and max_parallelism"));
       job.parallelism = static_cast<int>(v);
     }
     if (sp["ttl_timestamp"]) {
-      SFB_ASSIGN_OR_RETURN(std::string t, Scalar(ctx, sp["ttl_timestamp"], "ttl_timestamp"));
+      SFB_ASSIGN_OR_RETURN(std::string t, ctx.Scalar(sp["ttl_timestamp"], "ttl_timestamp"));
       if (t != "now") {
-        SFB_ASSIGN_OR_RETURN(int64_t v, Integer(ctx, sp["ttl_timestamp"], "savepoint.ttl_timestamp", 0, INT64_MAX,
+        SFB_ASSIGN_OR_RETURN(int64_t v, ctx.Integer(sp["ttl_timestamp"], "savepoint.ttl_timestamp", 0, INT64_MAX,
                                                 "write now, or epoch milliseconds"));
         job.ttl_timestamp = v;
       }
@@ -390,7 +254,7 @@ Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_na
       FunctionSpecYaml f;
       f.type = it->first.as<std::string>();
       f.where = ctx.Where(it->first);
-      SFB_RETURN_IF_ERROR(CheckKeys(ctx, it->second, "function " + f.type, {"states"}));
+      SFB_RETURN_IF_ERROR(ctx.CheckKeys(it->second, "function " + f.type, {"states"}));
       const YAML::Node states = it->second["states"];
       if (!states || !states.IsMap() || states.size() == 0) {
         return ctx.Error(it->second, "function " + f.type + " declares no states",

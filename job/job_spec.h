@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,7 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
-#include "connectors/file/file_source.h"
+#include "connectors/source_definition.h"
 #include "savepoint/state_descriptor.h"
 
 namespace sfb {
@@ -43,8 +44,7 @@ struct FunctionSpecYaml {
 
 struct SourceSpecYaml {
   std::string name;
-  enum class Kind { kFile } kind = Kind::kFile;
-  FileSourceConfig file;
+  std::shared_ptr<const SourceDefinition> definition;
   std::string where;
 };
 

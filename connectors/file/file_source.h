@@ -45,8 +45,8 @@ class FileSource : public Source {
   Status ReadSplit(size_t split, RecordConsumer& consumer, const std::atomic<bool>& cancel) override;
   std::string DescribePosition(uint64_t position) const override;
   uint64_t estimated_size() const override { return data_.size(); }
-  // CSV: the columns every record has (null for JSONL, whose fields vary by line).
-  const Schema* fixed_schema() const { return csv_schema_.get(); }
+  // CSV: the header's columns; null for JSONL, whose fields vary by line.
+  const Schema* fixed_schema() const override { return csv_schema_.get(); }
 
  private:
   Status ReadCsv(size_t begin, size_t end, RecordConsumer& consumer, const std::atomic<bool>& cancel);

@@ -1,0 +1,34 @@
+// SourceDefinition: a source as declared in a job spec — parsed and checked, not yet opened.
+//
+// Each connector (connectors/file, connectors/postgres, connectors/kafka) parses its own block of the
+// spec into a SourceDefinition (connectors/registry.h dispatches on the block's key). The job builder
+// asks it for a Source when the job runs, and for a description when printing a plan. Descriptions
+// never contain secrets: credentials stay inside the definition.
+
+#ifndef SFB_CONNECTORS_SOURCE_DEFINITION_H_
+#define SFB_CONNECTORS_SOURCE_DEFINITION_H_
+
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "api/source.h"
+#include "common/status.h"
+
+namespace sfb {
+
+class SourceDefinition {
+ public:
+  virtual ~SourceDefinition() = default;
+  // "file", "postgres", "kafka".
+  virtual const char* kind() const = 0;
+  // True when opening the source contacts a server; `validate` then opens it only with --connect.
+  virtual bool remote() const { return false; }
+  virtual Result<std::unique_ptr<Source>> Create() const = 0;
+  // What the plan shows about the source (kind, path or table or topic, options); no secrets.
+  virtual nlohmann::ordered_json Describe() const = 0;
+};
+
+}  // namespace sfb
+
+#endif  // SFB_CONNECTORS_SOURCE_DEFINITION_H_
