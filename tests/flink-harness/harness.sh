@@ -31,12 +31,14 @@ needs_build() {
 build() {
   command -v mvn >/dev/null || die "mvn not found (need Maven 3.8+ and a JDK 11+)"
   echo "harness.sh: building $HERE (mvn package)..." >&2
-  (
-    cd "$HERE"
-    mvn -q -B package -DskipTests
-    mvn -q -B dependency:build-classpath -Dmdep.includeScope=runtime \
-      -Dmdep.outputFile="$CLASSPATH_FILE"
-  ) >&2 || die "build failed"
+  # (explicit && chain: errexit is suspended inside a command tested by ||)
+  if ! (cd "$HERE" &&
+        mvn -q -B package -DskipTests &&
+        mvn -q -B dependency:build-classpath -Dmdep.includeScope=runtime \
+          -Dmdep.outputFile="$CLASSPATH_FILE") >&2; then
+    rm -f "$JAR"
+    die "build failed (see the Maven output above)"
+  fi
   touch "$JAR"
 }
 

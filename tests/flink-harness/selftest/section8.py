@@ -14,6 +14,7 @@ Variants (section 8.3 and a few more) for extra coverage:
   --max-parallelism N      other max parallelism (2-byte key-group prefix above 128)
   --entry ID=INT           replace the default entries (repeatable)
   --type-name NS/NAME      declare another TypeName in the serializer snapshot
+  --misplace ID            negative test: store ID under a wrong key group
   --check-doc DOC.md       compare the default output with the hex dumps in the doc (8.1, 8.2)
 """
 import argparse
@@ -182,8 +183,8 @@ def int_wrapper(v):
     return b"" if v == 0 else b"\x0d" + struct.pack("<i", v)
 
 
-def keyed_stream(state_name, value_snap, entries, kg_range, max_p, ttl_ts):
-    """Returns (bytes, {key_group: offset})."""
+def keyed_stream(state_name, value_snap, entries, kg_range, max_p, ttl_ts, misplace=()):
+    """Returns (bytes, {key_group: offset}). Ids in `misplace` go into the wrong key group."""
     out = bytearray()
     out += i32(6) + b"\x00"                                    # proxy version 6, no compression
     out += top_level(STRING_SNAP)                              # key serializer
@@ -197,6 +198,8 @@ def keyed_stream(state_name, value_snap, entries, kg_range, max_p, ttl_ts):
     by_kg = {}
     for key, v in entries:
         kg = key_group(key, max_p)
+        if key in misplace:
+            kg = kg_range[0] + (kg - kg_range[0] + 1) % (kg_range[1] - kg_range[0] + 1)
         if kg_range[0] <= kg <= kg_range[1]:
             by_kg.setdefault(kg, []).append((key, v))
     offsets = {}
@@ -258,7 +261,7 @@ def build(args):
     for i in range(args.parallelism):
         rng = key_group_range(i, args.parallelism, args.max_parallelism)
         data, offsets = keyed_stream(args.state_name, vsnap, args.entries, rng,
-                                     args.max_parallelism, args.ttl_ts)
+                                     args.max_parallelism, args.ttl_ts, set(args.misplace))
         if not offsets:
             continue
         fname = "keyed-state-functions-%d" % i
@@ -332,6 +335,8 @@ def main():
     ap.add_argument("--state-name", default="example.greeter.seen_count")
     ap.add_argument("--type-name", default="io.statefun.types/int")
     ap.add_argument("--entry", action="append", default=[])
+    ap.add_argument("--misplace", action="append", default=[],
+                    help="negative test: store this id under the wrong key group")
     ap.add_argument("--check-doc")
     args = ap.parse_args()
     args.entries = ([(e.rsplit("=", 1)[0], int(e.rsplit("=", 1)[1])) for e in args.entry]

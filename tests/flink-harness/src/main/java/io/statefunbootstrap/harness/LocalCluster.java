@@ -28,11 +28,11 @@ final class LocalCluster implements AutoCloseable {
   private final MiniCluster miniCluster;
   private final Configuration config;
 
-  LocalCluster(int slots) throws Exception {
+  LocalCluster(int slots, String managedMemory) throws Exception {
     Configuration c = new Configuration();
     c.set(TaskManagerOptions.NUM_TASK_SLOTS, slots);
     // keep the footprint small: 2 cores, many concurrent test runs
-    c.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse("64m"));
+    c.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse(managedMemory));
     c.set(TaskManagerOptions.NETWORK_MEMORY_MIN, MemorySize.parse("16m"));
     c.set(TaskManagerOptions.NETWORK_MEMORY_MAX, MemorySize.parse("16m"));
     // never collide with another harness (or anything else) on a fixed REST port

@@ -54,9 +54,11 @@ public final class Main {
   static String usage() {
     return "usage:\n"
         + "  harness.sh read --backend hashmap|rocksdb|both [--parallelism P] [--uid UID]\n"
+        + "                  [--allow-unreachable] [--managed-memory 64m]\n"
         + "                  --case SAVEPOINT_DIR PLAN_JSON OUT_JSONL [--case ...]\n"
         + "  harness.sh write --output DIR --max-parallelism N [--parallelism P]\n"
         + "                   [--state-backend rocksdb|hashmap] [--functions ns/a,ns/b]\n"
+        + "                   [--managed-memory 256m]\n"
         + "                   --input RECORDS_JSONL\n";
   }
 

@@ -35,15 +35,29 @@ final class PlanReaderFunction
   public void readKey(
       String id, Context ctx, Collector<Tuple4<String, String, String, String>> out)
       throws Exception {
+    boolean any = false;
     for (int i = 0; i < handles.length; i++) {
       Object v = handles[i].value();
       if (v == null) {
         continue;
       }
+      any = true;
       StateSpec spec = specs.get(i);
       ValueCodec.Decoded d = ValueCodec.decode(spec, id, v);
       out.collect(
-          Tuple4.of(spec.function, spec.state, id, Json.line(spec.function, id, spec.state, d.field, d.node)));
+          Tuple4.of(
+              spec.function,
+              spec.state,
+              id,
+              Json.line(spec.function, id, spec.state, d.field, d.node)));
+    }
+    if (!any) {
+      // Flink listed this key for one of the plan's states, yet no state has a value for it
+      // under Flink's own key-group assignment: stored in the wrong key group, or TTL-expired.
+      out.collect(Tuple4.of(UNREACHABLE, "", id, ""));
     }
   }
+
+  /** Marker in f0 of rows that report an unreachable key (see readKey). */
+  static final String UNREACHABLE = "\u0000unreachable";
 }

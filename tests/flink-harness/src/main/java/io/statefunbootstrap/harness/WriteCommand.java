@@ -30,6 +30,8 @@ final class WriteCommand {
     int parallelism = 1;
     String stateBackend = "rocksdb";
     TreeSet<String> functions = null;
+    String managedMemory = "256m";
+    boolean rocksManagedMemory = true;
     Args a = new Args(argv);
     while (a.hasNext()) {
       String opt = a.next();
@@ -51,6 +53,12 @@ final class WriteCommand {
           if (!stateBackend.equals("rocksdb") && !stateBackend.equals("hashmap")) {
             throw new UsageException("--state-backend must be rocksdb or hashmap");
           }
+          break;
+        case "--managed-memory":
+          managedMemory = a.value(opt);
+          break;
+        case "--rocksdb-unmanaged-memory":
+          rocksManagedMemory = false;
           break;
         case "--functions":
           functions = new TreeSet<>(Arrays.asList(a.value(opt).split(",")));
@@ -90,7 +98,7 @@ final class WriteCommand {
 
     long jobStart = System.nanoTime();
     JobExecutionResult result;
-    try (LocalCluster cluster = new LocalCluster(parallelism)) {
+    try (LocalCluster cluster = new LocalCluster(parallelism, managedMemory)) {
       ExecutionEnvironment env =
           new ExecutionEnvironment(
               cluster.executorLoader(),
@@ -109,6 +117,8 @@ final class WriteCommand {
           new StatefulFunctionsSavepointCreator(maxParallelism);
       if (stateBackend.equals("hashmap")) {
         creator = creator.withFsStateBackend();
+      } else if (!rocksManagedMemory) {
+        unmanagedRocksDb(creator);
       }
       creator = creator.withBootstrapData(records, new RecordRouter.Provider());
       for (String f : functions) {
@@ -138,6 +148,26 @@ final class WriteCommand {
         total, scanNanos / 1e9, job, records / total, records / job);
     System.out.println(out.getPath());
     return 0;
+  }
+
+  /**
+   * The creator hard-wires {@code new RocksDBStateBackend("file:///tmp/ignored")} with Flink-managed
+   * memory, which makes RocksDB flush an SST file every few dozen writes once there are several
+   * states. This swaps in the same backend with RocksDB's own memory defaults (reflection on a
+   * private field of StateFun 3.3.0's creator; opt-in via --rocksdb-unmanaged-memory).
+   */
+  @SuppressWarnings("deprecation")
+  private static void unmanagedRocksDb(StatefulFunctionsSavepointCreator creator) throws Exception {
+    org.apache.flink.configuration.Configuration conf =
+        new org.apache.flink.configuration.Configuration();
+    conf.setString("state.backend.rocksdb.memory.managed", "false");
+    org.apache.flink.contrib.streaming.state.RocksDBStateBackend rocks =
+        new org.apache.flink.contrib.streaming.state.RocksDBStateBackend("file:///tmp/ignored")
+            .configure(conf, WriteCommand.class.getClassLoader());
+    java.lang.reflect.Field f =
+        StatefulFunctionsSavepointCreator.class.getDeclaredField("stateBackend");
+    f.setAccessible(true);
+    f.set(creator, rocks);
   }
 
   /** Streams the input once to find the function types (they must be registered up front). */
