@@ -1,0 +1,77 @@
+// KafkaSourceConfig: a `kafka:` source block of a job spec, parsed and checked (kafka_source_spec.cc),
+// not yet connected. connectors/kafka/README.md documents every key for users.
+//
+// The config holds the client properties as given (after ${ENV} expansion), so it may hold secrets
+// (sasl.password, ssl.key.password, ...). Nothing that prints, describes or records a source reads
+// `properties` values: they go to librdkafka only.
+
+#ifndef SFB_CONNECTORS_KAFKA_KAFKA_CONFIG_H_
+#define SFB_CONNECTORS_KAFKA_KAFKA_CONFIG_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sfb {
+
+// How the bytes of a record key or value become record fields (record_decoder.h).
+struct KafkaFormat {
+  enum class Kind { kRaw, kJson, kProtobuf };
+  Kind kind = Kind::kRaw;
+  bool raw_bytes = false;      // raw: bytes as they are, instead of UTF-8 text
+  std::string descriptor_set;  // protobuf: FileDescriptorSet path (protoc --include_imports)
+  std::string message;         // protobuf: full message name
+};
+
+const char* KafkaFormatName(KafkaFormat::Kind kind);
+
+struct KafkaSourceConfig {
+  std::string source_name;  // the job's name for the source ("visits")
+  std::string brokers;      // bootstrap.servers
+
+  // Topics in the given order, or a regular expression matched against every topic's full name.
+  std::vector<std::string> topics;
+  std::string topic_pattern;
+
+  enum class Start { kEarliest, kTimestamp, kOffsets };
+  Start start = Start::kEarliest;
+  int64_t start_timestamp_ms = 0;
+  // topic -> partition -> first offset to read. Every partition of a listed topic needs one.
+  std::map<std::string, std::map<int32_t, int64_t>> start_offsets;
+
+  bool read_committed = false;  // isolation.level; the end is then the last stable offset
+
+  KafkaFormat key{KafkaFormat::Kind::kRaw, false, "", ""};
+  KafkaFormat value{KafkaFormat::Kind::kJson, false, "", ""};
+
+  // A record with a null value: delete (routes get delete_when "{value} == null" by default),
+  // skip (never routed), or keep (routed like any record, value null).
+  enum class Tombstones { kDelete, kSkip, kKeep };
+  Tombstones tombstones = Tombstones::kDelete;
+
+  // librdkafka properties passed through (security settings...). May hold secrets: never printed.
+  std::vector<std::pair<std::string, std::string>> properties;
+
+  std::string group_id = "statefun-bootstrap";  // group.id of the readers (no group membership)
+  bool commit_offsets = false;                  // commit the end offsets to group_id after reading
+
+  int64_t timeout_ms = 30000;       // connecting, listing topics, querying offsets
+  int64_t read_timeout_ms = 60000;  // a reader that makes no progress this long fails
+  int readers = 0;                  // partition groups read in parallel; 0: one per core
+  int64_t progress_ms = 10000;      // per-topic progress line interval; 0: none
+
+  // Optional names for the module.yaml ingress snippet written at the end (placeholders otherwise).
+  struct Ingress {
+    std::string id;
+    std::string consumer_group_id;
+    std::string value_type;
+    std::vector<std::string> targets;
+  };
+  Ingress ingress;
+};
+
+}  // namespace sfb
+
+#endif  // SFB_CONNECTORS_KAFKA_KAFKA_CONFIG_H_

@@ -1,0 +1,77 @@
+// ProtobufFields: turns a serialized protobuf message into flat, typed record fields.
+//
+// Kafka keys and values with `format: protobuf` name a FileDescriptorSet (protoc --include_imports
+// --descriptor_set_out=F) and a message type. Each field of the message becomes a record field named
+// prefix.field (prefix.outer.inner for nested messages), typed as protobuf knows it: integers -> int
+// (uint64 above INT64_MAX -> text), float/double -> double, bool, string -> text, bytes -> bytes, enum ->
+// its value's name. Repeated and map fields become one field holding their JSON text (as JSON arrays do
+// in the file and json formats). A field that is not set is NULL when protobuf tracks presence for it
+// (proto2/optional scalars, oneof members, messages: every leaf of an unset message is NULL), else it
+// has its default value, as proto3 defines.
+//
+// The whole message is also given as its protobuf JSON mapping text (proto field names, defaults
+// printed), so "{value}" can fill a codec: json or codec: protobuf state directly.
+//
+// A ProtobufFields is immutable after Load and shared by reader threads; each thread parses with its
+// own Parser.
+
+#ifndef SFB_CONNECTORS_KAFKA_PROTOBUF_FIELDS_H_
+#define SFB_CONNECTORS_KAFKA_PROTOBUF_FIELDS_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "api/record.h"
+#include "common/status.h"
+
+namespace google::protobuf {
+class Descriptor;
+class DescriptorPool;
+class DynamicMessageFactory;
+class Message;
+}  // namespace google::protobuf
+
+namespace sfb {
+
+// Receives the fields of one record in order (record_decoder.h's field list).
+class FieldSink {
+ public:
+  virtual ~FieldSink() = default;
+  virtual void Add(std::string_view name, Value value) = 0;
+};
+
+class ProtobufFields {
+ public:
+  static Result<std::shared_ptr<const ProtobufFields>> Load(const std::string& descriptor_set_path,
+                                                            const std::string& message_name);
+  ~ProtobufFields();
+  const std::string& message_name() const { return message_name_; }
+
+  // Per-thread parsing state (a reusable message).
+  class Parser {
+   public:
+    explicit Parser(const ProtobufFields* fields);
+    ~Parser();
+    // Parses `bytes`; adds one field per message field under `prefix` and sets *json to the JSON
+    // mapping text. BadRecord when the bytes are not a valid message of the type.
+    Status Parse(std::string_view bytes, std::string_view prefix, FieldSink* sink, std::string* json);
+
+   private:
+    const ProtobufFields* fields_;
+    std::unique_ptr<google::protobuf::Message> message_;
+    std::string name_;  // scratch for nested field names
+  };
+
+ private:
+  ProtobufFields() = default;
+  std::string message_name_;
+  std::unique_ptr<google::protobuf::DescriptorPool> pool_;
+  std::unique_ptr<google::protobuf::DynamicMessageFactory> factory_;
+  const google::protobuf::Descriptor* descriptor_ = nullptr;
+  const google::protobuf::Message* prototype_ = nullptr;
+};
+
+}  // namespace sfb
+
+#endif  // SFB_CONNECTORS_KAFKA_PROTOBUF_FIELDS_H_

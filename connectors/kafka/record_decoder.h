@@ -1,0 +1,90 @@
+// RecordDecoder: one Kafka message -> one Record, the fields routes name (README.md, "Record fields").
+//
+//   topic        text       the message's topic
+//   partition    int
+//   offset       int
+//   timestamp    int        epoch milliseconds (NULL when the message has none)
+//   key          ...        the key as its format gives it (NULL when the message has no key)
+//   key.<f>      ...        json/protobuf keys: the key's fields, flattened (key.id, key.region)
+//   headers.<h>  text       each header (bytes when not UTF-8; NULL for a null header; the last of
+//                           repeated names wins)
+//   value        ...        the value: text or bytes for raw, the JSON text of an object (or the JSON
+//                           scalar itself) for json, the JSON mapping text for protobuf; NULL for a
+//                           tombstone
+//   value.<f>    ...        json/protobuf values: the value's fields, flattened (value.address.city)
+//
+// JSON objects flatten to dotted names with their JSON types (string -> text, integer -> int, other
+// numbers -> double, bool, null); arrays stay JSON text. A JSON `null` document is a NULL value, like
+// a tombstone. Raw text must be valid UTF-8 (read non-text data with `as: bytes`).
+//
+// A decoder is used by one reader thread: it reuses field storage and caches one Schema per distinct
+// field list, so homogeneous topics share a single Schema.
+
+#ifndef SFB_CONNECTORS_KAFKA_RECORD_DECODER_H_
+#define SFB_CONNECTORS_KAFKA_RECORD_DECODER_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/record.h"
+#include "common/status.h"
+#include "connectors/kafka/kafka_config.h"
+#include "connectors/kafka/protobuf_fields.h"
+
+namespace sfb {
+
+// What the decoder needs of a message (librdkafka's rd_kafka_message_t, or test data).
+struct KafkaMessageView {
+  std::string_view topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int64_t timestamp = -1;                 // epoch ms; negative: none
+  std::optional<std::string_view> key;    // nullopt: no key
+  std::optional<std::string_view> value;  // nullopt: a tombstone
+  std::vector<std::pair<std::string_view, std::optional<std::string_view>>> headers;
+};
+
+class RecordDecoder final : private FieldSink {
+ public:
+  // The protobuf descriptions are required for protobuf formats (null otherwise).
+  RecordDecoder(const KafkaFormat& key_format, const KafkaFormat& value_format,
+                std::shared_ptr<const ProtobufFields> key_protobuf, std::shared_ptr<const ProtobufFields> value_protobuf);
+  ~RecordDecoder() override;
+
+  // Builds the record for `m`. BadRecord (naming the key or the value, with a hint) when they cannot
+  // be decoded; the caller adds the message's location.
+  Status Decode(const KafkaMessageView& m, Record* record);
+  // Gives a consumed record's value storage back for reuse.
+  void Recycle(Record* record) { values_ = std::move(record->mutable_values()); }
+
+ private:
+  void Add(std::string_view name, Value value) override;
+  Status DecodePart(const KafkaFormat& format, ProtobufFields::Parser* protobuf, std::string_view part,
+                    std::optional<std::string_view> bytes);
+  void Flatten(const nlohmann::json& object, std::string* path);
+  std::shared_ptr<const Schema> CurrentSchema();
+
+  KafkaFormat key_format_, value_format_;
+  std::shared_ptr<const ProtobufFields> key_protobuf_, value_protobuf_;
+  std::unique_ptr<ProtobufFields::Parser> key_parser_, value_parser_;
+
+  std::vector<std::string> names_;  // the first count_ are this record's; the rest is reusable storage
+  size_t count_ = 0;
+  std::vector<Value> values_;
+  std::string path_, json_;
+
+  std::shared_ptr<const Schema> last_schema_;
+  std::map<std::string, std::shared_ptr<const Schema>> schemas_;  // by NUL-joined names
+};
+
+}  // namespace sfb
+
+#endif  // SFB_CONNECTORS_KAFKA_RECORD_DECODER_H_

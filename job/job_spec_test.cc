@@ -1,0 +1,81 @@
+#include "job/job_spec.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace sfb {
+namespace {
+
+constexpr char kJob[] = R"(
+savepoint:
+  path: out/sp
+  max_parallelism: 256
+  parallelism: 4
+functions:
+  example/greeter:
+    states:
+      seen: { type: io.statefun.types/int }
+      profile: { type: example/Profile, codec: json, expire_after_invoke: 1h30m }
+      total: { type: java.lang.Long }
+sources:
+  users: { file: { path: "${SFB_SPEC_TEST_DIR:-data}/users.csv" } }
+routes:
+  - from: users
+    to: example/greeter
+    id: "{id}"
+    where: ["{active} == true", "{id} != null"]
+    set: { seen: 0, profile: { name: "{name}", tags: ["a", "{tag}"], n: 3 } }
+    merge: { total: sum(amount) }
+)";
+
+TEST(JobSpec, ParsesEverySection) {
+  auto job = ParseJobSpec(kJob, "job.yaml", "/jobs");
+  ASSERT_TRUE(job.ok()) << job.status().ToUserString();
+  EXPECT_EQ(job->savepoint_path, "/jobs/out/sp");
+  EXPECT_EQ(job->max_parallelism, 256);
+  EXPECT_EQ(*job->parallelism, 4);
+  ASSERT_EQ(job->functions.size(), 1u);
+  const auto& states = job->functions[0].states;
+  ASSERT_EQ(states.size(), 3u);
+  EXPECT_EQ(states[1].ttl_mode, TtlMode::kAfterInvoke);
+  EXPECT_EQ(states[1].ttl_millis, 5'400'000);
+  EXPECT_EQ(states[2].kind, StateKind::kEmbedded);
+  EXPECT_EQ(job->sources[0].definition->Describe()["path"], "/jobs/data/users.csv");
+  const auto& r = job->routes[0];
+  EXPECT_EQ(r.where_conditions.size(), 2u);
+  EXPECT_EQ(r.set[0].second, "0");
+  EXPECT_EQ(r.set[1].second.dump(), R"({"name":"{name}","tags":["a","{tag}"],"n":3})");
+  EXPECT_EQ(r.merge[0].second, "sum(amount)");
+}
+
+TEST(JobSpec, EnvironmentExpansion) {
+  ::setenv("SFB_SPEC_TEST_DIR", "/mnt/x", 1);
+  auto job = ParseJobSpec(kJob, "job.yaml", "/jobs");
+  ::unsetenv("SFB_SPEC_TEST_DIR");
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->sources[0].definition->Describe()["path"], "/mnt/x/users.csv");
+  EXPECT_EQ(*ExpandEnvironment("cost: $$5 ${SFB_NOPE:-none}"), "cost: $5 none");
+  auto missing = ExpandEnvironment("${SFB_DEFINITELY_UNSET}");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().hint(), "export SFB_DEFINITELY_UNSET=... before running, or write ${SFB_DEFINITELY_UNSET:-default}");
+}
+
+TEST(JobSpec, ErrorsCarryLineAndColumn) {
+  std::string bad = kJob;
+  bad.replace(bad.find("expire_after_invoke: 1h30m"), 26, "expire_after_invoke: soon");
+  auto job = ParseJobSpec(bad, "job.yaml", ".");
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.status().location(), "job.yaml:10:75");
+  EXPECT_NE(job.status().message().find("'soon' is not a duration"), std::string::npos);
+
+  bad = kJob;
+  bad.replace(bad.find("max_parallelism"), 15, "max_paralelism");
+  job = ParseJobSpec(bad, "job.yaml", ".");
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.status().location(), "job.yaml:4:3");
+  EXPECT_NE(job.status().hint().find("did you mean 'max_parallelism'?"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sfb
