@@ -32,10 +32,10 @@ build() {
   command -v mvn >/dev/null || die "mvn not found (need Maven 3.8+ and a JDK 11+)"
   echo "harness.sh: building $HERE (mvn package)..." >&2
   # (explicit && chain: errexit is suspended inside a command tested by ||)
+  # one Maven run: package, then write the runtime classpath
   if ! (cd "$HERE" &&
-        mvn -q -B package -DskipTests &&
-        mvn -q -B dependency:build-classpath -Dmdep.includeScope=runtime \
-          -Dmdep.outputFile="$CLASSPATH_FILE") >&2; then
+        mvn -q -B package dependency:build-classpath -DskipTests \
+          -Dmdep.includeScope=runtime -Dmdep.outputFile="$CLASSPATH_FILE") >&2; then
     rm -f "$JAR"
     die "build failed (see the Maven output above)"
   fi

@@ -15,9 +15,13 @@ Variants (section 8.3 and a few more) for extra coverage:
   --entry ID=INT           replace the default entries (repeatable)
   --type-name NS/NAME      declare another TypeName in the serializer snapshot
   --misplace ID            negative test: store ID under a wrong key group
+  --spec SPEC.json         several states of any serializer above (remote:<type>, long, int,
+                           bool, double, string, bytes), entries with payload_hex / value
   --check-doc DOC.md       compare the default output with the hex dumps in the doc (8.1, 8.2)
 """
 import argparse
+import base64
+import json
 import os
 import re
 import struct
@@ -183,40 +187,88 @@ def int_wrapper(v):
     return b"" if v == 0 else b"\x0d" + struct.pack("<i", v)
 
 
-def keyed_stream(state_name, value_snap, entries, kg_range, max_p, ttl_ts, misplace=()):
-    """Returns (bytes, {key_group: offset}). Ids in `misplace` go into the wrong key group."""
+def value_record(ser, v):
+    """Serialized value for a serializer spec: 'remote:<ns>/<name>' takes the SDK payload bytes;
+    'long', 'int', 'bool', 'double', 'string', 'bytes' take a Python value."""
+    if isinstance(v, tuple) and v[0] == "raw":
+        return v[1]
+    if ser.startswith("remote:"):
+        return i32(len(v)) + v
+    if ser == "long":
+        return i64(v)
+    if ser == "int":
+        return i32(v)
+    if ser == "bool":
+        return b"\x01" if v else b"\x00"
+    if ser == "double":
+        return struct.pack(">d", v)
+    if ser == "string":
+        return string_value(v)
+    if ser == "bytes":
+        return i32(len(v)) + v
+    raise ValueError(ser)
+
+
+SIMPLE_SNAPS = {
+    "long": LONG_SNAP,
+    "int": snapshot("org.apache.flink.api.common.typeutils.base.IntSerializer$IntSerializerSnapshot", 3),
+    "bool": snapshot("org.apache.flink.api.common.typeutils.base.BooleanSerializer$BooleanSerializerSnapshot", 3),
+    "double": snapshot("org.apache.flink.api.common.typeutils.base.DoubleSerializer$DoubleSerializerSnapshot", 3),
+    "string": STRING_SNAP,
+    "bytes": snapshot("org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer$BytePrimitiveArraySerializerSnapshot", 3),
+}
+
+
+def value_snapshot(ser, ttl):
+    if ser.startswith("remote:"):
+        ns, name = ser[len("remote:"):].split("/")
+        snap = remote_value_snap(ns, name)
+    else:
+        snap = SIMPLE_SNAPS[ser]
+    return ttl_snap(snap) if ttl else snap
+
+
+def keyed_stream(states, entries, kg_range, max_p, misplace=()):
+    """states: [(flink_name, serializer, ttl_ts or None)]; entries: [(state_index, id, value)].
+    Returns (bytes, {key_group: offset}). Ids in `misplace` go into the wrong key group."""
     out = bytearray()
     out += i32(6) + b"\x00"                                    # proxy version 6, no compression
     out += top_level(STRING_SNAP)                              # key serializer
-    out += i16(1)                                              # one state
-    out += write_utf(state_name) + i32(0)                      # KEY_VALUE
-    out += i32(1) + write_utf("KEYED_STATE_TYPE") + write_utf("VALUE")
-    out += i32(2)
-    out += write_utf("VALUE_SERIALIZER") + top_level(value_snap)
-    out += write_utf("NAMESPACE_SERIALIZER") + top_level(VOID_NS_SNAP)
+    out += i16(len(states))
+    for name, ser, ttl_ts in states:
+        out += write_utf(name) + i32(0)                        # KEY_VALUE
+        out += i32(1) + write_utf("KEYED_STATE_TYPE") + write_utf("VALUE")
+        out += i32(2)
+        out += write_utf("VALUE_SERIALIZER") + top_level(value_snapshot(ser, ttl_ts is not None))
+        out += write_utf("NAMESPACE_SERIALIZER") + top_level(VOID_NS_SNAP)
     prefix_len = 1 if max_p <= 128 else 2
     by_kg = {}
-    for key, v in entries:
+    for sid, key, v in entries:
         kg = key_group(key, max_p)
         if key in misplace:
             kg = kg_range[0] + (kg - kg_range[0] + 1) % (kg_range[1] - kg_range[0] + 1)
         if kg_range[0] <= kg <= kg_range[1]:
-            by_kg.setdefault(kg, []).append((key, v))
+            by_kg.setdefault(kg, {}).setdefault(sid, []).append((key, v))
     offsets = {}
     for kg in sorted(by_kg):
         offsets[kg] = len(out)
-        out += i16(0)                                          # state id 0
-        pairs = sorted(by_kg[kg], key=lambda kv: string_value(kv[0]))
-        for n, (key, v) in enumerate(pairs):
-            last = n == len(pairs) - 1
-            k = bytearray(kg.to_bytes(prefix_len, "big") + string_value(key) + b"\x00")
-            if last:
-                k[0] |= 0x80                                   # "meta data follows"
-            payload = int_wrapper(v)
-            value = i32(len(payload)) + payload                # RemoteValueSerializer record
-            if ttl_ts is not None:
-                value = i64(ttl_ts) + value                    # TtlValue: timestamp first
-            out += i32(len(k)) + bytes(k) + i32(len(value)) + value
+        runs = sorted(by_kg[kg].items())
+        for r, (sid, pairs) in enumerate(runs):
+            if r == 0:
+                out += i16(sid)                                # first run's state id
+            pairs = sorted(pairs, key=lambda kv: string_value(kv[0]))
+            name, ser, ttl_ts = states[sid]
+            for n, (key, v) in enumerate(pairs):
+                last = n == len(pairs) - 1
+                k = bytearray(kg.to_bytes(prefix_len, "big") + string_value(key) + b"\x00")
+                if last:
+                    k[0] |= 0x80                               # "meta data follows"
+                value = value_record(ser, v)
+                if ttl_ts is not None:
+                    value = i64(ttl_ts) + value                # TtlValue: timestamp first
+                out += i32(len(k)) + bytes(k) + i32(len(value)) + value
+            if r + 1 < len(runs):
+                out += i16(runs[r + 1][0])                     # next run's state id
         out += u16(0xFFFF)                                     # END_OF_KEY_GROUP_MARK
     return bytes(out), offsets
 
@@ -252,16 +304,33 @@ def metadata(max_p, p, subtasks, version, inline):
 
 
 def build(args):
-    ns, name = args.type_name.split("/")
-    vsnap = remote_value_snap(ns, name)
-    if args.ttl_ts is not None:
-        vsnap = ttl_snap(vsnap)
+    if args.spec:
+        spec = json.load(open(args.spec, encoding="utf-8"))
+        states = [(st["flink_name"], st["serializer"], st.get("ttl_ts")) for st in spec["states"]]
+        entries = []
+        for e in spec["entries"]:
+            v = e.get("value")
+            if v == "__nan__":
+                v = float("nan")
+            if "record_hex" in e:                              # verbatim value record
+                v = ("raw", bytes.fromhex(e["record_hex"]))
+            elif "payload_hex" in e:
+                v = bytes.fromhex(e["payload_hex"])
+            elif "value_base64" in e:
+                v = base64.b64decode(e["value_base64"])
+            entries.append((e["state"], e["id"], v))
+        for opt in ("max_parallelism", "parallelism", "metadata_version", "inline"):
+            if opt in spec:
+                setattr(args, opt, spec[opt])
+    else:
+        ser = "remote:" + args.type_name
+        states = [(args.state_name, ser, args.ttl_ts)]
+        entries = [(0, key, int_wrapper(v)) for key, v in args.entries]
     files = {}
     subtasks = []
     for i in range(args.parallelism):
         rng = key_group_range(i, args.parallelism, args.max_parallelism)
-        data, offsets = keyed_stream(args.state_name, vsnap, args.entries, rng,
-                                     args.max_parallelism, args.ttl_ts, set(args.misplace))
+        data, offsets = keyed_stream(states, entries, rng, args.max_parallelism, set(args.misplace))
         if not offsets:
             continue
         fname = "keyed-state-functions-%d" % i
@@ -338,6 +407,7 @@ def main():
     ap.add_argument("--misplace", action="append", default=[],
                     help="negative test: store this id under the wrong key group")
     ap.add_argument("--check-doc")
+    ap.add_argument("--spec", help="JSON spec with several states/serializers (see selftest/run.sh)")
     args = ap.parse_args()
     args.entries = ([(e.rsplit("=", 1)[0], int(e.rsplit("=", 1)[1])) for e in args.entry]
                     or [("alice", 3), ("bob", 1)])

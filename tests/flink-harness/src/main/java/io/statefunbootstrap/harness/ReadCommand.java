@@ -174,7 +174,8 @@ final class ReadCommand {
       } catch (Exception e) {
         // keep going: knowing whether the other backend accepts it too is worth the time
         Failures.report("harness: " + tag + " [" + backend + "]: FAILED", e);
-        failures.add(backend + ": " + Failures.describe(Failures.root(e)));
+        failures.add(
+            e.getMessage() != null ? e.getMessage() : backend + ": " + Failures.describe(e));
       }
     }
     if (!failures.isEmpty()) {
@@ -208,6 +209,13 @@ final class ReadCommand {
     try {
       rows = readWith(cluster, dir, backend, plan, uid, parallelism);
     } catch (Exception e) {
+      Throwable decode = find(e, ValueCodec.DecodeException.class);
+      if (decode != null) {
+        throw new Exception(
+            "Flink (" + backend + " backend) accepted the savepoint, but a value does not match"
+                + " the plan: " + decode.getMessage(),
+            e);
+      }
       throw new Exception(
           "Flink (" + backend + " backend) rejected the savepoint: "
               + Failures.describe(Failures.root(e)),
@@ -327,6 +335,15 @@ final class ReadCommand {
               + ", plan says "
               + plan.maxParallelism);
     }
+  }
+
+  private static Throwable find(Throwable t, Class<? extends Throwable> type) {
+    for (int i = 0; t != null && i < 64; i++, t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return t;
+      }
+    }
+    return null;
   }
 
   private static void checkUnique(List<Tuple4<String, String, String, String>> rows, String backend) {
