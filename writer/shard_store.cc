@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/write_batch.h>
 
 #include "common/byte_reader.h"
@@ -74,6 +75,11 @@ Result<std::unique_ptr<ShardStore>> ShardStore::Open(const Options& o) {
   options.level0_slowdown_writes_trigger = 1 << 30;
   options.level0_stop_writes_trigger = 1 << 30;
   options.max_background_jobs = 2;
+  // Entries are never read before the load ends, so the memtable only needs to collect them: a vector
+  // memtable appends in O(1) and sorts once at flush, where the default skiplist pays a random-access
+  // sorted insert per entry (measured: about half of all CPU time of a load).
+  options.memtable_factory.reset(new rocksdb::VectorRepFactory());
+  options.allow_concurrent_memtable_write = false;
   options.compression = rocksdb::kLZ4Compression;
   options.max_open_files = -1;
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
