@@ -8,13 +8,14 @@ echo "==> installing dependencies (Debian packages; skipped when present)"
 SFB_SKIP_JAVA=1 ./scripts/install-deps.sh
 echo "==> building"
 ./scripts/build.sh
+SFB="${SFB_BUILD_DIR:-build}/statefun-bootstrap"
 echo "==> bootstrapping examples/greeter/job.yaml"
-./build/statefun-bootstrap run examples/greeter/job.yaml --output out/greeter-savepoint --overwrite
+"$SFB" run examples/greeter/job.yaml --output out/greeter-savepoint --overwrite
 echo
 echo "==> the savepoint is at $(pwd)/out/greeter-savepoint; what is in it:"
-./build/statefun-bootstrap inspect out/greeter-savepoint
+"$SFB" inspect out/greeter-savepoint
 echo
 echo "==> state of one address:"
-./build/statefun-bootstrap get out/greeter-savepoint example/greeter/alice --spec examples/greeter/job.yaml
+"$SFB" get out/greeter-savepoint example/greeter/alice --spec examples/greeter/job.yaml
 echo
 echo "Start the application from it with: flink run -s $(pwd)/out/greeter-savepoint ..."
