@@ -328,6 +328,34 @@ final class ReadCommand {
         found.getParallelism(),
         found.getMaxParallelism(),
         found.getSubtaskStates().size());
+    List<String> remarks = new ArrayList<>();
+    java.util.Map<String, String> declared = SavepointHeader.states(found, remarks);
+    System.err.printf("harness: %s: keyed state declares %d state(s): %s%n", tag, declared.size(),
+        abbreviate(declared.size() > 4 ? declared.keySet().toString() : declared.toString()));
+    List<String> planNames = SavepointHeader.names(plan.states);
+    List<String> missing = new ArrayList<>();
+    for (String n : planNames) {
+      if (!declared.containsKey(n)) {
+        missing.add(n);
+      }
+    }
+    List<String> extra = new ArrayList<>();
+    for (String n : declared.keySet()) {
+      if (!planNames.contains(n)) {
+        extra.add(n);
+      }
+    }
+    if (!missing.isEmpty()) {
+      remarks.add(missing.size() + " plan state(s) not in the savepoint (no output for them): "
+          + abbreviate(missing.toString()));
+    }
+    if (!extra.isEmpty()) {
+      remarks.add(extra.size() + " savepoint state(s) not in the plan (not checked): "
+          + abbreviate(extra.toString()));
+    }
+    for (String r : remarks) {
+      System.err.println("harness: " + tag + ": note: " + r);
+    }
     if (plan.maxParallelism > 0 && found.getMaxParallelism() != plan.maxParallelism) {
       throw new IllegalStateException(
           "max parallelism mismatch: savepoint has "
@@ -335,6 +363,10 @@ final class ReadCommand {
               + ", plan says "
               + plan.maxParallelism);
     }
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 300 ? s : s.substring(0, 297) + "...";
   }
 
   private static Throwable find(Throwable t, Class<? extends Throwable> type) {
