@@ -58,7 +58,7 @@ public final class Main {
         + "                  --case SAVEPOINT_DIR PLAN_JSON OUT_JSONL [--case ...]\n"
         + "  harness.sh write --output DIR --max-parallelism N [--parallelism P]\n"
         + "                   [--state-backend rocksdb|hashmap] [--functions ns/a,ns/b]\n"
-        + "                   [--managed-memory 256m]\n"
+        + "                   [--rocksdb-unmanaged-memory] [--managed-memory 256m]\n"
         + "                   --input RECORDS_JSONL\n";
   }
 
