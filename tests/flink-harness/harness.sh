@@ -82,7 +82,18 @@ else
   JVM_FLAGS+=(-Xmx1g)
 fi
 
+# Flink extracts the RocksDB native library (11 MB), spill and blob directories under io.tmp.dirs,
+# and Akka's jar under java.io.tmpdir: give every run its own directory and remove it afterwards.
+RUN_TMP="$(mktemp -d "${TMPDIR:-/tmp}/flink-harness-run.XXXXXX")"
+cleanup() { rm -rf "$RUN_TMP"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+rc=0
 # shellcheck disable=SC2086
-exec "$JAVA" "${JVM_FLAGS[@]}" ${HARNESS_JAVA_OPTS:-} \
+"$JAVA" "${JVM_FLAGS[@]}" ${HARNESS_JAVA_OPTS:-} \
+  -Djava.io.tmpdir="$RUN_TMP" -Dharness.tmpdir="$RUN_TMP" \
   -Dlog4j2.configurationFile=log4j2.properties \
-  -cp "$TARGET/classes:$(cat "$CLASSPATH_FILE")" "$MAIN" "$@"
+  -cp "$TARGET/classes:$(cat "$CLASSPATH_FILE")" "$MAIN" "$@" || rc=$?
+exit "$rc"

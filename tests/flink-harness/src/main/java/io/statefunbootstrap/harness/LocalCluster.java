@@ -41,6 +41,11 @@ final class LocalCluster implements AutoCloseable {
     c.set(RestOptions.ADDRESS, "127.0.0.1");
     c.set(CoreOptions.DEFAULT_PARALLELISM, 1);
     c.setString("restart-strategy", "none");
+    // harness.sh hands every run its own temporary directory and deletes it afterwards
+    String tmp = System.getProperty("harness.tmpdir");
+    if (tmp != null && !tmp.isEmpty()) {
+      c.set(CoreOptions.TMP_DIRS, tmp);
+    }
     this.config = c;
     MiniClusterConfiguration mcc =
         new MiniClusterConfiguration.Builder()

@@ -47,8 +47,9 @@ public final class Main {
     }
     System.out.flush();
     System.err.flush();
-    // MiniCluster / RocksDB may leave non-daemon threads behind; do not wait for them.
-    Runtime.getRuntime().halt(rc);
+    // MiniCluster / RocksDB may leave non-daemon threads behind; exit() does not wait for them
+    // but still runs the shutdown hooks that delete Flink's temporary files.
+    System.exit(rc);
   }
 
   static String usage() {
