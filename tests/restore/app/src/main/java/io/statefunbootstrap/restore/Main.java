@@ -40,6 +40,8 @@ import org.apache.flink.statefun.flink.core.StatefulFunctionsUniverseProvider;
  *       stdout (and writes F) once every task runs, i.e. once the savepoint is restored. With
  *       --messages, an extra ingress sends each line of FILE (a JSON object) to NS/NAME/<its field>
  *       as a value of type NS/TYPE, as a Kafka ingress delivers a record's value.
+ *   produce --brokers B --topic T --file LINES [--key-field id] [--partitions 2]
+ *       Creates the topic if needed and produces each line keyed by its JSON field (see KafkaProduce).
  * </pre>
  *
  * Exit status: 0 ok, 1 failure (Flink refused the savepoint, the job failed, a report is missing),
@@ -65,6 +67,9 @@ public final class Main {
             break;
           case "serve":
             rc = serve(a);
+            break;
+          case "produce":
+            rc = KafkaProduce.run(a);
             break;
           default:
             throw new UsageException("unknown command '" + args[0] + "'");
@@ -93,7 +98,8 @@ public final class Main {
         + "                       [--max-parallelism 128] [--state-backend rocksdb|hashmap]\n"
         + "                       [--ready-file F] [--duration SECONDS]\n"
         + "                       [--messages FILE --messages-to NS/NAME --messages-type NS/TYPE\n"
-        + "                        [--messages-id-field id]]\n";
+        + "                        [--messages-id-field id]]\n"
+        + "  restore.sh app produce --brokers B --topic T --file LINES [--key-field id] [--partitions 2]\n";
   }
 
   // ---------------------------------------------------------------------------------- probe
