@@ -1,6 +1,7 @@
--- The demo's users table, loaded from users.csv (psql script: \copy reads the file client-side).
+-- The demo's users table, loaded from users.csv by the server (COPY FROM a file: run as a superuser, with
+-- the file on the server's machine).
 -- docker compose: the postgres image runs it from /docker-entrypoint-initdb.d, users.csv at /seed.
--- scripts/demo-local.sh: psql -v users_csv=/path/to/users.csv -f postgres.sql
+-- scripts/demo-local.sh: psql -v users_csv=/absolute/path/to/users.csv -f postgres.sql
 \if :{?users_csv}
 \else
   \set users_csv /seed/users.csv
@@ -11,4 +12,4 @@ CREATE TABLE users (
   email   text,
   city    text
 );
-\copy users FROM :'users_csv' WITH (FORMAT csv, HEADER true)
+COPY users FROM :'users_csv' WITH (FORMAT csv, HEADER true);
