@@ -30,10 +30,11 @@ bool IsPlainIdentifier(std::string_view name) {
   return true;
 }
 
-std::string QualifiedName::Display() const {
-  auto part = [](const std::string& p) { return IsPlainIdentifier(p) ? p : QuoteIdentifier(p); };
-  return part(schema) + "." + part(name);
+std::string DisplayIdentifier(std::string_view name) {
+  return IsPlainIdentifier(name) ? std::string(name) : QuoteIdentifier(name);
 }
+
+std::string QualifiedName::Display() const { return DisplayIdentifier(schema) + "." + DisplayIdentifier(name); }
 
 namespace {
 

@@ -36,6 +36,8 @@ Result<QualifiedName> ParseQualifiedName(std::string_view text, const std::strin
 
 // True when `name` can be shown without quotes (lowercase letters, digits, _; not starting with a digit).
 bool IsPlainIdentifier(std::string_view name);
+// `name` for messages: as is when plain, else quoted.
+std::string DisplayIdentifier(std::string_view name);
 
 }  // namespace sfb
 
