@@ -15,6 +15,11 @@ if [[ "${SFB_SKIP_JAVA:-0}" != 1 ]]; then
   command -v mvn >/dev/null 2>&1 || PACKAGES+=(maven)
 fi
 
+# The PostgreSQL connector links libpqxx (which brings libpq); its tests start a throwaway PostgreSQL 15
+# server (tests/postgres/cluster.sh).
+PACKAGES+=(libpqxx-dev)
+if [[ "${SFB_SKIP_POSTGRES_SERVER:-0}" != 1 ]]; then PACKAGES+=(postgresql-15); fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
