@@ -1,6 +1,7 @@
 #include "connectors/registry.h"
 
 #include "connectors/file/file_source_spec.h"
+#include "connectors/postgres/postgres_source_spec.h"
 
 namespace sfb {
 
@@ -13,6 +14,7 @@ Result<std::unique_ptr<SourceDefinition>> ParseSourceDefinition(const SpecContex
   const std::string kind = node.begin()->first.as<std::string>();
   const YAML::Node config = node.begin()->second;
   if (kind == "file") return ParseFileSourceSpec(ctx, name, config);
+  if (kind == "postgres") return ParsePostgresSourceSpec(ctx, name, config);
   return ctx.Error(node, "source " + name + ": the " + kind + " connector is not available in this build yet",
                    "export the data to CSV or JSONL and use a file: source");
 }
