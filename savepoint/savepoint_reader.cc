@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <filesystem>
+
 #include "common/java_string.h"
 #include "savepoint/key_groups.h"
 
@@ -30,11 +32,29 @@ Result<std::unique_ptr<SavepointReader>> SavepointReader::Open(const std::string
   std::string bytes;
   SFB_RETURN_IF_ERROR(ReadFileToString(metadata_path, &bytes));
   SFB_RETURN_IF_ERROR(ParseMetadata(bytes, &reader->metadata_).WithContext(metadata_path));
-  const OperatorId functions_id = OperatorIdFromUid(kFunctionsOperatorUid);
-  for (const auto& op : reader->metadata_.operators) {
-    if (op.id == functions_id) reader->functions_ = &op;
-  }
+  SFB_RETURN_IF_ERROR(reader->FindFunctionsOperator());
   return reader;
+}
+
+Result<std::unique_ptr<SavepointReader>> SavepointReader::FromMemory(std::string_view metadata,
+                                                                     std::map<std::string, std::string> files) {
+  auto reader = std::unique_ptr<SavepointReader>(new SavepointReader());
+  reader->dir_ = "(memory)";
+  reader->in_memory_ = true;
+  reader->files_ = std::move(files);
+  SFB_RETURN_IF_ERROR(ParseMetadata(metadata, &reader->metadata_).WithContext("_metadata"));
+  SFB_RETURN_IF_ERROR(reader->FindFunctionsOperator());
+  return reader;
+}
+
+Status SavepointReader::FindFunctionsOperator() {
+  const OperatorId functions_id = OperatorIdFromUid(kFunctionsOperatorUid);
+  for (const auto& op : metadata_.operators) {
+    if (op.id != functions_id) continue;
+    if (functions_) return Status::Corruption("the functions operator appears twice in _metadata");
+    functions_ = &op;
+  }
+  return Status::OK();
 }
 
 Status SavepointReader::OpenStreams(std::vector<Stream>* streams) const {
@@ -60,9 +80,30 @@ Status SavepointReader::OpenStreams(std::vector<Stream>* streams) const {
               .WithContext(dir_ + "/_metadata");
         }
         file_path = dir_ + "/" + h.path;
+      } else {
+        // An absolute handle must still name a file directly inside this savepoint's directory: a
+        // crafted _metadata must not make us open files elsewhere.
+        std::string path = h.path.rfind("file:", 0) == 0 ? h.path.substr(5) : h.path;
+        while (path.rfind("//", 0) == 0) path.erase(0, 1);
+        std::error_code ec;
+        const auto dir = std::filesystem::weakly_canonical(dir_, ec);
+        const auto parent = std::filesystem::weakly_canonical(std::filesystem::path(path), ec).parent_path();
+        if (in_memory_ || ec || path.find("..") != std::string::npos || parent != dir) {
+          return Status::Corruption("keyed-state file '" + h.path + "' of subtask " + std::to_string(st.index) +
+                                    " lies outside the savepoint directory; refusing to read it")
+              .WithContext(dir_ + "/_metadata")
+              .WithHint("a savepoint whose files were moved: copy the whole directory, or re-take it");
+        }
+        file_path = path;
       }
-      SFB_ASSIGN_OR_RETURN(s.file, MappedFile::Open(file_path));
-      s.bytes = s.file->data();
+      if (in_memory_) {
+        auto it = files_.find(h.path);
+        if (it == files_.end()) return Status::NotFound("no file " + h.path + " in the in-memory savepoint");
+        s.bytes = it->second;
+      } else {
+        SFB_ASSIGN_OR_RETURN(s.file, MappedFile::Open(file_path));
+        s.bytes = s.file->data();
+      }
       s.name = file_path;
     }
     ByteReader in(s.bytes);

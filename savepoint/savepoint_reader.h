@@ -10,6 +10,7 @@
 #define SFB_SAVEPOINT_SAVEPOINT_READER_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ class SavepointReader {
  public:
   // `path` is the savepoint directory or its _metadata file.
   static Result<std::unique_ptr<SavepointReader>> Open(const std::string& path);
+  // A savepoint held in memory: _metadata bytes and its relative files by name (for tests and fuzzing).
+  static Result<std::unique_ptr<SavepointReader>> FromMemory(std::string_view metadata,
+                                                             std::map<std::string, std::string> files);
 
   const std::string& directory() const { return dir_; }
   const SavepointMetadata& metadata() const { return metadata_; }
@@ -54,7 +58,11 @@ class SavepointReader {
   Status ForEachEntry(const Stream& stream, const std::function<Status(const Entry&)>& fn) const;
 
  private:
+  Status FindFunctionsOperator();
+
   std::string dir_;
+  bool in_memory_ = false;
+  std::map<std::string, std::string> files_;  // in-memory savepoints only
   SavepointMetadata metadata_;
   const OperatorStateMeta* functions_ = nullptr;
 };
