@@ -573,6 +573,8 @@ int CmdInspect(int argc, char** argv) {
 }
 
 int Main(int argc, char** argv) {
+  // A file-size limit (ulimit -f) must surface as a write error we can explain, not kill the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   if (argc < 2) {
     std::fprintf(stderr, "%s", kUsage);
     return 2;

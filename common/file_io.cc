@@ -6,22 +6,24 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 namespace sfb {
 namespace {
 constexpr size_t kSinkBuffer = 1 << 20;
 
-Status WriteAll(int fd, const std::string& path, std::string_view data) {
+// Writes everything; returns 0 or the errno of the failed write.
+int WriteAll(int fd, std::string_view data) {
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Status::FromErrno("cannot write", path, errno);
+      return errno;
     }
     data.remove_prefix(static_cast<size_t>(n));
   }
-  return Status::OK();
+  return 0;
 }
 }  // namespace
 
@@ -39,15 +41,33 @@ Status FileSink::Append(std::string_view data) {
   position_ += data.size();
   if (buffer_.size() + data.size() > kSinkBuffer) {
     SFB_RETURN_IF_ERROR(Flush());
-    if (data.size() >= kSinkBuffer) return WriteAll(fd_, path_, data);
+    if (data.size() >= kSinkBuffer) {
+      const int err = WriteAll(fd_, data);
+      return err ? WriteFailed(err) : Status::OK();
+    }
   }
   buffer_.append(data);
   return Status::OK();
 }
 
 Status FileSink::Flush() {
-  Status s = WriteAll(fd_, path_, buffer_);
+  const int err = WriteAll(fd_, buffer_);
+  Status s = err ? WriteFailed(err) : Status::OK();
   buffer_.clear();
+  return s;
+}
+
+Status FileSink::WriteFailed(int err) const {
+  Status s = Status::FromErrno("cannot write", path_, err);
+  if (err == ENOSPC || err == EFBIG || err == EDQUOT) {
+    // Say how far the file got, so the user can size the space they need.
+    s = Status::IoError("cannot write " + path_ + ": " + std::strerror(err) + " after " +
+                        std::to_string(position_ - buffer_.size()) + " bytes of this file")
+            .WithHint(err == EFBIG ? "the file-size limit (ulimit -f) is too small for this savepoint: raise it"
+                                   : "free space on the file system holding " + path_ +
+                                         " (the savepoint needs roughly as much as the spill store used) or "
+                                         "write it elsewhere with --output");
+  }
   return s;
 }
 
@@ -98,6 +118,7 @@ Status ReadFileToString(const std::string& path, std::string* out) {
 }
 
 Status WriteStringToFileSynced(const std::string& path, std::string_view data) {
+  // Goes through FileSink so a full disk gets the same message everywhere.
   SFB_ASSIGN_OR_RETURN(auto sink, FileSink::Create(path));
   SFB_RETURN_IF_ERROR(sink->Append(data));
   return sink->Close();

@@ -30,6 +30,7 @@ class FileSink {
  private:
   FileSink(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
   Status Flush();
+  Status WriteFailed(int err) const;
 
   std::string path_;
   int fd_;

@@ -10,7 +10,7 @@ Status::Status(Code code, std::string message) {
 
 Status Status::FromErrno(const std::string& what, const std::string& path, int err) {
   Status s = IoError(what + " " + path + ": " + std::strerror(err));
-  if (err == ENOSPC || err == EDQUOT) {
+  if (err == ENOSPC || err == EDQUOT || err == EFBIG) {
     s.WithHint("free space on the file system holding " + path +
                " or point the output (--output) or the spill directory (--tmp-dir) elsewhere");
   } else if (err == EACCES || err == EPERM) {

@@ -112,8 +112,10 @@ Status ShardStore::Write(rocksdb::WriteBatch* batch) {
   rocksdb::Status s = db_->Write(wo, batch);
   if (!s.ok()) {
     Status st = Status::IoError("cannot write to the spill store in " + dir_ + ": " + s.ToString());
-    if (s.IsNoSpace() || s.ToString().find("No space") != std::string::npos) {
-      st.WithHint("free space where the spill store lives (" + dir_ + ") or point --tmp-dir elsewhere");
+    if (s.IsNoSpace() || s.ToString().find("No space") != std::string::npos ||
+        s.ToString().find("File too large") != std::string::npos) {
+      st.WithHint("free space where the spill store lives (" + dir_ + "; it needs about as much as the input) "
+                  "or point --tmp-dir at a larger file system");
     }
     return st;
   }
@@ -141,7 +143,10 @@ Status ShardStore::FinishLoad() {
   rocksdb::FlushOptions fo;
   fo.wait = true;
   rocksdb::Status s = db_->Flush(fo);
-  if (!s.ok()) return Status::IoError("cannot flush the spill store in " + dir_ + ": " + s.ToString());
+  if (!s.ok()) {
+    return Status::IoError("cannot flush the spill store in " + dir_ + ": " + s.ToString())
+        .WithHint("free space where the spill store lives (" + dir_ + ") or point --tmp-dir at a larger file system");
+  }
   return Status::OK();
 }
 

@@ -5,8 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 
 #include "common/file_io.h"
@@ -47,6 +50,23 @@ Status CheckOutputPath(const std::string& raw_target, bool overwrite) {
   return Status::OK();
 }
 
+// Removes ".<name>.inprogress-<pid>-<n>" siblings whose process is gone: what a crashed (SIGKILL,
+// power loss) run leaves behind. Directories of live processes, including concurrent runs, are kept.
+static void RemoveStaleStagingDirectories(const std::string& parent, const std::string& name) {
+  const std::string prefix = "." + name + ".inprogress-";
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
+    const std::string file = entry.path().filename().string();
+    if (file.rfind(prefix, 0) != 0) continue;
+    const long pid = std::strtol(file.c_str() + prefix.size(), nullptr, 10);
+    if (pid <= 0 || pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    if (RemoveAll(entry.path().string()).ok()) {
+      std::fprintf(stderr, "note: removed %s, left by an earlier run (pid %ld) that did not finish\n",
+                   entry.path().c_str(), pid);
+    }
+  }
+}
+
 Result<std::unique_ptr<StagedDirectory>> StagedDirectory::Create(const std::string& raw_target, bool overwrite) {
   const std::string target = TrimTrailingSlashes(raw_target);
   SFB_RETURN_IF_ERROR(CheckOutputPath(target, overwrite));
@@ -54,6 +74,7 @@ Result<std::unique_ptr<StagedDirectory>> StagedDirectory::Create(const std::stri
   std::error_code ec;
   std::filesystem::create_directories(parent, ec);
   if (ec) return Status::IoError("cannot create directory " + parent + ": " + ec.message());
+  RemoveStaleStagingDirectories(parent, std::filesystem::path(target).filename().string());
   static std::atomic<int> counter{0};
   const std::string staging = parent + "/." + std::filesystem::path(target).filename().string() + ".inprogress-" +
                               std::to_string(::getpid()) + "-" + std::to_string(counter++);
