@@ -51,32 +51,33 @@ def flink_judge(tmp_path_factory):
 
 
 class FlinkJudge:
-    """Collects (savepoint, plan) cases and reads them all with real Flink in one harness run."""
+    """Collects (savepoint, plan) cases; the first read() of a pending case reads every pending case with
+    real Flink in one harness run (one JVM and MiniCluster start for many savepoints)."""
 
     def __init__(self, workdir):
         self.workdir = pathlib.Path(workdir)
-        self.cases = {}
-        self.results = None
+        self.pending = {}
+        self.results = {}
 
     def add(self, name, savepoint, plan_json):
-        assert self.results is None, "cases must be added before the first read"
+        assert name not in self.pending and name not in self.results, f"case {name} added twice"
         plan_path = self.workdir / f"{name}.plan.json"
         plan_path.write_text(json.dumps(plan_json))
-        self.cases[name] = (pathlib.Path(savepoint), plan_path, self.workdir / f"{name}.flink.jsonl")
+        self.pending[name] = (pathlib.Path(savepoint), plan_path, self.workdir / f"{name}.flink.jsonl")
 
     def read(self, name):
-        if self.results is None:
+        if name in self.pending:
             self._run()
         return self.results[name]
 
     def _run(self):
         args = ["bash", str(HARNESS), "read", "--backend", "both"]
-        for savepoint, plan_path, out in self.cases.values():
+        for savepoint, plan_path, out in self.pending.values():
             args += ["--case", str(savepoint), str(plan_path), str(out)]
         proc = subprocess.run(args, capture_output=True, text=True, timeout=1800)
         if proc.returncode != 0:
             raise AssertionError(f"real Flink rejected a savepoint (harness exit {proc.returncode}):\n"
                                  f"{proc.stderr[-20000:]}")
-        self.results = {}
-        for name, (_, _, out) in self.cases.items():
+        for name, (_, _, out) in self.pending.items():
             self.results[name] = [json.loads(l) for l in out.read_text().splitlines() if l.strip()]
+        self.pending = {}
