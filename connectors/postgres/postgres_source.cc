@@ -544,10 +544,10 @@ Status PostgresSource::ReadSplitWithRetries(size_t split, RecordConsumer& consum
           .WithHint("run again once the server is available; no savepoint is written from a partial read");
     }
     if (!resumable) {
-      return Status::IoError(what + "; " + Thousands(progress.delivered) +
-                             " rows of the query were already read, and a query without a fixed row order "
-                             "cannot be resumed")
-          .WithHint("run again (ORDER BY in the query does not make it resumable either: a query is read in one piece)");
+      return Status::IoError(what + "; " + Thousands(progress.delivered) + " rows of " + ObjectName() +
+                             " were already read, and rows read in the server's own order cannot be resumed "
+                             "(the order may differ on a second read)")
+          .WithHint("run again when the server is stable");
     }
     if (attempt > config_.retries) {
       return Status::IoError(what + "; gave up after " + std::to_string(attempt) + " attempts")

@@ -14,8 +14,10 @@ import datetime
 import json
 import os
 import pathlib
+import re
 import secrets
 import subprocess
+import threading
 import time
 
 import pytest
@@ -361,6 +363,11 @@ def wait_for(predicate, timeout=30, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def start_run(job, threads=1):
+    return subprocess.Popen([str(CLI), "run", str(job), "--threads", str(threads), "--overwrite", "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **ENV})
+
+
 def test_snapshot_is_consistent_while_another_session_writes(pg, tmp_path):
     """Another session holds a lock the run's snapshot session must wait for (after taking the snapshot),
     changes rows, and commits before any worker starts. Workers that took their own snapshot would see
@@ -410,6 +417,41 @@ routes:
     pg.psql("DELETE FROM accounts WHERE id > 5000; "
             "INSERT INTO accounts SELECT g, 'owner-' || g, 100 FROM generate_series(4901, 5000) g; "
             "UPDATE accounts SET balance = 100, owner = 'owner-' || id")
+
+
+def test_a_given_snapshot_is_read_as_is(pg, tmp_path):
+    """snapshot: imports a snapshot exported elsewhere (as a replication slot's creation does) instead of
+    exporting one: the run sees the data as of that snapshot, and the provenance says so."""
+    id_file = tmp_path / "snapshot_id"
+    holder = pg.session()
+    holder.stdin.write(f"BEGIN ISOLATION LEVEL REPEATABLE READ;\n\\copy (SELECT pg_export_snapshot()) TO '{id_file}'\n")
+    holder.stdin.flush()
+    try:
+        snapshot_id = wait_for(lambda: id_file.exists() and id_file.read_text().strip(), what="the exported snapshot")
+        pg.psql("UPDATE accounts SET balance = 7 WHERE id = 1")  # after that snapshot
+        job, sp = write_job(tmp_path, f"""
+functions: {{ pg/account: {{ states: {{ balance: {{ type: io.statefun.types/long }} }} }} }}
+sources:
+  accounts: {{ postgres: {{ {connection(pg)}, table: public.accounts, snapshot: '{snapshot_id}' }} }}
+routes: [ {{ from: accounts, to: pg/account, id: "{{id}}", set: {{ balance: "{{balance}}" }} }} ]
+""")
+        run(job)
+        balances = {e["id"]: e["value"] for e in dump(sp)}
+        assert len(balances) == 5000 and set(balances.values()) == {100}
+        snap = json.loads((sp / "statefun-bootstrap.json").read_text())["sources"][0]["provenance"]["snapshot"]
+        assert snap["id"] == snapshot_id and snap["exported"] is False
+        holder.stdin.write("COMMIT;\n")
+        holder.stdin.close()
+        holder.wait(timeout=60)
+        # Once the exporting transaction ends, the snapshot is gone, and the message says so.
+        gone = run_cli("validate", job, "--connect", env=ENV, check=False)
+        assert gone.returncode != 0
+        assert f"snapshot {snapshot_id} is no longer available" in gone.stderr, gone.stderr
+        assert "keep that session open until the run ends" in gone.stderr
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+        pg.psql("UPDATE accounts SET balance = 100 WHERE id = 1")
 
 
 # --- validate --connect, provenance, secrets ------------------------------------------------------------
@@ -610,64 +652,88 @@ functions:
       n: { type: io.statefun.types/int }
       last: { type: io.statefun.types/long }
 sources:
-  slow: { postgres: { %s, table: public.slow_items, split_by: ctid, chunk_rows: 1000, workers: 1, retries: 2 } }
+  slow:
+    postgres: { %s, table: public.slow_items, split_by: ctid, chunk_rows: 3000, workers: 1, progress: 50ms }
 routes:
   - { from: slow, to: pg/slow, id: "{user_id}", set: { last: "{v}" }, merge: { n: count } }
 """
+PROGRESS = re.compile(r"^source slow \(public\.slow_items\): ([\d,]+) ")
 
 
-def start_run(job, threads=1):
-    return subprocess.Popen([str(CLI), "run", str(job), "--threads", str(threads), "--overwrite", "--quiet"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **ENV})
+class Run:
+    """`run` in the background, its stderr collected as it comes (progress lines say how far it is)."""
+
+    def __init__(self, job, threads=1):
+        self.proc = subprocess.Popen([str(CLI), "run", str(job), "--threads", str(threads), "--overwrite"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env={**os.environ, **ENV})
+        self.lines = []
+        self.reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stderr), daemon=True)
+        self.reader.start()
+
+    def rows(self):
+        counts = [int(m.group(1).replace(",", "")) for m in map(PROGRESS.match, list(self.lines)) if m]
+        return counts[-1] if counts else 0
+
+    def finish(self):
+        out = self.proc.stdout.read()
+        self.proc.wait(timeout=120)
+        self.reader.join(timeout=30)
+        return out, "".join(self.lines)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
 
 
-def copying_worker(pg):
-    """The pid of a worker backend in the middle of a COPY (rows already sent)."""
-    rows = [b for b in pg.our_backends("worker") if b[2] == "active" and b[4].startswith("COPY")]
-    return rows[0][0] if rows else None
+def reading_chunk_one(run):
+    """Rows of the first chunk (about 2700 rows, a second to read) have been delivered, not all."""
+    wait_for(lambda: run.rows() > 0, what="the first rows")
+    assert run.rows() < 2000, "the first chunk ended before the test could act"
 
 
 @pytest.fixture(scope="module")
 def slow_reference(pg, tmp_path_factory):
     job, sp = write_job(tmp_path_factory.mktemp("slow-ref"), SLOW_JOB % connection(pg))
-    run(job, "--threads", "1", "--quiet")
+    run(job, "--threads", "1")
     return savepoint_bytes(sp)
 
 
 def test_killed_worker_backend_is_retried_from_the_same_snapshot(pg, tmp_path, slow_reference):
     job, sp = write_job(tmp_path, SLOW_JOB % connection(pg))
-    proc = start_run(job)
+    r = Run(job)
     try:
-        pid = wait_for(lambda: copying_worker(pg), what="a worker reading")
-        time.sleep(0.4)  # into the chunk: some rows delivered
-        pg.psql(f"SELECT pg_terminate_backend({pid})")
-        out, err = proc.communicate(timeout=120)
+        reading_chunk_one(r)
+        pg.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'statefun-bootstrap worker'")
+        out, err = r.finish()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
-    assert "warning: source slow:" in err and "the server ended the connection" in err, err
-    assert "the snapshot is still open, so the chunk is read again on a new connection (attempt 2 of 3)" in err
-    assert "terminating connection due to administrator command" in err
+        r.kill()
+    assert r.proc.returncode == 0, err
+    warning = [line for line in err.splitlines() if line.startswith("warning: source slow: ")]
+    assert len(warning) == 1, err
+    assert "while reading chunk 1/3 (pages 0-" in warning[0], warning
+    assert "the server ended the connection" in warning[0] or "lost the connection" in warning[0], warning
+    assert "the snapshot is still open, so the chunk is read again on a new connection (attempt 2 of 3)" in warning[0]
+    skipped = int(re.search(r"skipping the ([\d,]+) rows already read", warning[0]).group(1).replace(",", ""))
+    assert skipped > 0, warning  # resumed mid-chunk
     assert READER_PASSWORD not in out + err
     assert savepoint_bytes(sp) == slow_reference
 
 
 def test_lost_snapshot_fails_the_run_and_says_so(pg, tmp_path):
     job, sp = write_job(tmp_path, SLOW_JOB % connection(pg))
-    proc = start_run(job)
+    r = Run(job)
     try:
-        wait_for(lambda: copying_worker(pg), what="a worker reading")
-        time.sleep(0.3)
+        reading_chunk_one(r)
         pg.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE application_name LIKE 'statefun-bootstrap%'")
-        out, err = proc.communicate(timeout=120)
+        out, err = r.finish()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 1, err
-    assert "the server ended the connection while reading chunk" in err, err
-    assert "the snapshot's own connection is gone too" in err
+        r.kill()
+    assert r.proc.returncode == 1, err
+    assert "error: source slow: " in err and "while reading chunk 1/3" in err, err
+    assert "the snapshot's own connection is gone too (the server stopped or restarted?)" in err
     assert f"no savepoint was written to {sp}" in err
     assert READER_PASSWORD not in out + err
     assert_no_savepoint(sp)
@@ -675,19 +741,19 @@ def test_lost_snapshot_fails_the_run_and_says_so(pg, tmp_path):
 
 def test_server_stopping_fails_the_run(pg, tmp_path):
     job, sp = write_job(tmp_path, SLOW_JOB % connection(pg))
-    proc = start_run(job)
+    r = Run(job)
     try:
-        wait_for(lambda: copying_worker(pg), what="a worker reading")
-        time.sleep(0.3)
+        reading_chunk_one(r)
         subprocess.run(["bash", str(CLUSTER), "halt", str(pg.dir)], check=True, capture_output=True, timeout=120)
-        out, err = proc.communicate(timeout=120)
+        out, err = r.finish()
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        r.kill()
         subprocess.run(["bash", str(CLUSTER), "resume", str(pg.dir)], check=True, capture_output=True, timeout=120)
-    assert proc.returncode == 1, err
-    assert "the server ended the connection" in err or "lost the connection" in err, err
-    assert "the server stopped or restarted?" in err or "cannot connect" in err, err
+    assert r.proc.returncode == 1, err
+    assert "error: source slow: " in err and "chunk 1/3" in err, err
+    # Which failure is seen first depends on timing: the snapshot's session gone, or no new session.
+    assert ("the snapshot's own connection is gone too (the server stopped or restarted?)" in err
+            or "cannot connect to PostgreSQL" in err), err
     assert f"no savepoint was written to {sp}" in err
     assert_no_savepoint(sp)
     # The server is back and the source reads again.

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): `statefun-bootstrap run` reading a PostgreSQL table, next to a plain
+# `COPY (SELECT ...) TO STDOUT` of the same columns to /dev/null, with 1 and 2 workers.
+#
+#   bench/postgres/bench.sh [ROWS]        (default 10000000)
+#
+# Starts a throwaway cluster (tests/postgres/cluster.sh), loads ROWS rows, and prints rows/s for:
+#   copy-text       psql COPY ... TO STDOUT (text format) > /dev/null; 2 workers = two ctid halves at once
+#   copy-binary     the same in binary format (the connector reads text: see README.md, "COPY format")
+#   read-only       statefun-bootstrap run whose route drops every row: the connector's reading alone
+#   run             statefun-bootstrap run of a job that routes every row to 1M addresses and writes the
+#                   savepoint (rows/s over the whole run, and over its read phase)
+# Environment: SFB_BUILD_DIR (default build), BENCH_KEEP=1 keeps the cluster and prints its directory.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROWS=${1:-10000000}
+BUILD=${SFB_BUILD_DIR:-build}
+CLI="$BUILD/statefun-bootstrap"
+CLUSTER=tests/postgres/cluster.sh
+[[ -x "$CLI" ]] || { echo "build first: $CLI is missing" >&2; exit 1; }
+
+DIR=$("$CLUSTER" start)
+WORK=$(mktemp -d /tmp/sfb-pg-bench.XXXXXX)
+cleanup() {
+  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then echo "cluster kept in $DIR"; else "$CLUSTER" stop "$DIR"; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+PORT=$(cat "$DIR/port")
+export SFB_BENCH_PASSWORD=$(cat "$DIR/superuser.pw")
+psql_() { "$CLUSTER" psql "$DIR" -d bench "$@"; }
+
+echo "== loading $ROWS rows"
+"$CLUSTER" psql "$DIR" -c "CREATE DATABASE bench"
+t0=$(date +%s.%N)
+psql_ -c "CREATE TABLE events (id bigint, user_id integer, amount integer, ts timestamptz, note text)" \
+      -c "INSERT INTO events SELECT g, ((g::bigint * 7919) % 1000000)::int, g % 1000 - 100,
+                 timestamptz '2024-01-01' + g * interval '1 second', 'note-' || g
+          FROM generate_series(1, $ROWS) g" \
+      -c "ALTER TABLE events ADD PRIMARY KEY (id)" -c "VACUUM ANALYZE events"
+echo "   loaded in $(python3 -c "print(round($(date +%s.%N) - $t0))") s; $(psql_ -At -c "SELECT pg_size_pretty(pg_relation_size('events'))") heap"
+PAGES=$(psql_ -At -c "SELECT pg_relation_size('events') / current_setting('block_size')::int")
+HALF=$((PAGES / 2))
+COLS="id, user_id, amount, ts, note"
+psql_ -c "COPY (SELECT $COLS FROM events) TO STDOUT" >/dev/null  # warm the cache
+
+rate() { python3 -c "print(f'{$ROWS / $1:,.0f}')"; }
+timed() {  # seconds a command takes
+  local s e
+  s=$(date +%s.%N)
+  "$@"
+  e=$(date +%s.%N)
+  python3 -c "print($e - $s)"
+}
+copy_one() { psql_ -c "COPY (SELECT $COLS FROM events) TO STDOUT $1" >/dev/null; }
+copy_two() {
+  psql_ -c "COPY (SELECT $COLS FROM events WHERE ctid < '($HALF,0)'::tid) TO STDOUT $1" >/dev/null &
+  psql_ -c "COPY (SELECT $COLS FROM events WHERE ctid >= '($HALF,0)'::tid) TO STDOUT $1" >/dev/null &
+  wait
+}
+
+job() {  # job WORKERS ROUTE_FILTER
+  cat >"$WORK/job.yaml" <<JOB
+savepoint: { path: $WORK/sp, max_parallelism: 128, parallelism: 2 }
+functions:
+  bench/user:
+    states:
+      total: { type: io.statefun.types/long }
+      n: { type: io.statefun.types/int }
+      last_note: { type: io.statefun.types/string }
+sources:
+  events:
+    postgres:
+      host: 127.0.0.1
+      port: $PORT
+      database: bench
+      user: postgres
+      password: \${SFB_BENCH_PASSWORD}
+      table: public.events
+      columns: [id, user_id, amount, ts, note]
+      workers: $1
+routes:
+  - from: events
+    to: bench/user
+    id: "{user_id}"
+    where: "$2"
+    set: { last_note: "{note}" }
+    merge: { total: sum(amount), n: count }
+JOB
+}
+ours() {  # ours WORKERS FILTER -> "total_seconds read_seconds"
+  job "$1" "$2"
+  "$CLI" run "$WORK/job.yaml" --threads "$1" --overwrite --quiet --summary-json "$WORK/summary.json" >/dev/null
+  python3 -c "import json; s = json.load(open('$WORK/summary.json')); print(s['seconds'], s['read_seconds'])"
+}
+
+printf '\n%-34s %12s %12s\n' "rows/s ($ROWS rows)" "1 worker" "2 workers"
+for fmt in text binary; do
+  opt=""; [[ $fmt == binary ]] && opt="(FORMAT binary)"
+  one=$(timed copy_one "$opt"); two=$(timed copy_two "$opt")
+  printf '%-34s %12s %12s\n' "COPY ($fmt) to /dev/null" "$(rate "$one")" "$(rate "$two")"
+done
+read -r t1 r1 < <(ours 1 "{id} == -1")
+read -r t2 r2 < <(ours 2 "{id} == -1")
+printf '%-34s %12s %12s\n' "statefun-bootstrap, read only" "$(rate "$t1")" "$(rate "$t2")"
+read -r t1 r1 < <(ours 1 "{id} != -1")
+read -r t2 r2 < <(ours 2 "{id} != -1")
+printf '%-34s %12s %12s\n' "statefun-bootstrap run (whole run)" "$(rate "$t1")" "$(rate "$t2")"
+printf '%-34s %12s %12s\n' "statefun-bootstrap run (read phase)" "$(rate "$r1")" "$(rate "$r2")"
+echo "(machine: $(nproc) cores; server and client share them)"
