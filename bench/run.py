@@ -1,0 +1,165 @@
+"""Benchmark driver (see run.sh). Every measured command runs under /usr/bin/time for wall time, CPU time
+and peak RSS; ratios compare runs made in this same invocation on the same data."""
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BUILD = pathlib.Path(os.environ.get("SFB_BUILD_DIR", ROOT / "build"))
+CLI = BUILD / "statefun-bootstrap"
+HARNESS = ROOT / "tests" / "flink-harness" / "harness.sh"
+
+JOB = """
+savepoint: {{ path: {out}, max_parallelism: 128, parallelism: 2 }}
+functions:
+  bench/user:
+    states:
+      visits: {{ type: java.lang.Long }}
+      name: {{ type: java.lang.String }}
+sources:
+  users: {{ file: {{ path: {csv} }} }}
+routes:
+  - from: users
+    to: bench/user
+    id: "{{id}}"
+    set: {{ visits: "{{visits}}", name: "{{name}}" }}
+"""
+
+
+def measure(cmd, env=None):
+    """Runs cmd under /usr/bin/time -v; returns dict(wall, cpu, rss_mb, stdout, stderr)."""
+    full = ["/usr/bin/time", "-v"] + [str(c) for c in cmd]
+    proc = subprocess.run(full, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark command failed: {' '.join(map(str, cmd))}\n{proc.stderr[-4000:]}")
+    err = proc.stderr
+
+    def field(name):
+        m = re.search(rf"{re.escape(name)}: (.*)", err)
+        return m.group(1).strip() if m else "0"
+
+    wall = field("Elapsed (wall clock) time (h:mm:ss or m:ss)")
+    parts = [float(p) for p in wall.split(":")]
+    seconds = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+    cpu = float(field("User time (seconds)")) + float(field("System time (seconds)"))
+    rss = int(field("Maximum resident set size (kbytes)")) / 1024
+    return dict(wall=seconds, cpu=cpu, rss_mb=rss, stdout=proc.stdout, stderr=err)
+
+
+def generate(rows, workdir):
+    """users.csv (the job's input) and records.jsonl (the same state for Flink's creator)."""
+    csv = workdir / "users.csv"
+    subprocess.run(["awk", "-v", f"n={rows}", 'BEGIN{print "id,name,visits"; '
+                    'for(i=0;i<n;i++) printf "user-%d,Name %d,%d\\n", i, i, (i*7)%1000}'],
+                   stdout=open(csv, "w"), check=True)
+    jsonl = workdir / "records.jsonl"
+    subprocess.run(["awk", "-v", f"n={rows}", 'BEGIN{for(i=0;i<n;i++){'
+                    'printf "{\\"function\\":\\"bench/user\\",\\"id\\":\\"user-%d\\",\\"state\\":\\"long_value\\",\\"value\\":%d}\\n", i, (i*7)%1000; '
+                    'printf "{\\"function\\":\\"bench/user\\",\\"id\\":\\"user-%d\\",\\"state\\":\\"string_value\\",\\"value\\":\\"Name %d\\"}\\n", i, i}}'],
+                   stdout=open(jsonl, "w"), check=True)
+    return csv, jsonl
+
+
+def same_savepoint(a, b):
+    names = sorted(p.name for p in a.iterdir() if p.name != "statefun-bootstrap.json")
+    return names == sorted(p.name for p in b.iterdir() if p.name != "statefun-bootstrap.json") and all(
+        subprocess.run(["cmp", "-s", a / n, b / n]).returncode == 0 for n in names)
+
+
+def dir_bytes(path):
+    return sum(p.stat().st_size for p in path.iterdir())
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", default="1000000,10000000")
+    ap.add_argument("--with-50m", action="store_true")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--flink-max-rows", type=int, default=1_000_000,
+                    help="run Flink's creator only up to this many rows (it is slow)")
+    ap.add_argument("--skip-flink", action="store_true")
+    ap.add_argument("--smoke", action="store_true", help="quick run; does not write RESULTS.md")
+    ap.add_argument("--workdir", default=None)
+    args = ap.parse_args()
+    sizes = [int(r) for r in args.rows.split(",")] + ([50_000_000] if args.with_50m else [])
+    threads = [int(t) for t in args.threads.split(",")]
+    work = pathlib.Path(args.workdir or tempfile.mkdtemp(prefix="sfb-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    rows_out = []
+    try:
+        for n in sizes:
+            d = work / f"n{n}"
+            shutil.rmtree(d, ignore_errors=True)
+            d.mkdir()
+            csv, jsonl = generate(n, d)
+            raw = measure(["cat", csv])  # stdout captured: the read itself is what we time
+            raw_rate = n / raw["wall"]
+            rows_out.append(dict(size=n, what="read the file once (cat)", threads="-", **raw, rate=raw_rate))
+            outputs = {}
+            for t in threads:
+                out = d / f"sp-t{t}"
+                job = d / "job.yaml"
+                job.write_text(JOB.format(out=out, csv=csv))
+                m = measure([CLI, "run", job, "--threads", t, "--quiet"])
+                outputs[t] = out
+                rows_out.append(dict(size=n, what="statefun-bootstrap run (file)", threads=t, **m, rate=n / m["wall"],
+                                     bytes=dir_bytes(out)))
+            identical = all(same_savepoint(outputs[threads[0]], outputs[t]) for t in threads[1:])
+            rows_out.append(dict(size=n, what="same bytes across thread counts", threads="-", identical=identical))
+            if not args.skip_flink and n <= args.flink_max_rows:
+                out = d / "sp-flink"
+                m = measure(["bash", HARNESS, "write", "--output", out, "--max-parallelism", "128", "--parallelism", "2",
+                             "--input", jsonl])
+                rows_out.append(dict(size=n, what="Flink StatefulFunctionsSavepointCreator", threads=2, **m,
+                                     rate=n / m["wall"], bytes=dir_bytes(out)))
+            shutil.rmtree(d, ignore_errors=True)
+        report(rows_out, threads, args.smoke)
+    finally:
+        if not args.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def report(rows, threads, smoke):
+    lines = ["| rows | what | threads | wall s | rows/s | CPU s | peak RSS MB | savepoint MB/s | vs raw read | vs Flink creator |",
+             "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    by_size = {}
+    for r in rows:
+        by_size.setdefault(r["size"], []).append(r)
+    for size, rs in by_size.items():
+        raw = next((r for r in rs if r["what"].startswith("read the file")), None)
+        flink = next((r for r in rs if r["what"].startswith("Flink")), None)
+        for r in rs:
+            if "identical" in r:
+                lines.append(f"| {size:,} | {r['what']} | | | | | | | {'yes' if r['identical'] else 'NO'} | |")
+                continue
+            mbps = f"{r['bytes'] / 2**20 / r['wall']:.1f}" if "bytes" in r else ""
+            vs_raw = f"{r['rate'] / raw['rate']:.3f}" if raw and r is not raw else ""
+            vs_flink = f"{r['rate'] / flink['rate']:.1f}x" if flink and r is not flink and "bootstrap" in r["what"] else ""
+            lines.append(f"| {size:,} | {r['what']} | {r['threads']} | {r['wall']:.2f} | {r['rate']:,.0f} | "
+                         f"{r['cpu']:.1f} | {r['rss_mb']:.0f} | {mbps} | {vs_raw} | {vs_flink} |")
+    table = "\n".join(lines)
+    print(table)
+    if any("identical" in r and not r["identical"] for r in rows):
+        print("ERROR: output differs between thread counts", file=sys.stderr)
+        sys.exit(1)
+    if smoke:
+        return
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    mem = next((l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")), "0")
+    header = (f"# Benchmark results\n\nMachine: {os.cpu_count()} cores ({cpu}), {int(mem) // 2**20} GiB, {platform.platform()}\n"
+              f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  \nCommit: {commit}\n\n"
+              "Produced by `bench/run.sh`; every ratio compares runs of the same invocation on the same data.\n\n")
+    (ROOT / "bench" / "RESULTS.md").write_text(header + table + "\n")
+
+
+if __name__ == "__main__":
+    main()
