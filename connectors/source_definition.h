@@ -9,6 +9,7 @@
 #define SFB_CONNECTORS_SOURCE_DEFINITION_H_
 
 #include <memory>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +28,11 @@ class SourceDefinition {
   virtual Result<std::unique_ptr<Source>> Create() const = 0;
   // What the plan shows about the source (kind, path or table or topic, options); no secrets.
   virtual nlohmann::ordered_json Describe() const = 0;
+  // Defaults for the routes reading this source, used when a route leaves the key out: the id
+  // template ("{key}" for Kafka, as statefun's Kafka ingress addresses by record key) and the
+  // delete_when condition ("{value} == null": a Kafka tombstone deletes the states its route sets).
+  virtual std::string default_route_id() const { return ""; }
+  virtual std::string default_delete_when() const { return ""; }
 };
 
 }  // namespace sfb

@@ -114,6 +114,11 @@ Result<std::shared_ptr<CompiledRoute>> CompileRoute(const RouteSpecYaml& r, int 
     if (!cond.ok()) return Status(cond.status()).WithContext(at("where"));
     route->where.push_back(std::move(cond).value());
   }
+  for (const auto& c : r.delete_when) {
+    auto cond = ParseCondition(c);
+    if (!cond.ok()) return Status(cond.status()).WithContext(at("delete_when"));
+    route->delete_when.push_back(std::move(cond).value());
+  }
   std::vector<std::string> state_names;
   for (const auto& s : fn.states) state_names.push_back(s.name);
   auto find_state = [&](const std::string& name, const std::string& key) -> Result<size_t> {
@@ -202,6 +207,7 @@ std::vector<std::pair<std::string, std::string>> RouteFields(const CompiledRoute
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& f : r.id.fields()) out.emplace_back(f, "id '" + r.id.text() + "'");
   for (const auto& c : r.where) for (const auto& f : c.lhs.fields()) out.emplace_back(f, "where '" + c.text + "'");
+  for (const auto& c : r.delete_when) for (const auto& f : c.lhs.fields()) out.emplace_back(f, "delete_when '" + c.text + "'");
   for (const auto& rule : r.rules) for (const auto& f : OperandFields(rule.operand)) out.emplace_back(f, "state " + rule.state_name);
   return out;
 }
@@ -350,7 +356,9 @@ nlohmann::ordered_json BuiltJob::PlanJson(const JobSpec& spec) const {
   for (const auto& r : routes) {
     nlohmann::ordered_json rules = nlohmann::ordered_json::object();
     for (const auto& rule : r->rules) rules[rule.state_name] = MergeOpName(rule.op);
-    plan["routes"].push_back({{"from", r->source}, {"to", r->function_type}, {"id", r->id.text()}, {"rules", rules}});
+    nlohmann::ordered_json route{{"from", r->source}, {"to", r->function_type}, {"id", r->id.text()}, {"rules", rules}};
+    for (const auto& c : r->delete_when) route["delete_when"].push_back(c.text);
+    plan["routes"].push_back(std::move(route));
   }
   return plan;
 }

@@ -105,12 +105,13 @@ Result<SourceSpecYaml> ParseSource(const Ctx& ctx, const std::string& name, cons
   return s;
 }
 
-Result<RouteSpecYaml> ParseRoute(const Ctx& ctx, const YAML::Node& n, size_t index) {
+Result<RouteSpecYaml> ParseRoute(const Ctx& ctx, const YAML::Node& n, size_t index,
+                                 const std::vector<SourceSpecYaml>& sources) {
   RouteSpecYaml r;
   r.where = ctx.Where(n);
   const std::string what = "route #" + std::to_string(index + 1);
-  SFB_RETURN_IF_ERROR(ctx.CheckKeys(n, what, {"from", "to", "id", "where", "set", "merge"}));
-  for (const char* key : {"from", "to", "id"}) {
+  SFB_RETURN_IF_ERROR(ctx.CheckKeys(n, what, {"from", "to", "id", "where", "delete_when", "set", "merge"}));
+  for (const char* key : {"from", "to"}) {
     if (!n[key]) {
       return ctx.Error(n, what + " has no " + std::string(key),
                        "a route needs from: <source>, to: <namespace/function> and id: \"{field}\"");
@@ -118,8 +119,24 @@ Result<RouteSpecYaml> ParseRoute(const Ctx& ctx, const YAML::Node& n, size_t ind
   }
   SFB_ASSIGN_OR_RETURN(r.from, ctx.Scalar(n["from"], "from"));
   SFB_ASSIGN_OR_RETURN(r.to, ctx.Scalar(n["to"], "to"));
-  SFB_ASSIGN_OR_RETURN(r.id, ctx.Scalar(n["id"], "id"));
-  r.field_where["id"] = ctx.Where(n["id"]);
+  // The source may give defaults (a kafka source: id "{key}", delete_when "{value} == null").
+  const SourceDefinition* source = nullptr;
+  for (const auto& s : sources) if (s.name == r.from) source = s.definition.get();
+  if (n["id"]) {
+    SFB_ASSIGN_OR_RETURN(r.id, ctx.Scalar(n["id"], "id"));
+    r.field_where["id"] = ctx.Where(n["id"]);
+  } else if (source && !source->default_route_id().empty()) {
+    r.id = source->default_route_id();
+  } else {
+    return ctx.Error(n, what + " has no id",
+                     "a route needs from: <source>, to: <namespace/function> and id: \"{field}\"");
+  }
+  if (n["delete_when"]) {
+    r.field_where["delete_when"] = ctx.Where(n["delete_when"]);
+    SFB_ASSIGN_OR_RETURN(r.delete_when, ctx.StringList(n["delete_when"], "delete_when condition"));
+  } else if (source && !source->default_delete_when().empty()) {
+    r.delete_when.push_back(source->default_delete_when());
+  }
   if (n["where"]) {
     r.field_where["where"] = ctx.Where(n["where"]);
     if (n["where"].IsSequence()) {
@@ -279,7 +296,7 @@ Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_na
       return ctx.Error(routes, "routes must be a list", "write each route as a list item: - from: ...");
     }
     for (size_t i = 0; i < routes.size(); ++i) {
-      SFB_ASSIGN_OR_RETURN(RouteSpecYaml r, ParseRoute(ctx, routes[i], i));
+      SFB_ASSIGN_OR_RETURN(RouteSpecYaml r, ParseRoute(ctx, routes[i], i, job.sources));
       job.routes.push_back(std::move(r));
     }
     return job;

@@ -53,6 +53,9 @@ struct RouteSpecYaml {
   std::string to;
   std::string id;
   std::vector<std::string> where_conditions;
+  // The record deletes the states this route sets when all hold (router/rules.h). Absent from the
+  // spec: the source's default (Kafka: "{value} == null"); an empty list: never.
+  std::vector<std::string> delete_when;
   // state -> value (a template string, or an object/array shape for json/protobuf states)
   std::vector<std::pair<std::string, nlohmann::ordered_json>> set;
   std::vector<std::pair<std::string, std::string>> merge;  // state -> "count", "sum(field)", ...

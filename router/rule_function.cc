@@ -70,8 +70,13 @@ RuleFunction::RuleFunction(const std::vector<StateSpec>& states,
 
 Status RuleFunction::Bootstrap(Context&, const Record& payload) {
   const int64_t index = payload.value(0).as_int();
-  const CompiledRoute& route = *(*routes_)[static_cast<size_t>(index)];
   auto& slots = mutable_slots();
+  if (index < 0) {  // a deletion (rules.h, delete_when)
+    const CompiledRoute& route = *(*routes_)[static_cast<size_t>(-1 - index)];
+    for (const StateRule& rule : route.rules) slots[rule.slot].value.reset();
+    return Status::OK();
+  }
+  const CompiledRoute& route = *(*routes_)[static_cast<size_t>(index)];
   for (size_t k = 0; k < route.rules.size(); ++k) {
     const StateRule& rule = route.rules[k];
     const Value& v = payload.value(k + 1);

@@ -182,6 +182,18 @@ Status RuleRouter::Route(const Record& record, Downstream& downstream) const {
           .WithHint("statefun ids must not be empty: fix the data, or skip such records with where: \"" +
                     route->id.text() + "\"");
     }
+    bool deletes = !route->delete_when.empty();
+    for (const auto& c : route->delete_when) {
+      auto holds = Holds(c, record);
+      if (!holds.ok()) return Status(holds.status()).WithContext(route->Describe() + " delete_when");
+      deletes = deletes && *holds;
+    }
+    if (deletes) {
+      Record deletion(route->deletion_schema, {Value::Int(CompiledRoute::DeletionIndex(route->index))});
+      Status s = downstream.Forward(route->function_type, id_text, deletion);
+      if (!s.ok()) return s.WithContext(route->Describe() + " id '" + id_text + "'");
+      continue;
+    }
     std::vector<Value> values;
     values.reserve(route->rules.size() + 1);
     values.push_back(Value::Int(route->index));

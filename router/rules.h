@@ -12,6 +12,10 @@
 //   - A NULL operand leaves the state as it is (count still counts the record).
 //   - Rules of different routes on the same state simply apply in record order, so a base value from
 //     one source (set) can be followed by increments from another (merge count).
+//   - delete_when: a record for which the route's delete_when condition holds (after `where`)
+//     deletes every state the route sets or merges at its address instead: the states are unset, as
+//     if never written, until a later record sets them again. A Kafka tombstone ("{value} == null",
+//     the default for kafka sources) is the typical case; "last" still means last in record order.
 
 #ifndef SFB_ROUTER_RULES_H_
 #define SFB_ROUTER_RULES_H_
@@ -65,8 +69,12 @@ struct CompiledRoute {
   std::string function_type;
   Template id;
   std::vector<Condition> where;
+  std::vector<Condition> delete_when;  // all hold: delete the states of `rules` (empty: never)
   std::vector<StateRule> rules;
   std::shared_ptr<const Schema> payload_schema;  // "route", then one field per rule
+  // A deletion's payload: one field "route" holding DeletionIndex(index), which is negative.
+  std::shared_ptr<const Schema> deletion_schema = std::make_shared<const Schema>(std::vector<std::string>{"route"});
+  static int64_t DeletionIndex(int index) { return -1 - static_cast<int64_t>(index); }
   std::string Describe() const;
 };
 
