@@ -388,6 +388,14 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
     prov["sources"] = summary_.sources;
     SFB_RETURN_IF_ERROR(WriteStringToFileSynced(staged->path() + "/" + kProvenanceFile, prov.dump(2) + "\n"));
   }
+  for (const auto& in : inputs_) {
+    for (const auto& [name, contents] : in.source->HandoffFiles()) {
+      if (name.empty() || name.find('/') != std::string::npos || name == kProvenanceFile || name == kMetadataFileName) {
+        return Status::Internal("source " + in.name + " asked for a handoff file named '" + name + "'");
+      }
+      SFB_RETURN_IF_ERROR(WriteStringToFileSynced(staged->path() + "/" + name, contents));
+    }
+  }
   SFB_ASSIGN_OR_RETURN(std::string metadata_bytes, SerializeMetadata(metadata));
   SFB_RETURN_IF_ERROR(WriteStringToFileSynced(staged->path() + "/" + kMetadataFileName, metadata_bytes));
   summary_.bytes += metadata_bytes.size();

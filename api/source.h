@@ -11,6 +11,8 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -46,6 +48,10 @@ class Source {
   // Where the data was read up to, for whoever continues from the savepoint (a PostgreSQL snapshot's
   // LSN, Kafka end offsets); written to the savepoint's provenance file. Null when there is nothing to say.
   virtual nlohmann::ordered_json Provenance() const { return nullptr; }
+  // Files to write into the savepoint directory beside the provenance file, as (file name, contents):
+  // what the live application needs to continue from the savepoint (the Kafka source's module.yaml
+  // ingress snippet). Plain file names; written with the savepoint, so they exist only if it does.
+  virtual std::vector<std::pair<std::string, std::string>> HandoffFiles() const { return {}; }
 };
 
 }  // namespace sfb
