@@ -2,6 +2,7 @@
 
 #include "connectors/file/file_source_spec.h"
 #include "connectors/postgres/postgres_source_spec.h"
+#include "connectors/kafka/kafka_source_spec.h"
 
 namespace sfb {
 
@@ -15,6 +16,7 @@ Result<std::unique_ptr<SourceDefinition>> ParseSourceDefinition(const SpecContex
   const YAML::Node config = node.begin()->second;
   if (kind == "file") return ParseFileSourceSpec(ctx, name, config);
   if (kind == "postgres") return ParsePostgresSourceSpec(ctx, name, config);
+  if (kind == "kafka") return ParseKafkaSourceSpec(ctx, name, config);
   return ctx.Error(node, "source " + name + ": the " + kind + " connector is not available in this build yet",
                    "export the data to CSV or JSONL and use a file: source");
 }

@@ -210,7 +210,7 @@ Result<KafkaReadPlan> PlanRead(const KafkaSourceConfig& config, KafkaClient& cli
   KafkaReadPlan plan;
   plan.captured_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count();
-  const rd_kafka_metadata* md = nullptr;
+  const struct rd_kafka_metadata* md = nullptr;
   const rd_kafka_resp_err_t err = rd_kafka_metadata(client.handle(), 1, nullptr, &md, static_cast<int>(config.timeout_ms));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     const std::string seen = client.RecentErrors();

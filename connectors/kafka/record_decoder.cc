@@ -21,7 +21,7 @@ std::string JsonError(std::string_view text) {
   return why;
 }
 
-Value JsonScalar(const nlohmann::json& v) {
+Value JsonScalar(const nlohmann::ordered_json& v) {
   if (v.is_null()) return Value::Null();
   if (v.is_boolean()) return Value::Bool(v.get<bool>());
   if (v.is_number_unsigned()) {
@@ -72,7 +72,7 @@ void RecordDecoder::Add(std::string_view name, Value value) {
   values_.push_back(std::move(value));
 }
 
-void RecordDecoder::Flatten(const nlohmann::json& obj, std::string* path) {
+void RecordDecoder::Flatten(const nlohmann::ordered_json& obj, std::string* path) {
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     const size_t mark = path->size();
     path->push_back('.');
@@ -105,7 +105,7 @@ Status RecordDecoder::DecodePart(const KafkaFormat& format, ProtobufFields::Pars
       }
       return Status::OK();
     case KafkaFormat::Kind::kJson: {
-      nlohmann::json doc = nlohmann::json::parse(bytes->begin(), bytes->end(), nullptr, /*allow_exceptions=*/false);
+      nlohmann::ordered_json doc = nlohmann::ordered_json::parse(bytes->begin(), bytes->end(), nullptr, /*allow_exceptions=*/false);
       if (doc.is_discarded()) {
         return Status::BadRecord("the " + std::string(part) + " is not JSON ('" + Preview(*bytes) +
                                  "'): " + JsonError(*bytes))

@@ -69,7 +69,7 @@ class RecordDecoder final : private FieldSink {
   void Add(std::string_view name, Value value) override;
   Status DecodePart(const KafkaFormat& format, ProtobufFields::Parser* protobuf, std::string_view part,
                     std::optional<std::string_view> bytes);
-  void Flatten(const nlohmann::json& object, std::string* path);
+  void Flatten(const nlohmann::ordered_json& object, std::string* path);
   std::shared_ptr<const Schema> CurrentSchema();
 
   KafkaFormat key_format_, value_format_;

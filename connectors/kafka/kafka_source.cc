@@ -1,0 +1,331 @@
+#include "connectors/kafka/kafka_source.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "connectors/kafka/handoff.h"
+#include "connectors/kafka/kafka_client.h"
+#include "connectors/kafka/record_decoder.h"
+
+namespace sfb {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kPollMillis = 100;
+constexpr uint64_t kProgressBatch = 4096;
+
+// Partition errors no retry can fix: the run fails at once.
+bool IsFatalPartitionError(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
+    case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR__SSL:
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+    case RD_KAFKA_RESP_ERR__FATAL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string Seconds(int64_t ms) {
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+}
+
+// One partition as a reader sees it.
+struct ReadState {
+  uint32_t index;  // partition number in the plan
+  const PartitionRange* range;
+  int64_t next;  // the next offset expected
+  bool done = false;
+  uint64_t unreported_messages = 0;
+  int64_t reported_offset;  // offsets advanced so far were reported up to here
+};
+
+}  // namespace
+
+KafkaSource::KafkaSource(KafkaSourceConfig config, std::shared_ptr<KafkaPlanBoard> board)
+    : config_(std::move(config)), board_(std::move(board)) {}
+
+KafkaSource::~KafkaSource() = default;
+
+Status KafkaSource::Prepare() {
+  if (prepared_) return Status::OK();
+  if (config_.key.kind == KafkaFormat::Kind::kProtobuf) {
+    SFB_ASSIGN_OR_RETURN(key_protobuf_, ProtobufFields::Load(config_.key.descriptor_set, config_.key.message));
+  }
+  if (config_.value.kind == KafkaFormat::Kind::kProtobuf) {
+    SFB_ASSIGN_OR_RETURN(value_protobuf_, ProtobufFields::Load(config_.value.descriptor_set, config_.value.message));
+  }
+  SFB_ASSIGN_OR_RETURN(std::unique_ptr<KafkaClient> client, KafkaClient::Create(config_));
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  SFB_ASSIGN_OR_RETURN(plan_, PlanRead(config_, *client, cores));
+  splits_ = plan_.splits;
+  // Nothing to read still commits the (unchanged) end offsets when asked to.
+  if (splits_.empty() && config_.commit_offsets) splits_.emplace_back();
+  topic_of_.clear();
+  for (const auto& p : plan_.partitions) {
+    topic_of_.push_back(static_cast<size_t>(
+        std::find(plan_.topics.begin(), plan_.topics.end(), p.topic) - plan_.topics.begin()));
+  }
+  progress_ = std::make_unique<KafkaProgress>(config_.source_name, plan_, config_.progress_ms);
+  if (board_) {
+    std::lock_guard<std::mutex> lock(board_->mu);
+    board_->plan = plan_.Describe();
+  }
+  prepared_ = true;
+  return Status::OK();
+}
+
+std::string KafkaSource::DescribePosition(uint64_t position) const {
+  const uint32_t index = PositionPartition(position);
+  const std::string offset = std::to_string(PositionOffset(position));
+  if (index >= plan_.partitions.size()) return "position " + std::to_string(position);
+  const PartitionRange& p = plan_.partitions[index];
+  return "topic " + p.topic + " partition " + std::to_string(p.partition) + " offset " + offset;
+}
+
+nlohmann::ordered_json KafkaSource::Provenance() const {
+  if (!prepared_) return nullptr;
+  return KafkaProvenance(config_, plan_, messages_read_.load());
+}
+
+std::vector<std::pair<std::string, std::string>> KafkaSource::HandoffFiles() const {
+  if (!prepared_) return {};
+  return {{IngressSnippetFileName(config_.source_name), IngressSnippet(config_, plan_)}};
+}
+
+Status KafkaSource::ReadSplit(size_t split, RecordConsumer& consumer, const std::atomic<bool>& cancel) {
+  if (!prepared_ || split >= splits_.size()) return Status::Internal("kafka source read before it was prepared");
+  progress_->Start();
+  return ReadPartitions(splits_[split], consumer, cancel);
+}
+
+Status KafkaSource::ReadPartitions(const std::vector<uint32_t>& indexes, RecordConsumer& consumer,
+                                   const std::atomic<bool>& cancel) {
+  SFB_ASSIGN_OR_RETURN(std::unique_ptr<KafkaClient> client, KafkaClient::Create(config_));
+  rd_kafka_t* rk = client->handle();
+  std::vector<ReadState> states;
+  for (uint32_t i : indexes) {
+    const PartitionRange& r = plan_.partitions[i];
+    states.push_back(ReadState{i, &r, r.start, false, 0, r.start});
+  }
+  if (!states.empty()) {
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(states.size()));
+    for (const auto& s : states) {
+      rd_kafka_topic_partition_list_add(list, s.range->topic.c_str(), s.range->partition)->offset = s.range->start;
+    }
+    const rd_kafka_resp_err_t err = rd_kafka_assign(rk, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Status::IoError("cannot assign partitions to a Kafka reader: " + KafkaErrorText(err));
+    }
+  }
+
+  RecordDecoder decoder(config_.key, config_.value, key_protobuf_, value_protobuf_);
+  KafkaMessageView view;
+  Record record;
+  size_t remaining = states.size();
+  // (topic handle, partition) -> state; the previous hit is checked first (messages come in runs).
+  std::map<std::pair<const void*, int32_t>, ReadState*> by_handle;
+  std::pair<const void*, int32_t> last_key{nullptr, -1};
+  ReadState* last_state = nullptr;
+  auto lookup = [&](const rd_kafka_message_t* m) -> ReadState* {
+    if (!m->rkt) return nullptr;
+    const std::pair<const void*, int32_t> key{m->rkt, m->partition};
+    if (key == last_key) return last_state;
+    auto it = by_handle.find(key);
+    ReadState* found = nullptr;
+    if (it != by_handle.end()) {
+      found = it->second;
+    } else {
+      const char* topic = rd_kafka_topic_name(m->rkt);
+      for (auto& s : states) {
+        if (s.range->partition == m->partition && s.range->topic == topic) found = &s;
+      }
+      by_handle[key] = found;
+    }
+    last_key = key;
+    last_state = found;
+    return found;
+  };
+  auto report = [&](ReadState& s) {
+    const int64_t reached = s.done ? s.range->end : s.next;
+    progress_->Add(topic_of_[s.index], s.unreported_messages, static_cast<uint64_t>(reached - s.reported_offset));
+    s.reported_offset = reached;
+    s.unreported_messages = 0;
+  };
+  auto finish = [&](ReadState& s) {
+    if (s.done) return;
+    s.done = true;
+    --remaining;
+    report(s);
+    // Stop fetching what was produced after the capture.
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, s.range->topic.c_str(), s.range->partition);
+    rd_kafka_pause_partitions(rk, list);
+    rd_kafka_topic_partition_list_destroy(list);
+  };
+  auto where = [](const ReadState& s, int64_t offset) {
+    return "topic " + s.range->topic + " partition " + std::to_string(s.range->partition) + " offset " +
+           std::to_string(offset);
+  };
+
+  auto last_progress = Clock::now();
+  uint64_t read = 0;
+  Status status;
+  while (remaining > 0 && status.ok()) {
+    if (cancel.load(std::memory_order_relaxed)) {
+      status = Status::Cancelled("interrupted");
+      break;
+    }
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, kPollMillis);
+    if (!m) {
+      const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_progress).count();
+      SFB_RETURN_IF_ERROR(client->FatalError());
+      if (idle >= config_.read_timeout_ms) {
+        std::string waiting;
+        int shown = 0;
+        for (const auto& s : states) {
+          if (s.done) continue;
+          if (shown++ < 5) {
+            waiting += std::string(waiting.empty() ? "" : ", ") + s.range->topic + "/" + std::to_string(s.range->partition) +
+                       " at offset " + std::to_string(s.next) + " of " + std::to_string(s.range->end);
+          }
+        }
+        if (shown > 5) waiting += ", and " + std::to_string(shown - 5) + " more";
+        const std::string seen = client->RecentErrors();
+        status = Status::IoError("no data from the Kafka brokers " + config_.brokers + " for " + Seconds(idle) +
+                                 " while reading " + waiting + (seen.empty() ? "" : "; the client saw: " + seen))
+                     .WithHint("check that the brokers are up and reachable; the connector retried for read_timeout (" +
+                               Seconds(config_.read_timeout_ms) + "): raise it to ride out longer outages");
+      }
+      continue;
+    }
+    ReadState* s = lookup(m);
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (s && !s->done && m->offset >= s->range->end) {
+        s->next = std::max(s->next, m->offset);
+        finish(*s);
+      }
+      last_progress = Clock::now();
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const std::string why = rd_kafka_message_errstr(m);
+      if (IsFatalPartitionError(m->err)) {
+        std::string at = s ? where(*s, s->next) : "";
+        if (!s && m->rkt) at = "topic " + std::string(rd_kafka_topic_name(m->rkt)) + " partition " + std::to_string(m->partition);
+        status = Status::IoError("cannot read " + (at.empty() ? "from Kafka" : at) + ": " + why);
+        if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET || m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+          status.WithHint("the records from there on were deleted (retention) after the run started; run again to "
+                          "start from what is left, or restore the data");
+        } else {
+          status.WithHint("check the topic still exists and the client is allowed to read it (properties:)");
+        }
+      }
+      // Anything else is transient: librdkafka retries, and read_timeout bounds how long.
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    if (!s || s->done || m->offset < s->next) {  // not ours, finished, or a repeat after a retry
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    if (m->offset >= s->range->end) {
+      finish(*s);
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    last_progress = Clock::now();
+    if (!m->payload && config_.tombstones == KafkaSourceConfig::Tombstones::kSkip) {
+      s->next = m->offset + 1;
+    } else {
+      view.topic = s->range->topic;
+      view.partition = m->partition;
+      view.offset = m->offset;
+      rd_kafka_timestamp_type_t ts_type;
+      view.timestamp = rd_kafka_message_timestamp(m, &ts_type);
+      view.key = m->key ? std::optional<std::string_view>(std::string_view(static_cast<const char*>(m->key), m->key_len))
+                        : std::nullopt;
+      view.value = m->payload ? std::optional<std::string_view>(
+                                    std::string_view(static_cast<const char*>(m->payload), m->len))
+                              : std::nullopt;
+      view.headers.clear();
+      rd_kafka_headers_t* headers = nullptr;
+      if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR && headers) {
+        const char* name;
+        const void* value;
+        size_t size;
+        for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+          view.headers.emplace_back(name, value ? std::optional<std::string_view>(
+                                                      std::string_view(static_cast<const char*>(value), size))
+                                                : std::nullopt);
+        }
+      }
+      Status decoded = decoder.Decode(view, &record);
+      if (!decoded.ok()) {
+        status = decoded.WithContext(where(*s, m->offset));
+      } else {
+        const uint64_t position = EncodePosition(s->index, m->offset);
+        Status consumed = consumer.Consume(record, position);
+        decoder.Recycle(&record);
+        if (!consumed.ok()) {
+          status = consumed.code() == Status::Code::kCancelled ? consumed : consumed.WithContext(where(*s, m->offset));
+        }
+      }
+      s->next = m->offset + 1;
+      ++s->unreported_messages;
+      ++read;
+    }
+    if (status.ok()) {
+      if (s->next >= s->range->end) finish(*s);
+      else if (s->unreported_messages >= kProgressBatch) report(*s);
+    }
+    rd_kafka_message_destroy(m);
+  }
+  messages_read_.fetch_add(read);
+  for (auto& s : states) {
+    if (!s.done) report(s);
+  }
+  if (!status.ok()) return status;
+  // The last reader to finish (all others succeeded) ends progress and commits when asked.
+  if (splits_done_.fetch_add(1) + 1 == splits_.size()) {
+    progress_->Stop();
+    if (config_.commit_offsets) SFB_RETURN_IF_ERROR(CommitEndOffsets(*client));
+  }
+  return Status::OK();
+}
+
+Status KafkaSource::CommitEndOffsets(KafkaClient& client) const {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(plan_.partitions.size()));
+  for (const auto& p : plan_.partitions) {
+    rd_kafka_topic_partition_list_add(list, p.topic.c_str(), p.partition)->offset = p.end;
+  }
+  rd_kafka_resp_err_t err = rd_kafka_commit(client.handle(), list, /*async=*/0);
+  std::string failed;
+  for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; ++i) {
+    if (list->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      err = list->elems[i].err;
+      failed = std::string(" (topic ") + list->elems[i].topic + " partition " + std::to_string(list->elems[i].partition) + ")";
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::OK();
+  return Status::IoError("cannot commit the end offsets to consumer group " + config_.group_id + failed + ": " +
+                         KafkaErrorText(err))
+      .WithHint("the group must not have active members while the bootstrap commits; or drop commit_offsets and use "
+                "the specific-offsets ingress snippet");
+}
+
+}  // namespace sfb

@@ -1,0 +1,81 @@
+// KafkaSource: replays Kafka topics, bounded by the end offsets captured when the run starts.
+//
+// Prepare connects, lists the topics and captures every partition's offset range (kafka_plan.h).
+// Each split is a group of partitions read by one client that is assigned the partitions at their
+// start offsets, reads until every partition reached its captured end, and pauses a partition once it
+// is done, so records produced meanwhile are never read. A partition is done at the first record at
+// or past its end, or at a partition-end event at or past it (compaction and transaction markers leave
+// offset gaps, so the last offset before the end may never arrive as a record).
+//
+// Faults: librdkafka retries connections and leader changes on its own; a reader that makes no progress
+// for read_timeout fails the run naming the partitions it waits for and what the client saw. Offsets
+// that vanished (retention) and topics that disappear fail at once. A failed read fails the run, and
+// the savepoint is then not written.
+//
+// Records (record_decoder.h) carry positions (partition number << 48 | offset), so the output does not
+// depend on how partitions are spread over splits and threads.
+
+#ifndef SFB_CONNECTORS_KAFKA_KAFKA_SOURCE_H_
+#define SFB_CONNECTORS_KAFKA_KAFKA_SOURCE_H_
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/source.h"
+#include "connectors/kafka/kafka_config.h"
+#include "connectors/kafka/kafka_plan.h"
+#include "connectors/kafka/kafka_progress.h"
+#include "connectors/kafka/protobuf_fields.h"
+
+namespace sfb {
+
+class KafkaClient;
+
+// Where a source posts its captured plan, so the definition that created it can show the plan
+// (validate --connect) without owning the source.
+struct KafkaPlanBoard {
+  std::mutex mu;
+  nlohmann::ordered_json plan;  // null until a source is prepared
+};
+
+class KafkaSource : public Source {
+ public:
+  explicit KafkaSource(KafkaSourceConfig config, std::shared_ptr<KafkaPlanBoard> board = nullptr);
+  ~KafkaSource() override;
+
+  Status Prepare() override;
+  size_t num_splits() const override { return splits_.size(); }
+  Status ReadSplit(size_t split, RecordConsumer& consumer, const std::atomic<bool>& cancel) override;
+  // "topic visits partition 3 offset 991"
+  std::string DescribePosition(uint64_t position) const override;
+  uint64_t estimated_size() const override { return plan_.total_offsets(); }
+  nlohmann::ordered_json Provenance() const override;
+  std::vector<std::pair<std::string, std::string>> HandoffFiles() const override;
+
+  const KafkaReadPlan& plan() const { return plan_; }
+  uint64_t messages_read() const { return messages_read_.load(); }
+
+ private:
+  Status ReadPartitions(const std::vector<uint32_t>& partitions, RecordConsumer& consumer,
+                        const std::atomic<bool>& cancel);
+  Status CommitEndOffsets(KafkaClient& client) const;
+
+  KafkaSourceConfig config_;
+  std::shared_ptr<KafkaPlanBoard> board_;
+  std::shared_ptr<const ProtobufFields> key_protobuf_, value_protobuf_;
+  KafkaReadPlan plan_;
+  bool prepared_ = false;
+  std::vector<std::vector<uint32_t>> splits_;  // plan_.splits, plus one empty split to commit when nothing is read
+  std::vector<size_t> topic_of_;               // partition number -> index in plan_.topics
+  std::unique_ptr<KafkaProgress> progress_;
+  std::atomic<uint64_t> messages_read_{0};
+  std::atomic<size_t> splits_done_{0};
+};
+
+}  // namespace sfb
+
+#endif  // SFB_CONNECTORS_KAFKA_KAFKA_SOURCE_H_
