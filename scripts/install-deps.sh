@@ -15,6 +15,10 @@ if [[ "${SFB_SKIP_JAVA:-0}" != 1 ]]; then
   command -v mvn >/dev/null 2>&1 || PACKAGES+=(maven)
 fi
 
+# The Kafka connector links librdkafka; its tests run a real Kafka broker from Maven Central jars on the
+# JDK above (tests/kafka/broker.sh); kcat is the benchmark's second baseline (bench/kafka).
+PACKAGES+=(librdkafka-dev kcat)
+
 # The PostgreSQL connector links libpqxx (which brings libpq); its tests start a throwaway PostgreSQL 15
 # server (tests/postgres/cluster.sh).
 PACKAGES+=(libpqxx-dev)
