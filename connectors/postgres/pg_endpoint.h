@@ -27,7 +27,8 @@ namespace sfb {
 class PgEndpoint {
  public:
   // `fields` are libpq keywords (dbname, not database) with their values.
-  static Result<PgEndpoint> Make(const std::string& dsn, const std::vector<std::pair<std::string, std::string>>& fields);
+  static Result<PgEndpoint> Make(const std::string& dsn,
+                                 const std::vector<std::pair<std::string, std::string>>& fields);
 
   // The libpq connection string, password included: for libpq only.
   const std::string& conninfo() const { return conninfo_; }

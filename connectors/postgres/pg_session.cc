@@ -170,7 +170,8 @@ PgError PgSession::Convert(const std::exception& e, const std::string& what) con
     out.status = Status::NotFound(message + " (" + what + ")");
   } else if (code == "42501") {
     out.status = Status::IoError("permission denied " + where + ": " + message)
-                     .WithHint("GRANT the role SELECT on what it reads (and USAGE on the schema), or read as another user");
+                     .WithHint("GRANT the role SELECT on what it reads (and USAGE on the schema), or read as "
+                               "another user");
   } else if (code == "55P03") {
     out.status = Status::IoError("could not get a lock " + where + ": " + message)
                      .WithHint("another session holds or waits for a conflicting lock (ALTER TABLE, TRUNCATE, VACUUM "

@@ -255,8 +255,9 @@ Status PostgresSource::PrepareTable(PgSession& s) {
       if (!found) {
         const std::string suggestion = SuggestName(name, all_names);
         return Status::NotFound(display + " has no column '" + name + "' (columns: " + JoinNames(all_names) + ")")
-            .WithHint(suggestion.empty() ? "list columns as the table names them (case-sensitive), or leave columns: out"
-                                         : "did you mean '" + suggestion + "'?");
+            .WithHint(suggestion.empty()
+                          ? "list columns as the table names them (case-sensitive), or leave columns: out"
+                          : "did you mean '" + suggestion + "'?");
       }
       selected.push_back(found);
     }
@@ -311,7 +312,8 @@ Status PostgresSource::PrepareTable(PgSession& s) {
   if (table_select && (relkind == 'r' || relkind == 'p' || relkind == 'm')) {
     SFB_RETURN_IF_ERROR(s.Exec("LOCK TABLE " + t.Quoted() + " IN ACCESS SHARE MODE", "locking " + display).status());
   }
-  SFB_ASSIGN_OR_RETURN(double estimate, EstimateRows(s, "SELECT 1 FROM " + t.Quoted(), "estimating the rows of " + display));
+  SFB_ASSIGN_OR_RETURN(double estimate,
+                       EstimateRows(s, "SELECT 1 FROM " + t.Quoted(), "estimating the rows of " + display));
   estimated_rows_ = static_cast<uint64_t>(std::max(0.0, estimate));
 
   plan_.relation = t.Quoted();
@@ -341,7 +343,8 @@ Status PostgresSource::PrepareTable(PgSession& s) {
   switch (split) {
     case Split::kCtid: {
       if (!has_ctid) {
-        return Status::InvalidSpec("split_by: ctid needs a plain table, but " + display + " is a " + RelkindName(relkind))
+        return Status::InvalidSpec("split_by: ctid needs a plain table, but " + display + " is a " +
+                                   RelkindName(relkind))
             .WithHint(int_key || uuid_key ? "use split_by: key (or auto)" : "use split_by: none (or auto)");
       }
       if (version < 140000) {
@@ -469,7 +472,9 @@ Status PostgresSource::ResolveTypes(PgSession& s, const std::vector<uint32_t>& o
   for (size_t i = 0; i < oids.size(); ++i) {
     PgType type;
     auto it = known.find(oids[i]);
-    type.name = i < type_names.size() ? type_names[i] : it != known.end() ? it->second.info.name : "oid " + std::to_string(oids[i]);
+    if (i < type_names.size()) type.name = type_names[i];
+    else if (it != known.end()) type.name = it->second.info.name;
+    else type.name = "oid " + std::to_string(oids[i]);
     const Row* base = base_of(oids[i]);
     Status why = Status::NotFound("unknown type");
     if (base && base->info.category == 'A' && base->info.element != 0) {
@@ -498,7 +503,8 @@ Status PostgresSource::ResolveTypes(PgSession& s, const std::vector<uint32_t>& o
       return Status::InvalidSpec("column '" + names[i] + "' of " + ObjectName() + " has type " + type.name +
                                  ", which the connector cannot turn into a record field")
           .WithHint(fix + " (readable types: integers, numeric, real/double, boolean, text types, bytea, "
-                          "date/timestamp/timestamptz, uuid, json/jsonb, time, interval, inet, enums, and arrays of them)");
+                          "date/timestamp/timestamptz, uuid, json/jsonb, time, interval, inet, enums, and "
+                          "arrays of them)");
     }
     types_.push_back(type);
   }
@@ -514,7 +520,8 @@ Status PostgresSource::ReadSplit(size_t split, RecordConsumer& consumer, const s
 Status PostgresSource::ReadSplitWithRetries(size_t split, RecordConsumer& consumer, const std::atomic<bool>& cancel) {
   if (!pool_) return Status::Internal("postgres source read before Prepare()");
   if (config_.progress_ms > 0) {
-    std::call_once(progress_once_, [this] { progress_ = std::make_unique<ProgressPrinter>(this, config_.progress_ms); });
+    std::call_once(progress_once_,
+                   [this] { progress_ = std::make_unique<ProgressPrinter>(this, config_.progress_ms); });
   }
   ChunkProgress progress;
   for (int attempt = 1;; ++attempt) {
@@ -522,7 +529,8 @@ Status PostgresSource::ReadSplitWithRetries(size_t split, RecordConsumer& consum
     if (!session.ok()) {
       Status s = session.status();
       if (attempt > 1 && s.code() != Status::Code::kCancelled) {
-        s = Status(s.code(), "could not read " + ChunkName(split) + " again after its connection was lost: " + s.message())
+        s = Status(s.code(),
+                   "could not read " + ChunkName(split) + " again after its connection was lost: " + s.message())
                 .WithHint(s.hint().empty() ? "run again when the server is available" : s.hint());
       }
       return s;
@@ -537,7 +545,10 @@ Status PostgresSource::ReadSplitWithRetries(size_t split, RecordConsumer& consum
     pool_->Discard(std::move(session).value());
     if (!error.connection_lost || cancel.load()) return s;
     const std::string what = s.message();
-    const bool resumable = plan_.position != PositionKind::kOrdinal || !plan_.order_by.empty() || progress.delivered == 0;
+    // Rows in the server's own order (queries, views) come back the same only by luck: resume those only
+    // when nothing was delivered yet.
+    const bool resumable =
+        plan_.position != PositionKind::kOrdinal || !plan_.order_by.empty() || progress.delivered == 0;
     if (!snapshot_->Alive()) {
       return Status::IoError(what + "; the snapshot's own connection is gone too (the server stopped or restarted?), "
                                     "so the chunk cannot be read again from the same snapshot")

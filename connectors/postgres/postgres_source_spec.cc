@@ -92,7 +92,8 @@ Result<std::unique_ptr<SourceDefinition>> ParsePostgresSourceSpec(const SpecCont
   }
   if (p["sslmode"]) {
     SFB_ASSIGN_OR_RETURN(std::string mode, ctx.Scalar(p["sslmode"], "sslmode"));
-    static const std::vector<std::string> kModes = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"};
+    static const std::vector<std::string> kModes = {"disable", "allow",     "prefer",
+                                                    "require", "verify-ca", "verify-full"};
     if (std::find(kModes.begin(), kModes.end(), mode) == kModes.end()) {
       const std::string s = SuggestName(mode, kModes);
       return ctx.Error(p["sslmode"], "unknown sslmode '" + mode + "'",
@@ -159,7 +160,8 @@ Result<std::unique_ptr<SourceDefinition>> ParsePostgresSourceSpec(const SpecCont
     else return ctx.Error(p["split_by"], "unknown split_by '" + s + "'", "split_by is auto, ctid, key or none");
   }
   if (p["workers"]) {
-    SFB_ASSIGN_OR_RETURN(int64_t w, ctx.Integer(p["workers"], "workers", 1, 256, "workers is the number of connections reading in parallel"));
+    SFB_ASSIGN_OR_RETURN(int64_t w, ctx.Integer(p["workers"], "workers", 1, 256,
+                                                "workers is the number of connections reading in parallel"));
     c.workers = static_cast<int>(w);
   }
   if (p["chunk_rows"]) {
@@ -171,7 +173,8 @@ Result<std::unique_ptr<SourceDefinition>> ParsePostgresSourceSpec(const SpecCont
     if (t == "iso") c.timestamps = TimestampMode::kIso;
     else if (t == "epoch_millis") c.timestamps = TimestampMode::kEpochMillis;
     else if (t == "epoch_micros") c.timestamps = TimestampMode::kEpochMicros;
-    else return ctx.Error(p["timestamps"], "unknown timestamps '" + t + "'", "timestamps is iso, epoch_millis or epoch_micros");
+    else return ctx.Error(p["timestamps"], "unknown timestamps '" + t + "'",
+                          "timestamps is iso, epoch_millis or epoch_micros");
   }
   if (p["lock_timeout"]) {
     SFB_ASSIGN_OR_RETURN(c.lock_timeout_ms, ctx.DurationMillis(p["lock_timeout"], "lock_timeout"));

@@ -105,10 +105,14 @@ bool ParseCtid(std::string_view t, uint64_t* position) {
   uint64_t block = 0, offset = 0;
   size_t i = 1;
   size_t digits = 0;
-  for (; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i, ++digits) block = block * 10 + static_cast<uint64_t>(t[i] - '0');
+  for (; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i, ++digits) {
+    block = block * 10 + static_cast<uint64_t>(t[i] - '0');
+  }
   if (digits == 0 || digits > 10 || i >= t.size() || t[i] != ',') return false;
   digits = 0;
-  for (++i; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i, ++digits) offset = offset * 10 + static_cast<uint64_t>(t[i] - '0');
+  for (++i; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i, ++digits) {
+    offset = offset * 10 + static_cast<uint64_t>(t[i] - '0');
+  }
   if (digits == 0 || digits > 5 || i + 1 != t.size() || block > 0xFFFFFFFFu || offset > 0xFFFF) return false;
   *position = block << 16 | offset;
   return true;

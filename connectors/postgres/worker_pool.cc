@@ -1,6 +1,8 @@
 #include "connectors/postgres/worker_pool.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 namespace sfb {
 
@@ -25,10 +27,30 @@ Result<std::unique_ptr<PgSession>> WorkerPool::Acquire(const std::atomic<bool>& 
     SFB_RETURN_IF_ERROR(s->ImportSnapshot(snapshot_id_));
     return s;
   }();
-  if (!opened.ok()) {
-    std::lock_guard<std::mutex> lock(mu_);
-    --open_;
-    cv_.notify_one();
+  std::unique_lock<std::mutex> lock(mu_);
+  if (opened.ok()) {
+    ++ready_;
+    return opened;
+  }
+  --open_;
+  cv_.notify_one();
+  const std::string& why = opened.status().message();
+  const bool server_full = why.find("too many clients") != std::string::npos ||
+                           why.find("too many connections for") != std::string::npos ||  // role, database
+                           why.find("remaining connection slots are reserved") != std::string::npos;
+  if (server_full && open_ > 0) {
+    // The server has no connection to spare: go on with the sessions this source has (or is opening).
+    max_ = std::max(ready_, 1);
+    if (!warned_) {
+      warned_ = true;
+      const size_t fatal = why.find("FATAL:");
+      std::string said = fatal == std::string::npos ? why : why.substr(fatal + 6);
+      said.erase(0, said.find_first_not_of(' '));
+      std::fprintf(stderr, "warning: the server at %s accepts no more connections (%s); reading with fewer "
+                   "workers than the %d asked for\n", endpoint_.Label().c_str(), said.c_str(), requested_);
+    }
+    lock.unlock();
+    return Acquire(cancel);
   }
   return opened;
 }
@@ -43,6 +65,7 @@ void WorkerPool::Discard(std::unique_ptr<PgSession> session) {
   session.reset();
   std::lock_guard<std::mutex> lock(mu_);
   --open_;
+  --ready_;
   cv_.notify_one();
 }
 
@@ -52,6 +75,7 @@ void WorkerPool::CloseAll() {
     std::lock_guard<std::mutex> lock(mu_);
     closing.swap(idle_);
     open_ -= static_cast<int>(closing.size());
+    ready_ -= static_cast<int>(closing.size());
   }
   closing.clear();
 }

@@ -23,10 +23,11 @@ class WorkerPool {
  public:
   WorkerPool(PgEndpoint endpoint, std::string snapshot_id, int64_t lock_timeout_ms, int max)
       : endpoint_(std::move(endpoint)), snapshot_id_(std::move(snapshot_id)), lock_timeout_ms_(lock_timeout_ms),
-        max_(max) {}
+        requested_(max), max_(max) {}
 
   // An idle session, or a new one while fewer than `max` are open; otherwise waits for one (returning
-  // Cancelled once `cancel` is set).
+  // Cancelled once `cancel` is set). When the server refuses a new connection for lack of slots while
+  // the source has others, it goes on with those (with a warning) rather than failing.
   Result<std::unique_ptr<PgSession>> Acquire(const std::atomic<bool>& cancel);
   void Release(std::unique_ptr<PgSession> session);
   void Discard(std::unique_ptr<PgSession> session);
@@ -37,11 +38,14 @@ class WorkerPool {
   const PgEndpoint endpoint_;
   const std::string snapshot_id_;
   const int64_t lock_timeout_ms_;
-  const int max_;
+  const int requested_;
+  int max_;  // lowered when the server runs out of connections
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<PgSession>> idle_;
-  int open_ = 0;
+  int open_ = 0;   // sessions open or being opened
+  int ready_ = 0;  // sessions open
+  bool warned_ = false;
 };
 
 }  // namespace sfb

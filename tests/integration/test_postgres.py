@@ -319,6 +319,19 @@ def test_parallel_chunks_equal_single_worker(pg, tmp_path, table, splits):
     assert_entries_equal(events_expected(pg, table), dump(single_sp), label=table)
 
 
+def test_fewer_workers_when_the_server_has_no_connections_to_spare(pg, tmp_path):
+    """sfb_limited may open two connections: the snapshot session and one worker of the four asked for."""
+    reference_job, reference_sp = events_job(tmp_path / "ref", pg, split="none", workers=1)
+    run(reference_job, "--threads", "1")
+    job, sp = events_job(tmp_path / "limited", pg, chunk_rows=3000, workers=4,
+                         conn=connection(pg, user="sfb_limited"))
+    proc = run(job, "--threads", "4")
+    assert proc.stderr.count("warning: ") == 1, proc.stderr
+    assert ('accepts no more connections (too many connections for role "sfb_limited"); reading with fewer '
+            "workers than the 4 asked for") in proc.stderr, proc.stderr
+    assert savepoint_bytes(sp) == savepoint_bytes(reference_sp)
+
+
 def test_partitioned_table_and_view(pg, tmp_path):
     job, sp = write_job(tmp_path, f"""
 functions:
@@ -392,7 +405,8 @@ routes:
              what="the writer's lock")
     reader = start_run(job, threads=4)
     try:
-        wait_for(lambda: [b for b in pg.our_backends("snapshot") if b[3] == "Lock"], what="the run to wait for the lock")
+        wait_for(lambda: [b for b in pg.our_backends("snapshot") if b[3] == "Lock"],
+                 what="the run to wait for the lock")
         writer.stdin.write("UPDATE accounts SET balance = balance + 1000 WHERE id <= 100;\n"
                            "DELETE FROM accounts WHERE id > 4900;\n"
                            "INSERT INTO accounts SELECT g, 'new', 1 FROM generate_series(5001, 5100) g;\n"

@@ -7,7 +7,9 @@ CREATE DATABASE sfb_test;
 
 CREATE ROLE sfb_reader LOGIN PASSWORD :'reader_password';
 CREATE ROLE sfb_outsider LOGIN PASSWORD :'outsider_password';
-GRANT CONNECT ON DATABASE sfb_test TO sfb_reader, sfb_outsider;
+-- May hold two connections: the snapshot session and one worker.
+CREATE ROLE sfb_limited LOGIN PASSWORD :'reader_password' CONNECTION LIMIT 2;
+GRANT CONNECT ON DATABASE sfb_test TO sfb_reader, sfb_outsider, sfb_limited;
 
 -- Every type the connector maps, with NULLs, extremes and non-ASCII text. -------------------------
 CREATE TYPE mood AS ENUM ('happy', 'sad', 'ünïcode');
@@ -119,5 +121,6 @@ INSERT INTO people VALUES (1, 'Ann', 100), (2, 'Bo', 200);
 GRANT SELECT ON all_types, events, nokey, uuid_items, measurements, big_spenders, accounts, slow_items,
   "odd ""schema"""."weird ""name""; DROP TABLE events; --", "Mixed.Case", places TO sfb_reader;
 GRANT USAGE ON SCHEMA "odd ""schema""" TO sfb_reader;
+GRANT SELECT ON events TO sfb_limited;
 GRANT SELECT (id, name) ON people TO sfb_reader;
 VACUUM ANALYZE;
