@@ -44,6 +44,11 @@ std::string ConnectHint(const std::string& message, const PgEndpoint& endpoint) 
   if (Contains(message, "no password supplied") || Contains(message, "fe_sendauth")) {
     return "the server wants a password for " + user + ": add password: ${PGPASSWORD} to the source and export it";
   }
+  if (Contains(message, "permission denied for database")) {
+    const std::string db = endpoint.database().empty() ? "the database" : QuoteIdentifier(endpoint.database());
+    return "GRANT CONNECT ON DATABASE " + db + " TO " +
+           (endpoint.user().empty() ? "the user" : QuoteIdentifier(endpoint.user())) + ";";
+  }
   if (Contains(message, "database") && Contains(message, "does not exist")) {
     return "check database: (or dbname in the dsn); list databases with psql -l";
   }

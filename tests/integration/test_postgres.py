@@ -600,6 +600,9 @@ def test_permission_errors_name_the_grant(pg, tmp_path):
                          'fix: GRANT USAGE ON SCHEMA "odd ""schema""" TO "sfb_outsider";', password=OUTSIDER_PASSWORD)
     fails_before_reading(pg, tmp_path / "query", f"{connection(pg)}, query: 'SELECT id, secret FROM secrets'",
                          "permission denied", "secrets")
+    fails_before_reading(pg, tmp_path / "connect", connection(pg).replace("sfb_test", "sfb_closed") +
+                         ", table: public.events", 'permission denied for database "sfb_closed"',
+                         'fix: GRANT CONNECT ON DATABASE "sfb_closed" TO "sfb_reader";')
     # Granted columns alone are fine.
     job, sp = write_job(tmp_path / "ok", f"""
 functions: {{ pg/p: {{ states: {{ name: {{ type: io.statefun.types/string }} }} }} }}

@@ -3,6 +3,8 @@
 -- psql variables: reader_password, outsider_password.
 
 CREATE DATABASE sfb_test;
+CREATE DATABASE sfb_closed;  -- no one may connect to it
+REVOKE CONNECT ON DATABASE sfb_test, sfb_closed FROM PUBLIC;
 \connect sfb_test
 
 CREATE ROLE sfb_reader LOGIN PASSWORD :'reader_password';
