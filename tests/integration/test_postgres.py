@@ -556,6 +556,24 @@ def test_wrong_password(pg, tmp_path):
     assert "source s" in err
 
 
+def test_tls_settings_are_passed_through(pg, tmp_path):
+    # verify-full against the test server's CA: encrypted, and the server's certificate checked.
+    job, sp = events_job(tmp_path / "ok", pg,
+                         conn=connection(pg) + f", sslmode: verify-full, sslrootcert: {pg.dir / 'ca.pem'}")
+    run(job)
+    assert json.loads((sp / "statefun-bootstrap.json").read_text())["sources"][0]["provenance"]["sslmode"] == \
+        "verify-full"
+    # A CA that did not sign the server's certificate, and a CA file that does not exist.
+    other_ca = tmp_path / "other-ca.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=other",
+                    "-keyout", str(tmp_path / "other-ca.key"), "-out", str(other_ca)], check=True, capture_output=True)
+    fails_before_reading(pg, tmp_path / "wrong", f"{connection(pg)}, sslmode: verify-full, sslrootcert: {other_ca}, "
+                         "table: public.events", "certificate verify failed", "fix: check sslmode, sslrootcert")
+    fails_before_reading(pg, tmp_path / "missing", f"{connection(pg)}, sslmode: verify-full, "
+                         "sslrootcert: no-such-ca.pem, table: public.events",
+                         f'root certificate file "{tmp_path / "missing" / "no-such-ca.pem"}" does not exist')
+
+
 def test_missing_table_suggests_the_right_one(pg, tmp_path):
     fails_before_reading(pg, tmp_path, f"{connection(pg)}, table: public.evnts",
                          "table public.evnts does not exist in database sfb_test", "fix: did you mean public.events?")

@@ -3,7 +3,9 @@
 # directory, listening on a free port on 127.0.0.1 only (and a Unix socket inside the directory).
 #
 #   cluster.sh start [DIR]    initdb + start; prints DIR (created with mktemp when not given).
-#                             DIR/port holds the port; DIR/superuser.pw the superuser's password.
+#                             DIR/port holds the port; DIR/superuser.pw the superuser's password;
+#                             DIR/ca.pem the CA of the server's TLS certificate (for 127.0.0.1 and
+#                             localhost; TLS is optional for clients).
 #   cluster.sh stop DIR       stops the server (fast) and removes DIR
 #   cluster.sh halt DIR       stops the server but keeps DIR (to test a server going away)
 #   cluster.sh resume DIR     starts a halted cluster again on the same port
@@ -72,6 +74,24 @@ shared_buffers = 128MB
 max_connections = 60
 log_min_messages = warning
 log_connections = off
+CONF
+    # TLS: a throwaway CA and a server certificate for 127.0.0.1 and localhost.
+    (
+      cd "$dir"
+      openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=statefun-bootstrap test CA" \
+        -keyout ca.key -out ca.pem
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server.key -out server.csr
+      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext
+      openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 7 \
+        -extfile server.ext -out server.crt
+      chmod 0600 server.key
+      chown "$OWNER" server.key server.crt
+      rm -f ca.key server.csr server.ext ca.srl
+    ) >"$dir/tls.log" 2>&1 || { cat "$dir/tls.log" >&2; exit 1; }
+    cat >>"$dir/data/postgresql.conf" <<CONF
+ssl = on
+ssl_cert_file = '$dir/server.crt'
+ssl_key_file = '$dir/server.key'
 CONF
     for attempt in 1 2 3 4 5 6 7 8 9 10; do
       port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
