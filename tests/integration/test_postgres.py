@@ -248,6 +248,9 @@ def test_every_mapped_type_table_and_query(pg, tmp_path, table_source):
     out = run(job, "--threads", "2").stdout
     assert_entries_equal(types_expected(), dump(sp, job), label="all_types")
     assert "source types" in out and "source epochs" in out  # provenance in the end summary
+    # Both sources connect the same way (one with fields, one with a dsn): they share one snapshot.
+    sources = json.loads((sp / "statefun-bootstrap.json").read_text())["sources"]
+    assert sources[0]["provenance"]["snapshot"] == sources[1]["provenance"]["snapshot"]
 
 
 # --- Parallel chunks give the same savepoint as one worker --------------------------------------------
