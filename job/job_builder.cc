@@ -146,7 +146,10 @@ Result<std::shared_ptr<CompiledRoute>> CompileRoute(const RouteSpecYaml& r, int 
     if (d.codec == Codec::kProtobuf) rule.protobuf = codecs.at(d.FlinkName());
     rules[slot] = std::move(rule);
   }
-  for (const auto& [name, text] : r.merge) {
+  for (const auto& merge_entry : r.merge) {
+    // Plain copies: the lambda below cannot capture structured bindings in C++20 with clang 14.
+    const std::string name = merge_entry.first;
+    const std::string text = merge_entry.second;
     SFB_ASSIGN_OR_RETURN(size_t slot, find_state(name, "merge." + name));
     const StateDescriptor& d = fn_states[slot];
     auto parsed = ParseMergeRule(text);
