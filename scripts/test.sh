@@ -1,15 +1,50 @@
 #!/usr/bin/env bash
-# Runs every test: installs what is missing, builds, runs the C++ unit tests (ctest), then the
-# integration tests (pytest, tests/integration), which include the real-Flink checks through the
-# Java harness in tests/flink-harness. .ci/run calls exactly this.
+# Runs every test: installs what is missing, builds, then
+#   1. C++ unit tests (ctest);
+#   2. hardening: unit and CLI tests under ASan+UBSan, the multithreaded writer under TSan, a bounded
+#      fuzzing run of every libFuzzer target, the real-Flink harness's self-test, a 100k-row benchmark
+#      smoke run (set SFB_QUICK=1 to skip this stage while iterating);
+#   3. the integration tests (pytest, tests/integration): CLI, examples, PostgreSQL and Kafka against
+#      real servers the tests start, and real Flink 1.16.2 + statefun 3.3.0 reading and restoring our
+#      savepoints.
+# .ci/run calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export CTEST_OUTPUT_ON_FAILURE=1
 
 echo "==> installing dependencies"
 ./scripts/install-deps.sh
 echo "==> building"
 ./scripts/build.sh
 echo "==> unit tests"
-(cd build && ctest --output-on-failure -j"$(nproc)")
-echo "==> integration tests (CLI, examples, real Flink 1.16.2 + statefun 3.3.0)"
+(cd build && ctest -j"$(nproc)")
+
+if [[ "${SFB_QUICK:-0}" != 1 ]]; then
+  echo "==> ASan+UBSan: unit tests and CLI tests"
+  SFB_BUILD_DIR=build-asan ./scripts/build.sh -DSFB_SANITIZE=address
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  export LSAN_OPTIONS="suppressions=$(pwd)/scripts/lsan.supp"
+  (cd build-asan && ctest -j"$(nproc)")
+  SFB_BUILD_DIR=build-asan python3 -m pytest -q -p no:cacheprovider \
+    tests/integration/test_cli.py tests/integration/test_cli_errors.py tests/integration/test_reliability.py \
+    -k "not sigkill"
+
+  echo "==> TSan: the multithreaded reader/writer"
+  SFB_BUILD_DIR=build-tsan ./scripts/build.sh -DSFB_SANITIZE=thread
+  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$(pwd)/scripts/tsan.supp"
+  SFB_BUILD_DIR=build-tsan python3 -m pytest -q -p no:cacheprovider tests/integration/test_cli.py \
+    -k "byte_identical or interrupt"
+  unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS TSAN_OPTIONS
+
+  echo "==> fuzzing (bounded; longer runs: scripts/fuzz.sh 3600)"
+  ./scripts/fuzz.sh "${SFB_FUZZ_SECONDS:-20}"
+
+  echo "==> real-Flink harness self-test"
+  bash tests/flink-harness/selftest/run.sh
+
+  echo "==> benchmark smoke run (100k rows; not a timed test)"
+  python3 bench/run.py --rows 100000 --threads 1,2 --smoke
+fi
+
+echo "==> integration tests (CLI, examples, connectors, real Flink 1.16.2 + statefun 3.3.0)"
 python3 -m pytest -q tests/integration "$@"
