@@ -32,8 +32,6 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "api/record.h"
 #include "common/status.h"
 #include "connectors/kafka/kafka_config.h"
@@ -69,8 +67,14 @@ class RecordDecoder final : private FieldSink {
   void Add(std::string_view name, Value value) override;
   Status DecodePart(const KafkaFormat& format, ProtobufFields::Parser* protobuf, std::string_view part,
                     std::optional<std::string_view> bytes);
-  void Flatten(const nlohmann::ordered_json& object, std::string* path);
-  std::shared_ptr<const Schema> CurrentSchema();
+  // The Schema for the current field list, cached. `keep` (when not empty) lists, per schema field,
+  // which of the decoded values it takes: a repeated name keeps its first place and its last value.
+  struct CachedSchema {
+    std::vector<std::string> names;  // as decoded, repeats included
+    std::shared_ptr<const Schema> schema;
+    std::vector<uint32_t> keep;
+  };
+  const CachedSchema& CurrentSchema();
 
   KafkaFormat key_format_, value_format_;
   std::shared_ptr<const ProtobufFields> key_protobuf_, value_protobuf_;
@@ -81,8 +85,8 @@ class RecordDecoder final : private FieldSink {
   std::vector<Value> values_;
   std::string path_, json_;
 
-  std::shared_ptr<const Schema> last_schema_;
-  std::map<std::string, std::shared_ptr<const Schema>> schemas_;  // by NUL-joined names
+  const CachedSchema* last_schema_ = nullptr;
+  std::map<std::string, CachedSchema> schemas_;  // by NUL-joined names
 };
 
 }  // namespace sfb

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace sfb {
 namespace {
@@ -62,6 +63,23 @@ TEST(RecordDecoder, JsonScalarsArraysAndNull) {
   EXPECT_EQ(r.Get("value"), Value::Text(" [1, 2] "));
   ASSERT_TRUE(d.Decode(Message("k", "null"), &r).ok());
   EXPECT_TRUE(r.Get("value").is_null());
+}
+
+TEST(RecordDecoder, JsonArraysStayCompactJsonTextAndRepeatedMembersKeepTheLastValue) {
+  RecordDecoder d(Format(KafkaFormat::Kind::kRaw), Format(KafkaFormat::Kind::kJson), nullptr, nullptr);
+  Record r;
+  const std::string value = R"({"a": [ 1, -2.50, "x\"y", null, true, {"k": [ ], "m": {"n": 18446744073709551615}}, [[]] ],
+                               "b": 1, "a2": {}, "b": 2, "big": 18446744073709551615})";
+  ASSERT_TRUE(d.Decode(Message("k", value), &r).ok());
+  EXPECT_EQ(Names(r), (std::vector<std::string>{"topic", "partition", "offset", "timestamp", "key", "value", "value.a",
+                                                "value.b", "value.big"}));
+  EXPECT_EQ(r.Get("value.a"), Value::Text(R"([1,-2.50,"x\"y",null,true,{"k":[],"m":{"n":18446744073709551615}},[[]]])"));
+  EXPECT_EQ(r.Get("value.b"), Value::Int(2));
+  EXPECT_EQ(r.Get("value.big"), Value::Text("18446744073709551615"));
+  // The same field list again takes the cached path.
+  ASSERT_TRUE(d.Decode(Message("k", R"({"a": [], "b": 5, "a2": {}, "b": 6, "big": 1})"), &r).ok());
+  EXPECT_EQ(r.Get("value.b"), Value::Int(6));
+  EXPECT_EQ(r.Get("value.a"), Value::Text("[]"));
 }
 
 TEST(RecordDecoder, MalformedJsonIsABadRecordWithAFix) {
