@@ -15,6 +15,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr int kPollMillis = 100;
+constexpr size_t kBatch = 1024;
 constexpr uint64_t kProgressBatch = 4096;
 
 // Partition errors no retry can fix: the run fails at once.
@@ -180,77 +181,67 @@ Status KafkaSource::ReadPartitions(const std::vector<uint32_t>& indexes, RecordC
            std::to_string(offset);
   };
 
+  // Stall detection without a clock read per message: progress only sets `moved`; the clock is read
+  // when the reader waits (no message) or sees an error, and restarts there if anything moved since.
   auto last_progress = Clock::now();
-  uint64_t read = 0;
-  Status status;
-  while (remaining > 0 && status.ok()) {
-    if (cancel.load(std::memory_order_relaxed)) {
-      status = Status::Cancelled("interrupted");
-      break;
+  bool moved = false;
+  auto check_stall = [&]() -> Status {
+    const auto now = Clock::now();
+    if (moved) {
+      moved = false;
+      last_progress = now;
+      return Status::OK();
     }
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, kPollMillis);
-    if (!m) {
-      const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_progress).count();
-      SFB_RETURN_IF_ERROR(client->FatalError());
-      if (idle >= config_.read_timeout_ms) {
-        std::string waiting;
-        int shown = 0;
-        for (const auto& s : states) {
-          if (s.done) continue;
-          if (shown++ < 5) {
-            waiting += std::string(waiting.empty() ? "" : ", ") + s.range->topic + "/" + std::to_string(s.range->partition) +
-                       " at offset " + std::to_string(s.next) + " of " + std::to_string(s.range->end);
-          }
-        }
-        if (shown > 5) waiting += ", and " + std::to_string(shown - 5) + " more";
-        const std::string seen = client->RecentErrors();
-        status = Status::IoError("no data from the Kafka brokers " + config_.brokers + " for " + Seconds(idle) +
-                                 " while reading " + waiting + (seen.empty() ? "" : "; the client saw: " + seen))
-                     .WithHint("check that the brokers are up and reachable; the connector retried for read_timeout (" +
-                               Seconds(config_.read_timeout_ms) + "): raise it to ride out longer outages");
+    const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_progress).count();
+    if (idle < config_.read_timeout_ms) return client->FatalError();
+    std::string waiting;
+    int shown = 0;
+    for (const auto& s : states) {
+      if (s.done) continue;
+      if (shown++ < 5) {
+        waiting += std::string(waiting.empty() ? "" : ", ") + s.range->topic + "/" + std::to_string(s.range->partition) +
+                   " at offset " + std::to_string(s.next) + " of " + std::to_string(s.range->end);
       }
-      continue;
     }
+    if (shown > 5) waiting += ", and " + std::to_string(shown - 5) + " more";
+    const std::string seen = client->RecentErrors();
+    return Status::IoError("no data from the Kafka brokers " + config_.brokers + " for " + Seconds(idle) +
+                           " while reading " + waiting + (seen.empty() ? "" : "; the client saw: " + seen))
+        .WithHint("check that the brokers are up and reachable; the connector retried for read_timeout (" +
+                  Seconds(config_.read_timeout_ms) + "): raise it to ride out longer outages");
+  };
+  uint64_t read = 0;
+  // One message or event; the caller destroys it.
+  auto handle = [&](const rd_kafka_message_t* m) -> Status {
     ReadState* s = lookup(m);
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       if (s && !s->done && m->offset >= s->range->end) {
         s->next = std::max(s->next, m->offset);
         finish(*s);
       }
-      last_progress = Clock::now();
-      rd_kafka_message_destroy(m);
-      continue;
+      moved = true;
+      return Status::OK();
     }
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const std::string why = rd_kafka_message_errstr(m);
-      if (IsFatalPartitionError(m->err)) {
-        std::string at = s ? where(*s, s->next) : "";
-        if (!s && m->rkt) at = "topic " + std::string(rd_kafka_topic_name(m->rkt)) + " partition " + std::to_string(m->partition);
-        status = Status::IoError("cannot read " + (at.empty() ? "from Kafka" : at) + ": " + why);
-        if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET || m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
-          status.WithHint("the records from there on were deleted (retention) after the run started; run again to "
-                          "start from what is left, or restore the data");
-        } else {
-          status.WithHint("check the topic still exists and the client is allowed to read it (properties:)");
-        }
+      if (!IsFatalPartitionError(m->err)) return check_stall();  // librdkafka retries; read_timeout bounds it
+      std::string at = s ? where(*s, s->next) : "";
+      if (!s && m->rkt) at = "topic " + std::string(rd_kafka_topic_name(m->rkt)) + " partition " + std::to_string(m->partition);
+      Status error = Status::IoError("cannot read " + (at.empty() ? "from Kafka" : at) + ": " + rd_kafka_message_errstr(m));
+      if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET || m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+        return error.WithHint("the records from there on were deleted (retention) after the run started; run again "
+                              "to start from what is left, or restore the data");
       }
-      // Anything else is transient: librdkafka retries, and read_timeout bounds how long.
-      rd_kafka_message_destroy(m);
-      continue;
+      return error.WithHint("check the topic still exists and the client is allowed to read it (properties:)");
     }
-    if (!s || s->done || m->offset < s->next) {  // not ours, finished, or a repeat after a retry
-      rd_kafka_message_destroy(m);
-      continue;
-    }
+    if (!s || s->done || m->offset < s->next) return Status::OK();  // not ours, finished, or a repeat after a retry
     if (m->offset >= s->range->end) {
       finish(*s);
-      rd_kafka_message_destroy(m);
-      continue;
+      return Status::OK();
     }
-    last_progress = Clock::now();
-    if (!m->payload && config_.tombstones == KafkaSourceConfig::Tombstones::kSkip) {
-      s->next = m->offset + 1;
-    } else {
+    moved = true;
+    s->next = m->offset + 1;
+    ++s->unreported_messages;
+    if (m->payload || config_.tombstones != KafkaSourceConfig::Tombstones::kSkip) {
       view.topic = s->range->topic;
       view.partition = m->partition;
       view.offset = m->offset;
@@ -273,27 +264,44 @@ Status KafkaSource::ReadPartitions(const std::vector<uint32_t>& indexes, RecordC
                                                 : std::nullopt);
         }
       }
-      Status decoded = decoder.Decode(view, &record);
-      if (!decoded.ok()) {
-        status = decoded.WithContext(where(*s, m->offset));
-      } else {
-        const uint64_t position = EncodePosition(s->index, m->offset);
-        Status consumed = consumer.Consume(record, position);
-        decoder.Recycle(&record);
-        if (!consumed.ok()) {
-          status = consumed.code() == Status::Code::kCancelled ? consumed : consumed.WithContext(where(*s, m->offset));
-        }
-      }
-      s->next = m->offset + 1;
-      ++s->unreported_messages;
       ++read;
+      Status decoded = decoder.Decode(view, &record);
+      if (!decoded.ok()) return decoded.WithContext(where(*s, m->offset));
+      Status consumed = consumer.Consume(record, EncodePosition(s->index, m->offset));
+      decoder.Recycle(&record);
+      if (!consumed.ok()) {
+        return consumed.code() == Status::Code::kCancelled ? consumed : consumed.WithContext(where(*s, m->offset));
+      }
     }
-    if (status.ok()) {
-      if (s->next >= s->range->end) finish(*s);
-      else if (s->unreported_messages >= kProgressBatch) report(*s);
+    if (s->next >= s->range->end) {
+      finish(*s);
+    } else if (s->unreported_messages >= kProgressBatch) {
+      report(*s);
     }
-    rd_kafka_message_destroy(m);
+    return Status::OK();
+  };
+
+  // Messages come in batches from the client's queue (one clock read and lock round per batch).
+  rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(rk);
+  std::vector<rd_kafka_message_t*> batch(kBatch);
+  Status status;
+  while (remaining > 0 && status.ok()) {
+    if (cancel.load(std::memory_order_relaxed)) {
+      status = Status::Cancelled("interrupted");
+      break;
+    }
+    const ssize_t n = rd_kafka_consume_batch_queue(queue, kPollMillis, batch.data(), batch.size());
+    if (n < 0) {
+      status = Status::IoError(std::string("cannot consume from Kafka: ") + KafkaErrorText(rd_kafka_last_error()));
+    } else if (n == 0) {
+      status = check_stall();
+    }
+    for (ssize_t i = 0; i < n; ++i) {
+      if (status.ok()) status = handle(batch[static_cast<size_t>(i)]);
+      rd_kafka_message_destroy(batch[static_cast<size_t>(i)]);
+    }
   }
+  rd_kafka_queue_destroy(queue);
   messages_read_.fetch_add(read);
   for (auto& s : states) {
     if (!s.done) report(s);

@@ -46,6 +46,10 @@ class MockCluster {
   }
   rd_kafka_mock_cluster_t* get() { return mcluster_; }
   const std::string& bootstraps() const { return bootstraps_; }
+  // Slow responses, so a fault injected early in a read finds most fetches still to come.
+  void SetRtt(int ms) {
+    for (int b = 1; b <= 3; ++b) rd_kafka_mock_broker_set_rtt(mcluster_, b, ms);
+  }
   void SetAllBrokers(bool up) {
     for (int b = 1; b <= 3; ++b) {
       if (up) rd_kafka_mock_broker_set_up(mcluster_, b);
@@ -59,6 +63,9 @@ class MockCluster {
     char err[256];
     rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps_.c_str(), err, sizeof err);
     rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err);
+    // Small record batches: a fetch returns whole batches, so big ones would hand a reader its whole
+    // partition in one response, before any fault could hit it.
+    rd_kafka_conf_set(conf, "batch.num.messages", "10", err, sizeof err);
     rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
     for (int p = 0; p < kPartitions; ++p) {
       for (int i = 0; i < kPerPartition; ++i) {
@@ -88,7 +95,7 @@ KafkaSourceConfig Config(const std::string& brokers) {
   c.progress_ms = 0;
   c.readers = 2;
   // Small fetches, so faults injected mid-read hit reads still to come (not a prefetched queue).
-  c.properties = {{"fetch.message.max.bytes", "1024"}, {"queued.min.messages", "5"}, {"fetch.wait.max.ms", "10"}};
+  c.properties = {{"fetch.message.max.bytes", "1024"}, {"fetch.wait.max.ms", "10"}};
   return c;
 }
 
@@ -167,6 +174,7 @@ TEST(KafkaSourceMock, ReadsEveryPartitionUpToTheCapturedEnd) {
 
 TEST(KafkaSourceMock, PartitionLeadersMovingMidReadLoseAndRepeatNothing) {
   MockCluster cluster;
+  cluster.SetRtt(30);
   KafkaSource source(Config(cluster.bootstraps()));
   ASSERT_TRUE(source.Prepare().ok());
   Collect collect;
@@ -183,7 +191,11 @@ TEST(KafkaSourceMock, PartitionLeadersMovingMidReadLoseAndRepeatNothing) {
 
 TEST(KafkaSourceMock, BrokersBackWithinReadTimeoutAreRetried) {
   MockCluster cluster;
-  KafkaSource source(Config(cluster.bootstraps()));
+  cluster.SetRtt(30);
+  KafkaSourceConfig config = Config(cluster.bootstraps());
+  config.read_timeout_ms = 30000;
+  config.properties.emplace_back("reconnect.backoff.max.ms", "500");
+  KafkaSource source(config);
   ASSERT_TRUE(source.Prepare().ok());
   Collect collect;
   std::once_flag down;
@@ -206,6 +218,7 @@ TEST(KafkaSourceMock, BrokersBackWithinReadTimeoutAreRetried) {
 
 TEST(KafkaSourceMock, BrokersLostMidReadFailClearlyAfterReadTimeout) {
   MockCluster cluster;
+  cluster.SetRtt(30);
   KafkaSourceConfig config = Config(cluster.bootstraps());
   config.read_timeout_ms = 1500;
   KafkaSource source(config);
@@ -250,6 +263,7 @@ class Counter : public StateBootstrapFunction {
 
 TEST(KafkaSourceMock, BrokerLostMidRunLeavesNoSavepoint) {
   MockCluster cluster;
+  cluster.SetRtt(30);
   KafkaSourceConfig config = Config(cluster.bootstraps());
   config.read_timeout_ms = 1500;
   const std::string out = (std::filesystem::temp_directory_path() /
