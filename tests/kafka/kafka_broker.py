@@ -24,6 +24,10 @@ def free_port():
         return s.getsockname()[1]
 
 
+class BrokerExited(RuntimeError):
+    pass
+
+
 class KafkaBroker:
     def __init__(self, workdir, tool):
         self.workdir = pathlib.Path(workdir)
@@ -35,12 +39,30 @@ class KafkaBroker:
         self.proc = None
         self.start_seconds = None
 
-    def start(self, timeout=180):
+    def start(self, timeout=180, attempts=3):
         if not self.tool.exists():
             raise RuntimeError(f"{self.tool} is missing: build the project first (scripts/build.sh)")
         started = time.monotonic()
         # Resolve the jars first, so a slow first download does not count against the start timeout.
-        subprocess.run(["bash", str(BROKER_SH), "classpath"], check=True, capture_output=True, timeout=900)
+        resolved = subprocess.run(["bash", str(BROKER_SH), "classpath"], capture_output=True, text=True, timeout=900)
+        if resolved.returncode != 0:
+            raise RuntimeError(f"cannot resolve the Kafka jars:\n{resolved.stderr[-4000:]}")
+        for attempt in range(attempts):
+            try:
+                self._start_once(timeout)
+                break
+            except BrokerExited:
+                # A free port can be taken by another process before the broker binds it: new ports.
+                if attempt + 1 == attempts:
+                    raise
+                self.port, self.sasl_port, self.controller_port = free_port(), free_port(), free_port()
+                self.bootstrap = f"127.0.0.1:{self.port}"
+                self.sasl_bootstrap = f"127.0.0.1:{self.sasl_port}"
+                shutil.rmtree(self.workdir, ignore_errors=True)
+        self.start_seconds = time.monotonic() - started
+        return self
+
+    def _start_once(self, timeout):
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log = open(self.workdir / "broker.sh.log", "w")
         self.proc = subprocess.Popen(
@@ -50,7 +72,10 @@ class KafkaBroker:
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"the Kafka broker exited ({self.proc.returncode}):\n{self.logs()}")
+                logs = self.logs()
+                self.proc = None
+                self.log.close()
+                raise BrokerExited(f"the Kafka broker exited at start:\n{logs}")
             probe = subprocess.run([str(self.tool), "metadata", "--brokers", self.bootstrap, "--timeout-ms", "1000"],
                                    capture_output=True, text=True)
             if probe.returncode == 0:
@@ -59,8 +84,6 @@ class KafkaBroker:
                 self.stop()
                 raise RuntimeError(f"the Kafka broker did not answer within {timeout} s:\n{self.logs()}")
             time.sleep(0.3)
-        self.start_seconds = time.monotonic() - started
-        return self
 
     def logs(self):
         out = []

@@ -1,0 +1,562 @@
+"""The Kafka connector against a real Apache Kafka broker (KRaft, started once per session by
+tests/kafka/broker.sh): value formats, record fields, tombstones on a compacted topic, the bounded end,
+start positions, parallel reads giving the same bytes as one reader, the handoff offsets and ingress
+snippet, security pass-through, bad input and unreachable brokers, and one job read by real Flink.
+Faults a single real broker cannot inject on demand (brokers lost mid-read, leaders moving) are in
+connectors/kafka/kafka_source_mock_test.cc, on librdkafka's mock cluster.
+"""
+import base64
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+import cases
+from comparison import assert_entries_equal
+from conftest import BUILD, CLI, ROOT, dump, plan, run_cli
+
+sys.path.insert(0, str(ROOT / "tests" / "kafka"))
+from kafka_broker import KafkaBroker  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory):
+    broker = KafkaBroker(tmp_path_factory.mktemp("kafka-broker"), BUILD / "sfb-kafka-tool")
+    try:
+        broker.start()
+        yield broker
+    finally:
+        broker.stop()
+
+
+def write_job(directory, functions, sources, routes, parallelism=2):
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    job = directory / "job.yaml"
+    job.write_text(f"""
+savepoint: {{ path: {directory / 'savepoint'}, max_parallelism: 128, parallelism: {parallelism} }}
+functions:
+{functions}
+sources:
+{sources}
+routes:
+{routes}
+""")
+    return job, directory / "savepoint"
+
+
+def kafka_source(name, broker, topics, extra=""):
+    return f"  {name}: {{ kafka: {{ brokers: '{broker.bootstrap}', topics: {json.dumps(topics)}, progress: off{extra} }} }}"
+
+
+def provenance(savepoint):
+    doc = json.loads((pathlib.Path(savepoint) / "statefun-bootstrap.json").read_text())
+    return {s["name"]: s["provenance"] for s in doc["sources"]}
+
+
+def entries(savepoint, job):
+    return sorted(dump(savepoint, job), key=lambda e: (e["function"], e["state"], e["id"]))
+
+
+def assert_no_savepoint(savepoint):
+    sp = pathlib.Path(savepoint)
+    assert not sp.exists(), f"{sp} was written"
+    leftovers = [p.name for p in sp.parent.iterdir() if p.name.startswith("." + sp.name)] if sp.parent.exists() else []
+    assert not leftovers, f"staging left behind: {leftovers}"
+
+
+def b64(data):
+    return base64.b64encode(data).decode()
+
+
+# --- Value formats and record fields ----------------------------------------------------------------------
+
+PROTO_TEXT = {"ana": 'name: "Ana" visits: 7 tags: "a" tags: "b" address { city: "Oslo" }',
+              "bob": 'name: "Bob" visits: 9000000000'}
+
+
+def test_every_value_format_and_record_field(kafka, tmp_path):
+    kafka.create_topic("fmt-json", 2)
+    kafka.create_topic("fmt-raw")
+    kafka.create_topic("fmt-bytes")
+    kafka.create_topic("fmt-proto")
+    kafka.produce([
+        {"topic": "fmt-json", "partition": 0, "key": "ana", "timestamp": 1700000000000, "headers": [["source", "web"]],
+         "value": json.dumps({"name": "Ana", "age": 31, "address": {"city": "Oslo"}, "vip": True})},
+        {"topic": "fmt-json", "partition": 1, "key": "bob", "timestamp": 1700000001000, "headers": [["source", "app"]],
+         "value": json.dumps({"name": "Bob", "age": 40, "address": {"city": "Rome"}, "vip": False})},
+        {"topic": "fmt-json", "partition": 0, "key": "ana", "timestamp": 1700000002000,
+         "headers": [["source", "web"], ["source", "batch"]],
+         "value": json.dumps({"name": "Ana Maria", "age": 32, "address": {"city": "Bergen"}, "vip": True})},
+        {"topic": "fmt-raw", "key": "ana", "value": "hello, Ana é 🚀"},
+        {"topic": "fmt-bytes", "key": "ana", "value_b64": b64(b"\x00\x01\xfe\xff")},
+        {"topic": "fmt-proto", "key": "ana", "value_b64": b64(cases.protoc_encode(PROTO_TEXT["ana"]))},
+        {"topic": "fmt-proto", "key": "bob", "value_b64": b64(cases.protoc_encode(PROTO_TEXT["bob"]))},
+    ])
+    desc = tmp_path / "profile.desc"
+    cases.descriptor_set(desc)
+    job, sp = write_job(tmp_path, f"""
+  example/user:
+    states:
+      name: {{ type: io.statefun.types/string }}
+      age: {{ type: io.statefun.types/int }}
+      city: {{ type: io.statefun.types/string }}
+      vip: {{ type: io.statefun.types/bool }}
+      doc: {{ type: example/UserJson, codec: json }}
+      source: {{ type: io.statefun.types/string }}
+      at: {{ type: io.statefun.types/string }}
+      ts: {{ type: io.statefun.types/long }}
+      updates: {{ type: io.statefun.types/long }}
+      greeting: {{ type: io.statefun.types/string }}
+      blob: {{ type: example/Blob, codec: raw }}
+      visits: {{ type: io.statefun.types/long }}
+      tags: {{ type: example/Tags, codec: json }}
+      profile: {{ type: example/Profile, codec: protobuf, descriptor_set: {desc}, message: example.Profile }}
+""", "\n".join([
+        kafka_source("json", kafka, ["fmt-json"]),
+        kafka_source("raw", kafka, ["fmt-raw"], ", value: raw"),
+        kafka_source("bytes", kafka, ["fmt-bytes"], ", value: { format: raw, as: bytes }"),
+        kafka_source("proto", kafka, ["fmt-proto"],
+                     f", value: {{ format: protobuf, descriptor_set: {desc}, message: example.Profile }}"),
+    ]), """
+  - from: json
+    to: example/user
+    set: { name: "{value.name}", age: "{value.age}", city: "{value.address.city}", vip: "{value.vip}",
+           doc: "{value}", source: "{headers.source}", at: "{topic}/{partition}/{offset}", ts: "{timestamp}" }
+    merge: { updates: count }
+  - { from: raw, to: example/user, set: { greeting: "{value}" } }
+  - { from: bytes, to: example/user, set: { blob: "{value}" } }
+  - from: proto
+    to: example/user
+    set: { visits: "{value.visits}", city: "{value.address.city}", tags: "{value.tags}", profile: "{value}" }
+""")
+    run_cli("run", job)
+    got = entries(sp, job)
+
+    def e(state, ident, value=None, **kw):
+        d = {"function": "example/user", "state": state, "id": ident}
+        d.update({"value": value} if not kw else kw)
+        return d
+    expected = [
+        e("name", "ana", "Ana Maria"), e("name", "bob", "Bob"),
+        e("age", "ana", 32), e("age", "bob", 40),
+        # the proto source comes after json in the spec, so its city is applied last for ana; bob's is unset there
+        e("city", "ana", "Oslo"), e("city", "bob", "Rome"),
+        e("vip", "ana", True), e("vip", "bob", False),
+        e("doc", "ana", {"name": "Ana Maria", "age": 32, "address": {"city": "Bergen"}, "vip": True}),
+        e("doc", "bob", {"name": "Bob", "age": 40, "address": {"city": "Rome"}, "vip": False}),
+        e("source", "ana", "batch"), e("source", "bob", "app"),
+        e("at", "ana", "fmt-json/0/1"), e("at", "bob", "fmt-json/1/0"),
+        e("ts", "ana", 1700000002000), e("ts", "bob", 1700000001000),
+        e("updates", "ana", 2), e("updates", "bob", 1),
+        e("greeting", "ana", "hello, Ana é 🚀"),
+        e("blob", "ana", value_base64=b64(b"\x00\x01\xfe\xff")),
+        e("visits", "ana", 7), e("visits", "bob", 9000000000),
+        e("tags", "ana", ["a", "b"]), e("tags", "bob", []),
+        e("profile", "ana", value_base64=b64(cases.protoc_encode(PROTO_TEXT["ana"]))),
+        e("profile", "bob", value_base64=b64(cases.protoc_encode(PROTO_TEXT["bob"]))),
+    ]
+    assert_entries_equal(expected, got, label="kafka value formats")
+
+
+# --- Changelog semantics ----------------------------------------------------------------------------------
+
+CHANGELOG = [  # (key, value): None is a tombstone
+    ("ana", {"name": "Ana", "plan": "free"}),
+    ("bob", {"name": "Bob", "plan": "pro"}),
+    ("ana", None),
+    ("cid", {"name": "Cid", "plan": "free"}),
+    ("ana", {"name": "Ana 2", "plan": "pro"}),
+    ("cid", None),
+    ("dan", None),  # a tombstone for a key never seen
+]
+
+
+def changelog_job(directory, kafka, topic, extra=""):
+    return write_job(directory, """
+  example/user:
+    states:
+      name: { type: io.statefun.types/string }
+      plan: { type: io.statefun.types/string }
+      changes: { type: io.statefun.types/int }
+""", kafka_source("users", kafka, [topic], extra), """
+  - { from: users, to: example/user, set: { name: "{value.name}", plan: "{value.plan}" }, merge: { changes: count } }
+""")
+
+
+def test_tombstones_delete_state_on_a_compacted_topic(kafka, tmp_path):
+    kafka.create_topic("users-changelog", 2, cleanup_policy="compact", min_cleanable_dirty_ratio="0.01",
+                       segment_ms="100")
+    kafka.produce([{"topic": "users-changelog", "key": k, "value": None if v is None else json.dumps(v)}
+                   for k, v in CHANGELOG])
+    job, sp = changelog_job(tmp_path / "delete", kafka, "users-changelog")
+    assert plan(job)["routes"][0]["delete_when"] == ["{value} == null"]
+    run_cli("run", job)
+    got = entries(sp, job)
+    u = "example/user"
+    assert_entries_equal([
+        {"function": u, "state": "name", "id": "ana", "value": "Ana 2"},
+        {"function": u, "state": "plan", "id": "ana", "value": "pro"},
+        {"function": u, "state": "changes", "id": "ana", "value": 1},  # counted again after its tombstone
+        {"function": u, "state": "name", "id": "bob", "value": "Bob"},
+        {"function": u, "state": "plan", "id": "bob", "value": "pro"},
+        {"function": u, "state": "changes", "id": "bob", "value": 1},
+    ], got, label="compacted changelog")
+
+    # tombstones: skip never routes them: every key keeps its last value.
+    job, sp = changelog_job(tmp_path / "skip", kafka, "users-changelog", ", tombstones: skip")
+    run_cli("run", job)
+    names = {e["id"]: e["value"] for e in entries(sp, job) if e["state"] == "name"}
+    assert names == {"ana": "Ana 2", "bob": "Bob", "cid": "Cid"}
+
+
+def test_transaction_markers_and_read_committed_end(kafka, tmp_path):
+    """A committed transaction ends in a control record (an offset no reader receives) and an open one
+    holds the last stable offset back: read_committed stops there, read_uncommitted at the high watermark."""
+    kafka.create_topic("txn")
+    kafka.produce([{"topic": "txn", "key": f"c{i}", "value": json.dumps({"n": i})} for i in range(5)],
+                  transaction="commit")
+    kafka.produce([{"topic": "txn", "key": f"o{i}", "value": json.dumps({"n": i})} for i in range(3)],
+                  transaction="open")
+    results = {}
+    for isolation in ("read_committed", "read_uncommitted"):
+        job, sp = write_job(tmp_path / isolation, """
+  example/t:
+    states: { n: { type: io.statefun.types/int } }
+""", kafka_source("txn", kafka, ["txn"], f", isolation: {isolation}, read_timeout: 20s"), """
+  - { from: txn, to: example/t, set: { n: "{value.n}" } }
+""")
+        start = time.monotonic()
+        run_cli("run", job, timeout=60)
+        assert time.monotonic() - start < 30
+        results[isolation] = (sorted(e["id"] for e in entries(sp, job)), provenance(sp)["txn"])
+    ids, prov = results["read_committed"]
+    assert ids == [f"c{i}" for i in range(5)]
+    assert prov["end_offsets"]["txn"]["0"] == 6  # 5 records and the commit marker
+    assert prov["isolation"] == "read_committed"
+    ids, prov = results["read_uncommitted"]
+    assert ids == sorted([f"c{i}" for i in range(5)] + [f"o{i}" for i in range(3)])
+    assert prov["end_offsets"]["txn"]["0"] == 9
+    snippet = yaml.safe_load((tmp_path / "read_committed" / "savepoint" / "kafka-ingress-txn.yaml").read_text())
+    assert {"isolation.level": "read_committed"} in snippet["spec"]["properties"]
+
+
+# --- Bounded end, start positions, parallelism --------------------------------------------------------------
+
+def test_messages_produced_during_the_run_are_not_read(kafka, tmp_path):
+    kafka.create_topic("live", 3)
+    kafka.generate("live", 300000, keys=2000)
+    job, sp = write_job(tmp_path, """
+  example/user:
+    states: { total: { type: io.statefun.types/long }, n: { type: io.statefun.types/long } }
+""", f"  live: {{ kafka: {{ brokers: '{kafka.bootstrap}', topics: [live], progress: 100ms }} }}", """
+  - { from: live, to: example/user, merge: { total: "sum(value.amount)", n: count } }
+""")
+    proc = subprocess.Popen([str(CLI), "run", str(job), "--threads", "2"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        # The first progress line means the end offsets are captured and reading is under way.
+        first = proc.stderr.readline()
+        assert first.startswith("kafka live: topic live "), first
+        kafka.produce([{"topic": "live", "key": f"late-{i}", "value": json.dumps({"amount": 1})} for i in range(60)])
+        during = proc.poll() is None
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert during, "the run ended before the late messages were produced: make the topic bigger"
+    prov = provenance(sp)["live"]
+    assert sum(prov["end_offsets"]["live"].values()) == 300000
+    assert prov["messages_read"] == 300000
+    assert sum(kafka.offsets("live").values()) == 300060
+    got = entries(sp, job)
+    assert not [e for e in got if e["id"].startswith("late-")]
+    assert sum(e["value"] for e in got if e["state"] == "n") == 300000
+    assert sum(e["value"] for e in got if e["state"] == "total") == sum(i % 100 for i in range(300000))
+    assert "kafka live: topic live 300,000 messages" in err and "100.0% of the captured range" in err
+
+
+def test_start_at_a_timestamp(kafka, tmp_path):
+    kafka.create_topic("clicks", 2)
+    old = [{"topic": "clicks", "partition": i % 2, "key": f"u{i}", "timestamp": 1700000000000 + i,
+            "value": json.dumps({"page": "old"})} for i in range(10)]
+    new = [{"topic": "clicks", "partition": i % 2, "key": f"u{i}", "timestamp": 1714521600000 + i,
+            "value": json.dumps({"page": "new"})} for i in range(4)]
+    kafka.produce(old + new)
+    for start in ("1714521600000", "'2024-05-01T00:00:00Z'", "'2024-05-01T02:00:00+02:00'"):
+        job, sp = write_job(tmp_path / str(abs(hash(start))), """
+  example/user:
+    states: { page: { type: io.statefun.types/string } }
+""", kafka_source("clicks", kafka, ["clicks"], f", start: {{ timestamp: {start} }}"), """
+  - { from: clicks, to: example/user, set: { page: "{value.page}" } }
+""")
+        run_cli("run", job)
+        got = entries(sp, job)
+        assert sorted(e["id"] for e in got) == ["u0", "u1", "u2", "u3"], start
+        assert {e["value"] for e in got} == {"new"}
+        prov = provenance(sp)["clicks"]
+        assert prov["start_offsets"]["clicks"] == {"0": 5, "1": 5}
+        assert prov["end_offsets"]["clicks"] == {"0": 7, "1": 7}
+
+
+def savepoint_files(sp):
+    """Every file's bytes, but for the two that record when the run started: the provenance file, and the
+    ingress snippet, whose YAML (without comments) is compared instead."""
+    out = {}
+    for p in sorted(pathlib.Path(sp).rglob("*")):
+        if not p.is_file() or p.name == "statefun-bootstrap.json":
+            continue
+        out[p.relative_to(sp).as_posix()] = yaml.safe_load(p.read_text()) if p.suffix == ".yaml" else p.read_bytes()
+    return out
+
+
+def test_parallel_partition_readers_write_the_same_bytes_as_one(kafka, tmp_path):
+    kafka.create_topic("par", 6)
+    kafka.generate("par", 30000, keys=3000)
+    # Overwrites across partitions too: every key also gets a record in partition 0 and 5.
+    kafka.produce([{"topic": "par", "partition": p, "key": f"user-{k}", "value": json.dumps({"amount": 1000 + p})}
+                   for k in range(0, 3000, 7) for p in (0, 5)])
+    outputs = []
+    for name, readers, threads in (("parallel", 6, 2), ("single", 1, 1)):
+        job, sp = write_job(tmp_path / name, """
+  example/user:
+    states: { last: { type: io.statefun.types/int }, n: { type: io.statefun.types/long } }
+""", kafka_source("par", kafka, ["par"], f", readers: {readers}"), """
+  - { from: par, to: example/user, set: { last: "{value.amount}" }, merge: { n: count } }
+""", parallelism=3)
+        run_cli("run", job, "--threads", threads)
+        outputs.append(savepoint_files(sp))
+        prov = provenance(sp)["par"]
+        prov.pop("captured_at_ms")
+        outputs.append(prov)
+    assert outputs[0].keys() == outputs[2].keys()
+    for name in outputs[0]:
+        assert outputs[0][name] == outputs[2][name], f"{name} differs between 6 readers and 1"
+    assert outputs[1] == outputs[3]
+    # "last" is last in (partition, offset) order: partition 5's record for the keys produced above.
+    got = {e["id"]: e["value"] for e in dump(tmp_path / "single" / "savepoint") if e["state"] == "last"}
+    assert got["user-7"] == 1005
+
+
+# --- Handoff --------------------------------------------------------------------------------------------------
+
+def test_handoff_offsets_continue_exactly_where_the_bootstrap_stopped(kafka, tmp_path):
+    kafka.create_topic("orders", 3)
+    kafka.produce([{"topic": "orders", "partition": i % 3, "key": f"c{i % 5}", "value": json.dumps({"amount": i})}
+                   for i in range(40)])
+    functions = """
+  example/customer:
+    states: { total: { type: io.statefun.types/long } }
+"""
+    routes = """
+  - { from: orders, to: example/customer, merge: { total: "sum(value.amount)" } }
+"""
+    job, sp = write_job(tmp_path / "first", functions, kafka_source(
+        "orders", kafka, ["orders"],
+        ", ingress: { id: com.example/orders, consumer_group_id: shop, value_type: com.example/Order, "
+        "targets: [example/customer] }"), routes)
+    result = run_cli("run", job)
+    ends = kafka.offsets("orders")
+    prov = provenance(sp)["orders"]
+    assert prov["end_offsets"]["orders"] == ends
+    assert prov["messages_read"] == 40
+    assert '"end_offsets":{"orders":' in result.stdout  # the run summary shows them
+    snippet_path = sp / prov["ingress_snippet"]
+    snippet = yaml.safe_load(snippet_path.read_text())
+    assert snippet["kind"] == "io.statefun.kafka.v1/ingress"
+    spec = snippet["spec"]
+    assert spec["id"] == "com.example/orders" and spec["consumerGroupId"] == "shop"
+    assert spec["address"] == kafka.bootstrap
+    assert spec["startupPosition"]["type"] == "specific-offsets"
+    assert spec["startupPosition"]["offsets"] == [{f"orders/{p}": n} for p, n in sorted(ends.items())]
+    assert spec["topics"] == [{"topic": "orders", "valueType": "com.example/Order", "targets": ["example/customer"]}]
+    assert "CHANGE-ME" not in snippet_path.read_text()
+
+    # What is produced next is exactly what a reader starting at those offsets sees.
+    kafka.produce([{"topic": "orders", "partition": i % 3, "key": f"c{i % 5}", "value": json.dumps({"amount": 1})}
+                   for i in range(9)])
+    offsets = {"orders": {int(p): n for p, n in prov["end_offsets"]["orders"].items()}}
+    job2, sp2 = write_job(tmp_path / "continued", functions, kafka_source(
+        "orders", kafka, ["orders"], f", start: {{ offsets: {json.dumps(offsets)} }}"), routes)
+    run_cli("run", job2)
+    assert provenance(sp2)["orders"]["messages_read"] == 9
+    assert sum(e["value"] for e in dump(sp2)) == 9
+    assert sum(e["value"] for e in dump(sp)) == sum(range(40))
+
+
+# --- validate, security -------------------------------------------------------------------------------------
+
+def test_validate_connect_lists_topics_partitions_and_ranges(kafka, tmp_path):
+    kafka.create_topic("vt.a", 2)
+    kafka.create_topic("vt.b", 1)
+    kafka.produce([{"topic": "vt.a", "partition": 1, "key": "k", "value": "{}"}] * 3 +
+                  [{"topic": "vt.b", "key": "k", "value": "{}"}])
+    job, _ = write_job(tmp_path, """
+  example/t:
+    states: { n: { type: io.statefun.types/int } }
+""", f"  v: {{ kafka: {{ brokers: '{kafka.bootstrap}', topic_pattern: 'vt\\..*' }} }}", """
+  - { from: v, to: example/t, merge: { n: count } }
+""")
+    offline = json.loads(run_cli("validate", job, "--json").stdout)
+    assert "read" not in offline["sources"][0]  # no --connect: the broker is not contacted
+    connected = json.loads(run_cli("validate", job, "--json", "--connect").stdout)
+    read = connected["sources"][0]["read"]
+    assert read["messages"] == 4
+    assert [t["topic"] for t in read["topics"]] == ["vt.a", "vt.b"]
+    assert read["topics"][0]["partitions"] == [
+        {"partition": 0, "start": 0, "end": 0, "messages": 0},
+        {"partition": 1, "start": 0, "end": 3, "messages": 3}]
+    text = run_cli("validate", job, "--connect").stdout
+    assert '"topic":"vt.b"' in text and "ok:" in text
+
+
+def test_sasl_settings_pass_through_and_secrets_are_never_printed(kafka, tmp_path):
+    kafka.create_topic("secure")
+    kafka.produce([{"topic": "secure", "key": "ana", "value": json.dumps({"n": 1})}])
+
+    def job_with(password_ref, name):
+        return write_job(tmp_path / name, """
+  example/t:
+    states: { n: { type: io.statefun.types/int } }
+""", f"""  secure:
+    kafka:
+      brokers: '{kafka.sasl_bootstrap}'
+      topics: [secure]
+      timeout: 8s
+      properties:
+        security.protocol: SASL_PLAINTEXT
+        sasl.mechanism: PLAIN
+        sasl.username: alice
+        sasl.password: "{password_ref}"
+""", """
+  - { from: secure, to: example/t, set: { n: "{value.n}" } }
+""")
+    job, sp = job_with("${SFB_TEST_KAFKA_PASSWORD}", "good")
+    env = {"SFB_TEST_KAFKA_PASSWORD": kafka.password}
+    outputs = [run_cli("run", job, env=env), run_cli("validate", job, "--json", "--connect", env=env),
+               run_cli("run", job, "--dry-run", "--output", tmp_path / "dry", env=env)]
+    assert [e["value"] for e in dump(sp)] == [1]
+    files = [p.read_text(errors="replace") for p in sp.iterdir() if p.suffix in (".json", ".yaml")]
+    for text in [o.stdout + o.stderr for o in outputs] + files:
+        assert kafka.password not in text
+    assert "sasl.password" in outputs[1].stdout  # the property is named, its value is not
+
+    job, sp = job_with("wrong-${SFB_TEST_KAFKA_PASSWORD}", "bad")
+    start = time.monotonic()
+    proc = run_cli("run", job, env=env, check=False, timeout=60)
+    assert time.monotonic() - start < 30
+    assert proc.returncode == 1
+    assert "cannot reach the Kafka brokers" in proc.stderr and "Authentication failed" in proc.stderr, proc.stderr
+    assert kafka.password not in proc.stderr + proc.stdout
+    assert_no_savepoint(sp)
+
+
+# --- Bad input and faults --------------------------------------------------------------------------------------
+
+def failing_run(job, sp, *needles, code=1, seconds=60):
+    start = time.monotonic()
+    proc = run_cli("run", job, check=False, timeout=seconds + 30)
+    took = time.monotonic() - start
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    for needle in needles:
+        assert needle in proc.stderr, f"{needle!r} not in:\n{proc.stderr}"
+    assert took < seconds, f"took {took:.1f} s"
+    assert_no_savepoint(sp)
+    return proc.stderr
+
+
+SIMPLE_FUNCTION = """
+  example/t:
+    states: { s: { type: io.statefun.types/string } }
+"""
+
+
+def test_bad_records_name_topic_partition_offset_and_the_fix(kafka, tmp_path):
+    kafka.create_topic("bad-json", 2)
+    kafka.produce([{"topic": "bad-json", "partition": 1, "key": "ok", "value": '{"s": "fine"}'},
+                   {"topic": "bad-json", "partition": 1, "key": "bad", "value": '{"s": fine}'}])
+    job, sp = write_job(tmp_path / "json", SIMPLE_FUNCTION, kafka_source("j", kafka, ["bad-json"]), """
+  - { from: j, to: example/t, set: { s: "{value.s}" } }
+""")
+    err = failing_run(job, sp, "topic bad-json partition 1 offset 1", "the value is not JSON",
+                      "fix: fix the producer, or read the value as text: value: raw")
+
+    kafka.create_topic("bad-proto")
+    kafka.produce([{"topic": "bad-proto", "key": "x", "value_b64": b64(b"\x0a\x10not a profile")}])
+    desc = tmp_path / "profile.desc"
+    cases.descriptor_set(desc)
+    job, sp = write_job(tmp_path / "proto", SIMPLE_FUNCTION, kafka_source(
+        "p", kafka, ["bad-proto"], f", value: {{ format: protobuf, descriptor_set: {desc}, message: example.Profile }}"),
+        """
+  - { from: p, to: example/t, set: { s: "{value.name}" } }
+""")
+    failing_run(job, sp, "topic bad-proto partition 0 offset 0", "is not a valid example.Profile protobuf message")
+
+    kafka.create_topic("no-key")
+    kafka.produce([{"topic": "no-key", "key": "a", "value": '{"s": "x"}'}, {"topic": "no-key", "value": '{"s": "y"}'}])
+    job, sp = write_job(tmp_path / "key", SIMPLE_FUNCTION, kafka_source("k", kafka, ["no-key"]), """
+  - { from: k, to: example/t, set: { s: "{value.s}" } }
+""")
+    failing_run(job, sp, "topic no-key partition 0 offset 1", "the id template '{key}' gives NULL",
+                "where: \"{key} != null\"")
+    assert err.count("error:") == 1
+
+
+def test_unknown_topic_and_unreachable_broker_fail_fast_and_clearly(kafka, tmp_path):
+    kafka.create_topic("known-topic")
+    job, sp = write_job(tmp_path / "unknown", SIMPLE_FUNCTION, kafka_source("u", kafka, ["knwon-topic"]), """
+  - { from: u, to: example/t, set: { s: "{value}" } }
+""")
+    failing_run(job, sp, "topic 'knwon-topic' does not exist", "did you mean 'known-topic'?")
+
+    job, sp = write_job(tmp_path / "down", SIMPLE_FUNCTION,
+                        "  d: { kafka: { brokers: '127.0.0.1:1', topics: [t], timeout: 3s } }", """
+  - { from: d, to: example/t, set: { s: "{value}" } }
+""")
+    err = failing_run(job, sp, "cannot reach the Kafka brokers 127.0.0.1:1 within 3 s", "Connection refused",
+                      "fix: check brokers:", seconds=15)
+    proc = run_cli("validate", job, "--connect", check=False, timeout=60)
+    assert proc.returncode == 1 and "cannot reach the Kafka brokers" in proc.stderr
+    assert run_cli("validate", job).returncode == 0  # without --connect nothing is contacted
+    assert err
+
+
+# --- Real Flink reads a Kafka-built savepoint --------------------------------------------------------------------
+
+def test_real_flink_reads_a_savepoint_built_from_a_changelog(kafka, flink_judge, tmp_path):
+    kafka.create_topic("flink-users", 3, cleanup_policy="compact")
+    rows = [("ana", {"name": "Ana", "age": 31}), ("bob", {"name": "Bob", "age": 40}), ("ana", None),
+            ("李雷", {"name": "Li Lei", "age": 25}), ("ana", {"name": "Ana 2", "age": 32}), ("😀", {"name": "E", "age": 1}),
+            ("😀", None)]
+    kafka.produce([{"topic": "flink-users", "key": k, "value": None if v is None else json.dumps(v, ensure_ascii=False)}
+                   for k, v in rows])
+    job, sp = write_job(tmp_path, """
+  example/user:
+    states:
+      name: { type: io.statefun.types/string }
+      age: { type: java.lang.Integer }
+      profile: { type: example/Profile, codec: json }
+      changes: { type: io.statefun.types/long }
+""", kafka_source("users", kafka, ["flink-users"]), """
+  - { from: users, to: example/user, set: { name: "{value.name}", age: "{value.age}", profile: "{value}" },
+      merge: { changes: count } }
+""")
+    run_cli("run", job)
+    u = "example/user"
+    expected = []
+    for ident, name, age in (("ana", "Ana 2", 32), ("bob", "Bob", 40), ("李雷", "Li Lei", 25)):
+        expected += [{"function": u, "state": "name", "id": ident, "value": name},
+                     {"function": u, "state": "age", "id": ident, "value": age},
+                     {"function": u, "state": "changes", "id": ident, "value": 1}]
+    assert_entries_equal(expected, [e for e in dump(sp, job) if e["state"] != "profile"], label="dump")
+    flink_judge.add("kafka_changelog", sp, plan(job))
+    flink = [e for e in flink_judge.read("kafka_changelog") if e["state"] != "profile"]
+    assert_entries_equal(expected, flink, label="Flink read of a Kafka-built savepoint")
+    profiles = {e["id"]: e for e in flink_judge.read("kafka_changelog") if e["state"] == "profile"}
+    assert sorted(profiles) == ["ana", "bob", "李雷"]
