@@ -390,6 +390,25 @@ def test_handoff_offsets_continue_exactly_where_the_bootstrap_stopped(kafka, tmp
     assert sum(e["value"] for e in dump(sp)) == sum(range(40))
 
 
+def test_end_offsets_are_committed_only_when_asked(kafka, tmp_path):
+    kafka.create_topic("commits", 2)
+    kafka.produce([{"topic": "commits", "partition": i % 2, "key": f"k{i}", "value": "{}"} for i in range(5)])
+    functions = """
+  example/t:
+    states: { n: { type: io.statefun.types/int } }
+"""
+    routes = """
+  - { from: c, to: example/t, merge: { n: count } }
+"""
+    job, _ = write_job(tmp_path / "plain", functions, kafka_source("c", kafka, ["commits"], ", group_id: app-1"), routes)
+    run_cli("run", job)
+    assert kafka.committed("app-1", "commits") == {"0": -1001, "1": -1001}
+    job, _ = write_job(tmp_path / "commit", functions,
+                       kafka_source("c", kafka, ["commits"], ", group_id: app-1, commit_offsets: true"), routes)
+    run_cli("run", job)
+    assert kafka.committed("app-1", "commits") == kafka.offsets("commits") == {"0": 3, "1": 2}
+
+
 # --- validate, security -------------------------------------------------------------------------------------
 
 def test_validate_connect_lists_topics_partitions_and_ranges(kafka, tmp_path):

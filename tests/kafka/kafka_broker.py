@@ -144,3 +144,7 @@ class KafkaBroker:
     def offsets(self, topic):
         """The end offset (high watermark) of every partition: {"0": n, ...}."""
         return json.loads(self._tool("offsets", "--brokers", self.bootstrap, "--topic", topic))
+
+    def committed(self, group, topic):
+        """The group's committed offset of every partition: {"0": n, ...}; -1001 when there is none."""
+        return json.loads(self._tool("committed", "--brokers", self.bootstrap, "--group", group, "--topic", topic))

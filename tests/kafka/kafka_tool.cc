@@ -10,6 +10,8 @@
 //   sfb-kafka-tool generate --brokers B --topic T --count N [--keys K] [--pad BYTES]
 //       N JSON messages {"user":"user-<i%K>","n":i,"amount":i%100,"pad":"..."} keyed by user.
 //   sfb-kafka-tool offsets --brokers B --topic T                    {"0": end, "1": end, ...}
+//   sfb-kafka-tool committed --brokers B --group G --topic T        the group's committed offsets
+//                                                                   (-1001: none)
 //   sfb-kafka-tool consume --brokers B --topic T
 //       plain librdkafka consume of every partition from the earliest offset to the end offsets
 //       captured at start, discarding the messages: the benchmark's baseline. Prints JSON.
@@ -310,6 +312,21 @@ int Offsets(const Args& a) {
   return 0;
 }
 
+int Committed(const Args& a) {
+  rd_kafka_t* rk = NewClient(RD_KAFKA_CONSUMER, a, {{"group.id", a.Get("group")}});
+  const std::string topic = a.Get("topic");
+  const auto marks = Watermarks(rk, topic);
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(marks.size()));
+  for (size_t p = 0; p < marks.size(); ++p) rd_kafka_topic_partition_list_add(list, topic.c_str(), static_cast<int32_t>(p));
+  if (rd_kafka_committed(rk, list, 10000)) Die("committed: no answer");
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (int i = 0; i < list->cnt; ++i) out[std::to_string(list->elems[i].partition)] = list->elems[i].offset;
+  std::printf("%s\n", out.dump().c_str());
+  rd_kafka_topic_partition_list_destroy(list);
+  rd_kafka_destroy(rk);
+  return 0;
+}
+
 int Consume(const Args& a) {
   rd_kafka_t* rk = NewClient(RD_KAFKA_CONSUMER, a, {{"group.id", "sfb-kafka-tool"}, {"enable.auto.commit", "false"},
                                                     {"enable.partition.eof", "true"}});
@@ -331,23 +348,29 @@ int Consume(const Args& a) {
   rd_kafka_topic_partition_list_destroy(list);
   std::vector<bool> done(marks.size(), false);
   uint64_t messages = 0, bytes = 0;
+  // Batches from the consumer queue, as the connector reads (and as fast as librdkafka delivers).
+  rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(rk);
+  std::vector<rd_kafka_message_t*> batch(1024);
   while (remaining > 0) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 1000);
-    if (!m) continue;
-    const size_t p = static_cast<size_t>(m->partition);
-    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && !done[p] && m->offset < end[p]) {
-      ++messages;
-      bytes += m->len + m->key_len;
+    const ssize_t n = rd_kafka_consume_batch_queue(queue, 1000, batch.data(), batch.size());
+    for (ssize_t i = 0; i < n; ++i) {
+      rd_kafka_message_t* m = batch[static_cast<size_t>(i)];
+      const size_t p = static_cast<size_t>(m->partition);
+      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && !done[p] && m->offset < end[p]) {
+        ++messages;
+        bytes += m->len + m->key_len;
+      }
+      if (!done[p] && (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF || m->err == RD_KAFKA_RESP_ERR_NO_ERROR) &&
+          m->offset + (m->err ? 0 : 1) >= end[p]) {
+        done[p] = true;
+        --remaining;
+      } else if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        Die(std::string("consume: ") + rd_kafka_message_errstr(m));
+      }
+      rd_kafka_message_destroy(m);
     }
-    if (!done[p] && (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF || m->err == RD_KAFKA_RESP_ERR_NO_ERROR) &&
-        m->offset + (m->err ? 0 : 1) >= end[p]) {
-      done[p] = true;
-      --remaining;
-    } else if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      Die(std::string("consume: ") + rd_kafka_message_errstr(m));
-    }
-    rd_kafka_message_destroy(m);
   }
+  rd_kafka_queue_destroy(queue);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf("%s\n", nlohmann::json{{"messages", messages}, {"bytes", bytes}, {"seconds", seconds},
                                      {"messages_per_second", static_cast<double>(messages) / seconds}}
@@ -368,5 +391,6 @@ int main(int argc, char** argv) {
   if (a.command == "generate") return Generate(a);
   if (a.command == "offsets") return Offsets(a);
   if (a.command == "consume") return Consume(a);
+  if (a.command == "committed") return Committed(a);
   Die("unknown command " + a.command);
 }
