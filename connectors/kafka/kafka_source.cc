@@ -241,6 +241,7 @@ Status KafkaSource::ReadPartitions(const std::vector<uint32_t>& indexes, RecordC
     moved = true;
     s->next = m->offset + 1;
     ++s->unreported_messages;
+    ++read;
     if (m->payload || config_.tombstones != KafkaSourceConfig::Tombstones::kSkip) {
       view.topic = s->range->topic;
       view.partition = m->partition;
@@ -264,7 +265,6 @@ Status KafkaSource::ReadPartitions(const std::vector<uint32_t>& indexes, RecordC
                                                 : std::nullopt);
         }
       }
-      ++read;
       Status decoded = decoder.Decode(view, &record);
       if (!decoded.ok()) return decoded.WithContext(where(*s, m->offset));
       Status consumed = consumer.Consume(record, EncodePosition(s->index, m->offset));
@@ -306,7 +306,10 @@ Status KafkaSource::ReadPartitions(const std::vector<uint32_t>& indexes, RecordC
   for (auto& s : states) {
     if (!s.done) report(s);
   }
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    progress_->Stop();  // the run ends: no more progress lines around its error message
+    return status;
+  }
   // The last reader to finish (all others succeeded) ends progress and commits when asked.
   if (splits_done_.fetch_add(1) + 1 == splits_.size()) {
     progress_->Stop();
