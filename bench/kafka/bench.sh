@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Kafka connector benchmark (not a test): statefun-bootstrap replaying a topic, next to plain consumers
+# of the same topic, measured in one script on one broker. See bench/kafka/README.md.
+#
+#   bench/kafka/bench.sh [MESSAGES] [PARTITIONS]        default 10000000 messages, 6 partitions
+#
+# Starts a throwaway single-node broker (tests/kafka/broker.sh) in a temp directory, produces MESSAGES
+# JSON messages {"user":"user-<i % 1M>","n":i,"amount":i % 100,"pad":""} keyed by user, then measures:
+#   1. plain librdkafka consume to /dev/null (sfb-kafka-tool consume: assign every partition, read to
+#      the end offsets captured at start, discard),
+#   2. kcat -C -e to /dev/null,
+#   3. statefun-bootstrap, read only: the route drops every record after decoding (where: never true),
+#   4. statefun-bootstrap run: every message routed to its user (1M addresses), sum + count + last JSON
+#      value, a parallelism-2 savepoint written.
+# Uses SFB_BUILD_DIR (default build/) for statefun-bootstrap and sfb-kafka-tool.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT="$(pwd)"
+MESSAGES="${1:-10000000}"
+PARTITIONS="${2:-6}"
+BUILD="${SFB_BUILD_DIR:-$ROOT/build}"
+CLI="$BUILD/statefun-bootstrap"
+TOOL="$BUILD/sfb-kafka-tool"
+[[ -x "$CLI" && -x "$TOOL" ]] || { echo "build first: $CLI and $TOOL are needed" >&2; exit 1; }
+command -v kcat >/dev/null || { echo "kcat is needed (scripts/install-deps.sh installs it)" >&2; exit 1; }
+
+WORK="$(mktemp -d /tmp/sfb-kafka-bench.XXXXXX)"
+BROKER_PID=""
+cleanup() {
+  if [[ -n "$BROKER_PID" ]]; then kill "$BROKER_PID" 2>/dev/null || true; wait "$BROKER_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PORT="$(free_port)"
+BROKERS="127.0.0.1:$PORT"
+bash tests/kafka/broker.sh run "$WORK/broker" "$PORT" "$(free_port)" "$(free_port)" "bench-$$" "$$" \
+  > "$WORK/broker.sh.log" 2>&1 &
+BROKER_PID=$!
+for _ in $(seq 1 240); do
+  "$TOOL" metadata --brokers "$BROKERS" --timeout-ms 1000 >/dev/null 2>&1 && break
+  kill -0 "$BROKER_PID" 2>/dev/null || { cat "$WORK/broker.sh.log" >&2; exit 1; }
+  sleep 0.5
+done
+
+now() { date +%s.%N; }
+rate() { python3 -c "print(f'{$1 / $2:,.0f}')"; }
+
+echo "== producing $MESSAGES messages into $PARTITIONS partitions"
+"$TOOL" create-topic --brokers "$BROKERS" --topic bench --partitions "$PARTITIONS"
+"$TOOL" generate --brokers "$BROKERS" --topic bench --count "$MESSAGES" --keys 1000000
+BYTES="$(find "$WORK/broker/data" -name '*.log' -printf '%s\n' | awk '{s += $1} END {print s}')"
+echo "   log segments: $((BYTES / 1048576)) MB (lz4-compressed record batches)"
+
+# measure NAME COMMAND...: wall seconds, CPU seconds (user + system) and peak RSS of the command, by
+# Python (no dependency on GNU time); its stdout goes to $WORK/NAME.out.
+declare -A WALL CPU RSS
+measure() {
+  local name="$1"
+  shift
+  python3 - "$WORK/$name.time" "$@" > "$WORK/$name.out" 2> "$WORK/$name.err" <<'PY' || { cat "$WORK/$name.err" >&2; exit 1; }
+import resource, subprocess, sys, time
+start = time.monotonic()
+code = subprocess.call(sys.argv[2:])
+wall = time.monotonic() - start
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write(f"{wall} {r.ru_utime + r.ru_stime} {r.ru_maxrss}\n")
+sys.exit(code)
+PY
+  local wall cpu rss
+  read -r wall cpu rss < "$WORK/$name.time"
+  WALL[$name]="$wall"
+  CPU[$name]="$cpu"
+  RSS[$name]="$rss"
+}
+
+echo "== plain librdkafka consume to /dev/null"
+measure librdkafka "$TOOL" consume --brokers "$BROKERS" --topic bench
+
+echo "== kcat -C -e to /dev/null"
+measure kcat bash -c "kcat -C -b $BROKERS -t bench -o beginning -e -q > /dev/null"
+
+job() {  # job FILE ROUTE
+  cat > "$1" <<EOF
+savepoint: { path: $WORK/savepoint, max_parallelism: 128, parallelism: 2 }
+functions:
+  bench/user:
+    states:
+      total: { type: io.statefun.types/long }
+      n: { type: io.statefun.types/long }
+      last: { type: bench/Event, codec: json }
+sources:
+  events: { kafka: { brokers: "$BROKERS", topics: [bench], progress: 30s } }
+routes:
+$2
+EOF
+}
+
+echo "== statefun-bootstrap, read only (records decoded, then dropped by the route)"
+job "$WORK/read-only.yaml" '  - { from: events, to: bench/user, where: "{offset} == -1", merge: { n: count } }'
+rm -rf "$WORK/savepoint"
+measure read_only "$CLI" run "$WORK/read-only.yaml" --threads 2 --summary-json "$WORK/read_only.json"
+
+echo "== statefun-bootstrap run (1M addresses, sum + count + last, parallelism 2)"
+job "$WORK/run.yaml" '  - { from: events, to: bench/user, set: { last: "{value}" }, merge: { total: "sum(value.amount)", n: count } }'
+rm -rf "$WORK/savepoint"
+measure run "$CLI" run "$WORK/run.yaml" --threads 2 --summary-json "$WORK/run.json"
+grep -E "records read|addresses|time" "$WORK/run.out" | sed 's/^/   /'
+READ_PHASE="$(python3 -c "import json; print(json.load(open('$WORK/run.json'))['read_seconds'])")"
+
+echo
+echo "Kafka replay of $MESSAGES messages ($PARTITIONS partitions), $(nproc) cores, librdkafka" \
+     "$(pkg-config --modversion rdkafka), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+printf "| %-40s | %8s | %11s | %8s | %10s | %8s |\n" "" "seconds" "messages/s" "CPU s" "CPU µs/msg" "peak RSS"
+printf "|%s|%s|%s|%s|%s|%s|\n" "------------------------------------------" "---------:" "------------:" \
+       "---------:" "-----------:" "---------:"
+row() {  # row LABEL NAME
+  printf "| %-40s | %8.2f | %11s | %8.2f | %10.2f | %5d MB |\n" "$1" "${WALL[$2]}" "$(rate "$MESSAGES" "${WALL[$2]}")" \
+    "${CPU[$2]}" "$(python3 -c "print(${CPU[$2]} * 1e6 / $MESSAGES)")" "$(( ${RSS[$2]} / 1024 ))"
+}
+row "plain librdkafka consume to /dev/null" librdkafka
+row "kcat -C -e to /dev/null" kcat
+row "statefun-bootstrap, read only" read_only
+row "statefun-bootstrap run" run
+printf "| %-40s | %8.2f | %11s | %8s | %10s | %8s |\n" "statefun-bootstrap run, read phase" "$READ_PHASE" \
+       "$(rate "$MESSAGES" "$READ_PHASE")" "" "" ""
