@@ -8,6 +8,7 @@
 
 #include "connectors/kafka/handoff.h"
 #include "connectors/kafka/kafka_plan.h"
+#include "connectors/kafka/kafka_progress.h"
 #include "connectors/kafka/kafka_source_spec.h"
 #include "job/job_spec.h"
 
@@ -285,6 +286,19 @@ TEST(KafkaHandoff, IngressSnippetStartsAtTheEndOffsets) {
   EXPECT_EQ(prov["messages_read"], 211);
   EXPECT_EQ(prov["ingress_snippet"], "kafka-ingress-visits.yaml");
   EXPECT_EQ(IngressSnippetFileName("a/b c"), "kafka-ingress-a_b_c.yaml");
+}
+
+TEST(KafkaProgress, PerTopicMessagesRatePercentAndEta) {
+  KafkaReadPlan plan;
+  plan.topics = {"visits", "clicks"};
+  plan.partitions = {Range("visits", 0, 0, 600), Range("visits", 1, 100, 500), Range("clicks", 0, 0, 50)};
+  KafkaProgress progress("web", plan, 0);
+  progress.Add(0, 400, 500);  // 1000 offsets to read in visits
+  progress.Add(1, 50, 50);
+  const auto lines = progress.Lines(2.0);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "kafka web: topic visits 400 messages, 200/s, 50.0% of the captured range, ETA 0:02");
+  EXPECT_EQ(lines[1], "kafka web: topic clicks 50 messages, 25/s, 100.0% of the captured range, done");
 }
 
 }  // namespace
