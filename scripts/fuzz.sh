@@ -39,7 +39,7 @@ fi
 
 status=0
 for target in savepoint_reader job_spec record_parser; do
-  bin="$BUILD/${target}_fuzzer"
+  bin="$BUILD/fuzz/${target}_fuzzer"
   corpus="$BUILD/corpus/$target"
   crashes="$BUILD/crashes/$target"
   mkdir -p "$corpus" "$crashes"

@@ -164,7 +164,7 @@ Status FileSource::ReadJsonl(size_t begin, size_t end, RecordConsumer& consumer,
       try {
         const nlohmann::json discard = nlohmann::json::parse(line);
         (void)discard;
-      } catch (const nlohmann::json::parse_error& e) {
+      } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for huge numbers
         why = e.what();
         const auto p = why.find("parse error");
         if (p != std::string::npos) why = why.substr(p);

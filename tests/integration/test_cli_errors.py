@@ -217,3 +217,10 @@ def test_corrupted_savepoint_is_an_error_not_a_crash(tmp_path):
     (sp / "_metadata").write_bytes(b"not a savepoint")
     proc = run_cli("inspect", sp, check=False)
     assert proc.returncode == 1 and "bad magic number" in proc.stderr
+
+
+def test_json_number_out_of_range(tmp_path):
+    # Found by the record-parser fuzzer: a number too large for a double must be a bad record, not a crash.
+    data = '{"user_id": "alice", "visits": 1}\n{"user_id": "bob", "visits": 17e0000400000}\n'
+    job = write_job(tmp_path, data=data, ext="jsonl")
+    assert_fails(tmp_path, job, "users.jsonl:2", "number overflow", "one complete JSON object", code=1)
