@@ -24,6 +24,7 @@
 
 #include "api/record.h"
 #include "common/status.h"
+#include "connectors/kafka/field_sink.h"
 
 namespace google::protobuf {
 class Descriptor;
@@ -33,13 +34,6 @@ class Message;
 }  // namespace google::protobuf
 
 namespace sfb {
-
-// Receives the fields of one record in order (record_decoder.h's field list).
-class FieldSink {
- public:
-  virtual ~FieldSink() = default;
-  virtual void Add(std::string_view name, Value value) = 0;
-};
 
 class ProtobufFields {
  public:

@@ -1,130 +1,10 @@
 #include "connectors/kafka/record_decoder.h"
 
-#include <nlohmann/json.hpp>
-
 #include "common/java_string.h"
+#include "connectors/kafka/json_fields.h"
 
 namespace sfb {
 namespace {
-
-// Flattens one JSON document into fields as the parser reads it (no document tree is built):
-// members of objects become fields under dotted names, arrays are re-serialized compactly into one
-// text field, a scalar document is the field itself. The caller adds the part's own field first for
-// objects and arrays (their original text).
-class JsonFields {
- public:
-  using json = nlohmann::json;
-  JsonFields(std::string_view part, std::string* path, FieldSink* sink) : part_(part), path_(path), sink_(sink) {
-    path_->assign(part);
-  }
-  const std::string& error() const { return error_; }
-
-  bool null() { return Scalar(Value::Null(), "null"); }
-  bool boolean(bool v) { return Scalar(Value::Bool(v), v ? "true" : "false"); }
-  bool number_integer(json::number_integer_t v) { return Scalar(Value::Int(v), std::to_string(v)); }
-  bool number_unsigned(json::number_unsigned_t v) {
-    if (v <= static_cast<uint64_t>(INT64_MAX)) return Scalar(Value::Int(static_cast<int64_t>(v)), std::to_string(v));
-    return Scalar(Value::Text(std::to_string(v)), std::to_string(v));
-  }
-  bool number_float(json::number_float_t v, const std::string& text) { return Scalar(Value::Double(v), text); }
-  bool string(std::string& v) {
-    if (array_depth_ > 0) return Scalar(Value::Null(), json(v).dump());
-    return Scalar(Value::Text(std::move(v)), "");
-  }
-  bool binary(json::binary_t&) { return true; }  // not produced by the text parser
-  bool start_object(std::size_t) {
-    if (array_depth_ > 0) {
-      Open('{');
-      return true;
-    }
-    if (depth_++ > 0) marks_.push_back(path_->size());  // the root object has no name of its own
-    return true;
-  }
-  bool key(std::string& k) {
-    if (array_depth_ > 0) {
-      Separate();
-      array_text_ += json(k).dump();
-      array_text_.push_back(':');
-      first_.back() = true;  // the member's value follows without a comma
-      return true;
-    }
-    path_->resize(marks_.empty() ? part_.size() : marks_.back());
-    path_->push_back('.');
-    path_->append(k);
-    return true;
-  }
-  bool end_object() {
-    if (array_depth_ > 0) return Close('}');
-    if (--depth_ > 0) {
-      path_->resize(marks_.back());
-      marks_.pop_back();
-    }
-    return true;
-  }
-  bool start_array(std::size_t) {
-    if (array_depth_ == 0) {
-      if (depth_ == 0) {  // the document is an array: the caller keeps its text
-        root_array_ = true;
-      }
-      array_text_.clear();
-      first_.clear();
-    }
-    Open('[');
-    ++array_depth_;
-    return true;
-  }
-  bool end_array() {
-    --array_depth_;
-    Close(']');
-    if (array_depth_ == 0 && !root_array_) sink_->Add(*path_, Value::Text(array_text_));
-    return true;
-  }
-  template <typename Exception>
-  bool parse_error(std::size_t, const std::string&, const Exception& e) {
-    error_ = e.what();
-    const auto p = error_.find("parse error");
-    if (p != std::string::npos) error_ = error_.substr(p);
-    return false;
-  }
-
- private:
-  bool Scalar(Value v, const std::string& text) {
-    if (array_depth_ > 0) {
-      Separate();
-      array_text_ += text;
-    } else {
-      sink_->Add(*path_, std::move(v));
-    }
-    return true;
-  }
-  void Separate() {
-    if (!first_.back()) array_text_.push_back(',');
-    first_.back() = false;
-  }
-  void Open(char c) {
-    if (!first_.empty()) Separate();
-    array_text_.push_back(c);
-    first_.push_back(true);
-    if (c == '{') ++array_depth_;
-  }
-  bool Close(char c) {
-    array_text_.push_back(c);
-    first_.pop_back();
-    if (c == '}') --array_depth_;
-    return true;
-  }
-
-  std::string_view part_;
-  std::string* path_;
-  FieldSink* sink_;
-  int depth_ = 0;                 // object nesting outside arrays
-  std::vector<size_t> marks_;     // path lengths of the enclosing objects
-  int array_depth_ = 0;           // > 0: inside an array, serializing into array_text_
-  bool root_array_ = false;
-  std::string array_text_;
-  std::vector<bool> first_;       // per open array/object inside an array: no element written yet
-  std::string error_;
-};
 
 std::string Preview(std::string_view bytes) {
   std::string out;
@@ -185,15 +65,13 @@ Status RecordDecoder::DecodePart(const KafkaFormat& format, ProtobufFields::Pars
     case KafkaFormat::Kind::kJson: {
       const size_t mark = count_;
       const size_t first = bytes->find_first_not_of(" \t\r\n");
-      const bool structured = first != std::string_view::npos && ((*bytes)[first] == '{' || (*bytes)[first] == '[');
-      // Objects and arrays are also given whole, as their original text.
-      if (structured) Add(part, Value::Text(std::string(*bytes)));
-      JsonFields fields(part, &path_, this);
-      if (!nlohmann::json::sax_parse(bytes->begin(), bytes->end(), &fields)) {
+      // An object is also given whole, as its original text (FlattenJson gives its members).
+      if (first != std::string_view::npos && (*bytes)[first] == '{') Add(part, Value::Text(std::string(*bytes)));
+      std::string error;
+      if (!FlattenJson(*bytes, part, &path_, this, &error)) {
         count_ = mark;
         values_.resize(mark);
-        return Status::BadRecord("the " + std::string(part) + " is not JSON ('" + Preview(*bytes) +
-                                 "'): " + (fields.error().empty() ? "malformed JSON" : fields.error()))
+        return Status::BadRecord("the " + std::string(part) + " is not JSON ('" + Preview(*bytes) + "'): " + error)
             .WithHint("fix the producer, or read the " + std::string(part) + " as text: " + std::string(part) +
                       ": raw");
       }

@@ -1,0 +1,340 @@
+#include "connectors/kafka/json_fields.h"
+
+#include <charconv>
+#include <cstdint>
+#include <limits>
+
+#include "common/java_string.h"
+
+namespace sfb {
+namespace {
+
+// Deeper documents are rejected rather than risking the stack.
+constexpr int kMaxDepth = 256;
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+class Parser {
+ public:
+  Parser(std::string_view text, std::string* path, FieldSink* sink, std::string* error)
+      : text_(text), path_(path), sink_(sink), error_(error) {}
+
+  bool Document(std::string_view prefix) {
+    if (!IsValidUtf8(text_)) {
+      *error_ = "parse error: the text is not valid UTF-8";
+      return false;
+    }
+    path_->assign(prefix);
+    SkipSpace();
+    if (pos_ >= text_.size()) return Fail("a JSON value");
+    if (!Member(0)) return false;
+    SkipSpace();
+    if (pos_ != text_.size()) return Fail("the end of the text after the value");
+    return true;
+  }
+
+ private:
+  void SkipSpace() {
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
+      ++pos_;
+    }
+  }
+
+  bool Fail(const char* expected) {
+    *error_ = "parse error at byte " + std::to_string(pos_ + 1) + ": expected " + expected + ", found ";
+    if (pos_ >= text_.size()) {
+      *error_ += "the end of the text";
+    } else {
+      const char c = text_[pos_];
+      *error_ += c >= 0x20 && c < 0x7f ? "'" + std::string(1, c) + "'" : "byte " + std::to_string(static_cast<uint8_t>(c));
+    }
+    return false;
+  }
+
+  // The value at pos_ as the field path_: objects flatten, arrays become their text, scalars fields.
+  bool Member(int depth) {
+    const char c = text_[pos_];
+    if (c == '{') return Object(depth + 1);
+    if (c == '[') {
+      std::string array;
+      if (!Capture(depth + 1, &array)) return false;
+      sink_->Add(*path_, Value::Text(std::move(array)));
+      return true;
+    }
+    Value v;
+    if (!Scalar(&v)) return false;
+    sink_->Add(*path_, std::move(v));
+    return true;
+  }
+
+  bool Object(int depth) {
+    if (depth > kMaxDepth) return Fail("at most 256 levels of nesting");
+    ++pos_;  // '{'
+    SkipSpace();
+    if (pos_ < text_.size() && text_[pos_] == '}') {
+      ++pos_;
+      return true;
+    }
+    const size_t mark = path_->size();
+    for (;;) {
+      if (pos_ >= text_.size() || text_[pos_] != '"') return Fail("a member name in double quotes");
+      if (!String(&key_)) return false;
+      path_->resize(mark);
+      path_->push_back('.');
+      path_->append(key_);
+      SkipSpace();
+      if (pos_ >= text_.size() || text_[pos_] != ':') return Fail("':' after a member name");
+      ++pos_;
+      SkipSpace();
+      if (pos_ >= text_.size()) return Fail("a JSON value");
+      if (!Member(depth)) return false;
+      SkipSpace();
+      if (pos_ < text_.size() && text_[pos_] == ',') {
+        ++pos_;
+        SkipSpace();
+        continue;
+      }
+      if (pos_ < text_.size() && text_[pos_] == '}') {
+        ++pos_;
+        path_->resize(mark);
+        return true;
+      }
+      return Fail("',' or '}' after an object member");
+    }
+  }
+
+  bool Scalar(Value* v) {
+    const char c = text_[pos_];
+    if (c == '"') {
+      std::string s;
+      if (!String(&s)) return false;
+      *v = Value::Text(std::move(s));
+      return true;
+    }
+    if (c == '-' || IsDigit(c)) return Number(v, nullptr);
+    for (const auto& [word, value] : {std::pair<std::string_view, int>{"true", 1}, {"false", 0}, {"null", -1}}) {
+      if (text_.substr(pos_, word.size()) == word) {
+        pos_ += word.size();
+        *v = value < 0 ? Value::Null() : Value::Bool(value == 1);
+        return true;
+      }
+    }
+    return Fail("a JSON value");
+  }
+
+  // A string at pos_ (its opening quote), unescaped into *out.
+  bool String(std::string* out) {
+    out->clear();
+    size_t start = ++pos_;
+    for (;;) {
+      if (pos_ >= text_.size()) return Fail("a closing '\"'");
+      const char c = text_[pos_];
+      if (c == '"') {
+        out->append(text_.substr(start, pos_ - start));
+        ++pos_;
+        return true;
+      }
+      if (static_cast<uint8_t>(c) < 0x20) return Fail("a control character to be escaped inside a string");
+      if (c != '\\') {
+        ++pos_;
+        continue;
+      }
+      out->append(text_.substr(start, pos_ - start));
+      if (++pos_ >= text_.size()) return Fail("an escape sequence");
+      switch (text_[pos_]) {
+        case '"': out->push_back('"'); break;
+        case '\\': out->push_back('\\'); break;
+        case '/': out->push_back('/'); break;
+        case 'b': out->push_back('\b'); break;
+        case 'f': out->push_back('\f'); break;
+        case 'n': out->push_back('\n'); break;
+        case 'r': out->push_back('\r'); break;
+        case 't': out->push_back('\t'); break;
+        case 'u': {
+          uint32_t cp;
+          if (!Hex4(&cp)) return false;
+          if (cp >= 0xD800 && cp <= 0xDBFF) {  // a high surrogate: its low half must follow
+            uint32_t low;
+            if (text_.substr(pos_ + 1, 2) != "\\u") return Fail("the low half of a surrogate pair (\\uDC00-\\uDFFF)");
+            pos_ += 2;
+            if (!Hex4(&low)) return false;
+            if (low < 0xDC00 || low > 0xDFFF) return Fail("the low half of a surrogate pair (\\uDC00-\\uDFFF)");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            return Fail("a high surrogate (\\uD800-\\uDBFF) before a low one");
+          }
+          AppendUtf8(cp, out);
+          break;
+        }
+        default:
+          return Fail("an escape sequence (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)");
+      }
+      start = ++pos_;
+    }
+  }
+
+  // Four hex digits after "\u" (pos_ at the 'u'); leaves pos_ on the last digit.
+  bool Hex4(uint32_t* out) {
+    *out = 0;
+    for (int i = 0; i < 4; ++i) {
+      ++pos_;
+      const int h = pos_ < text_.size() ? HexValue(text_[pos_]) : -1;
+      if (h < 0) return Fail("four hex digits after \\u");
+      *out = (*out << 4) | static_cast<uint32_t>(h);
+    }
+    return true;
+  }
+
+  bool Number(Value* v, std::string_view* token) {
+    const size_t start = pos_;
+    if (text_[pos_] == '-') ++pos_;
+    if (pos_ < text_.size() && text_[pos_] == '0') {
+      ++pos_;
+    } else if (pos_ < text_.size() && IsDigit(text_[pos_])) {
+      while (pos_ < text_.size() && IsDigit(text_[pos_])) ++pos_;
+    } else {
+      return Fail("a digit");
+    }
+    bool integral = true;
+    if (pos_ < text_.size() && text_[pos_] == '.') {
+      integral = false;
+      if (++pos_ >= text_.size() || !IsDigit(text_[pos_])) return Fail("a digit after the decimal point");
+      while (pos_ < text_.size() && IsDigit(text_[pos_])) ++pos_;
+    }
+    if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
+      integral = false;
+      ++pos_;
+      if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
+      if (pos_ >= text_.size() || !IsDigit(text_[pos_])) return Fail("a digit in the exponent");
+      while (pos_ < text_.size() && IsDigit(text_[pos_])) ++pos_;
+    }
+    const std::string_view t = text_.substr(start, pos_ - start);
+    if (token) *token = t;
+    if (!v) return true;
+    const char* end = t.data() + t.size();
+    if (integral) {
+      int64_t i;
+      if (auto r = std::from_chars(t.data(), end, i); r.ec == std::errc() && r.ptr == end) {
+        *v = Value::Int(i);
+        return true;
+      }
+      uint64_t u;
+      if (auto r = std::from_chars(t.data(), end, u); r.ec == std::errc() && r.ptr == end) {
+        *v = Value::Text(std::string(t));  // beyond int64: the digits, exactly
+        return true;
+      }
+    }
+    double d;
+    if (auto r = std::from_chars(t.data(), end, d); r.ec == std::errc() && r.ptr == end) {
+      *v = Value::Double(d);
+      return true;
+    }
+    pos_ = start;
+    return Fail("a number within the range of a double");
+  }
+
+  // Any value at pos_, appended to *out as compact JSON (whitespace outside strings dropped).
+  bool Capture(int depth, std::string* out) {
+    if (depth > kMaxDepth) return Fail("at most 256 levels of nesting");
+    const char c = text_[pos_];
+    if (c == '"') {
+      const size_t start = pos_;
+      if (!String(&key_)) return false;
+      out->append(text_.substr(start, pos_ - start));
+      return true;
+    }
+    if (c == '-' || IsDigit(c)) {
+      std::string_view token;
+      if (!Number(nullptr, &token)) return false;
+      out->append(token);
+      return true;
+    }
+    if (c != '[' && c != '{') {
+      const size_t start = pos_;
+      Value ignored;
+      if (!Scalar(&ignored)) return false;
+      out->append(text_.substr(start, pos_ - start));
+      return true;
+    }
+    const bool object = c == '{';
+    const char close = object ? '}' : ']';
+    out->push_back(c);
+    ++pos_;
+    SkipSpace();
+    if (pos_ < text_.size() && text_[pos_] == close) {
+      out->push_back(close);
+      ++pos_;
+      return true;
+    }
+    for (;;) {
+      if (pos_ >= text_.size()) return Fail(object ? "a member name in double quotes" : "a JSON value");
+      if (object) {
+        if (text_[pos_] != '"') return Fail("a member name in double quotes");
+        if (!Capture(depth, out)) return false;
+        SkipSpace();
+        if (pos_ >= text_.size() || text_[pos_] != ':') return Fail("':' after a member name");
+        out->push_back(':');
+        ++pos_;
+        SkipSpace();
+        if (pos_ >= text_.size()) return Fail("a JSON value");
+      }
+      if (!Capture(depth + 1, out)) return false;
+      SkipSpace();
+      if (pos_ < text_.size() && text_[pos_] == ',') {
+        out->push_back(',');
+        ++pos_;
+        SkipSpace();
+        continue;
+      }
+      if (pos_ < text_.size() && text_[pos_] == close) {
+        out->push_back(close);
+        ++pos_;
+        return true;
+      }
+      return Fail(object ? "',' or '}' after an object member" : "',' or ']' after an array element");
+    }
+  }
+
+  std::string_view text_;
+  size_t pos_ = 0;
+  std::string* path_;
+  FieldSink* sink_;
+  std::string* error_;
+  std::string key_;  // scratch for member names
+};
+
+}  // namespace
+
+bool FlattenJson(std::string_view text, std::string_view prefix, std::string* path, FieldSink* sink, std::string* error) {
+  Parser parser(text, path, sink, error);
+  return parser.Document(prefix);
+}
+
+}  // namespace sfb

@@ -1,0 +1,31 @@
+// FlattenJson: one JSON document -> record fields, in a single pass without building a document.
+//
+// The Kafka connector decodes every message of a topic, so this is on the hot path; a general JSON
+// library spends most of its time building a tree and strings that are thrown away. Here:
+//   - an object's members become fields named prefix.member (nested objects: prefix.a.b) with their
+//     JSON types: string -> text, integer -> int (an integer beyond int64 but within uint64 -> its
+//     digits as text; beyond that -> double), other numbers -> double, true/false -> bool, null -> NULL;
+//   - an array becomes one text field holding the array's JSON, whitespace outside strings removed;
+//   - a document that is not an object is one field named prefix (arrays: their JSON text).
+// Objects' own text is not emitted: the caller has the whole document.
+//
+// The document must be RFC 8259 JSON in UTF-8 (one value, nothing after it but whitespace); anything
+// else is rejected with "parse error at byte N: ..." naming what was expected.
+
+#ifndef SFB_CONNECTORS_KAFKA_JSON_FIELDS_H_
+#define SFB_CONNECTORS_KAFKA_JSON_FIELDS_H_
+
+#include <string>
+#include <string_view>
+
+#include "connectors/kafka/field_sink.h"
+
+namespace sfb {
+
+// Adds the fields of `text` to `sink` under `prefix`, using `path` as scratch. On malformed input
+// returns false and sets *error; fields added before the error are the caller's to discard.
+bool FlattenJson(std::string_view text, std::string_view prefix, std::string* path, FieldSink* sink, std::string* error);
+
+}  // namespace sfb
+
+#endif  // SFB_CONNECTORS_KAFKA_JSON_FIELDS_H_
