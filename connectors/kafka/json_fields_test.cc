@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <random>
 #include <vector>
 
 namespace sfb {
@@ -135,6 +136,41 @@ TEST(FlattenJson, RejectsWhatIsNotJsonAndSaysWhere) {
       EXPECT_FALSE(nlohmann::json::accept(doc)) << "the oracle accepts " << doc;
     }
   }
+}
+
+TEST(FlattenJson, RandomMutationsAgreeWithTheOracleAndNeverCrash) {
+  // Deterministic mutations (byte flips, insertions, deletions, truncations) of the valid documents:
+  // whatever FlattenJson accepts nlohmann accepts, and the reverse except for numbers beyond a double.
+  std::mt19937 rng(20240501);
+  const std::string alphabet = "{}[]\",:.-+eE0123456789 \n\tabcdefnrtu\\/\xc3\xa9\xff";
+  int accepted = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string doc = kValid[rng() % (sizeof kValid / sizeof kValid[0])];
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits && !doc.empty(); ++e) {
+      const size_t at = rng() % doc.size();
+      switch (rng() % 4) {
+        case 0: doc[at] = alphabet[rng() % alphabet.size()]; break;
+        case 1: doc.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+        case 2: doc.erase(at, 1); break;
+        default: doc.resize(at); break;
+      }
+    }
+    Fields f;
+    std::string path, error;
+    const bool ours = FlattenJson(doc, "value", &path, &f, &error);
+    const bool oracle = nlohmann::json::accept(doc);
+    accepted += ours;
+    if (ours) {
+      EXPECT_TRUE(oracle) << "accepted what is not JSON: " << doc;
+    } else {
+      EXPECT_FALSE(error.empty());
+      if (oracle) {
+        EXPECT_NE(error.find("range of a double"), std::string::npos) << doc << "\n" << error;
+      }
+    }
+  }
+  EXPECT_GT(accepted, 100);  // the mutations do not only produce garbage
 }
 
 }  // namespace
