@@ -1,5 +1,7 @@
 #include "connectors/postgres/pg_session.h"
 
+#include <poll.h>
+
 #include "connectors/postgres/sql_text.h"
 
 namespace sfb {
@@ -109,9 +111,11 @@ Result<std::unique_ptr<PgSession>> PgSession::Open(const PgEndpoint& endpoint, c
 
 PgSession::~PgSession() {
   if (!tx_) return;
-  try {
-    tx_->exec("ROLLBACK");  // the transaction only read: nothing to keep
-  } catch (...) {
+  if (!PeerClosed()) {
+    try {
+      tx_->exec("ROLLBACK");  // the transaction only read: nothing to keep
+    } catch (...) {
+    }
   }
   tx_.reset();
   try {
@@ -143,6 +147,13 @@ Result<pqxx::result> PgSession::Exec(const std::string& sql, const std::string& 
   } catch (const std::exception& e) {
     return Convert(e, what).status;
   }
+}
+
+bool PgSession::PeerClosed(int wait_ms) const {
+  const int fd = conn_->sock();
+  if (fd < 0) return true;
+  pollfd p{fd, POLLIN | POLLRDHUP, 0};
+  return ::poll(&p, 1, wait_ms) != 0;
 }
 
 void PgSession::CancelQuery() {

@@ -65,6 +65,11 @@ class PgSession {
   // reading the COPY, so libpqxx does not have to drain the rest of the chunk).
   void CancelQuery();
 
+  // True when the server has sent something on this idle session or closed it, within `wait_ms`: an idle
+  // session is sent nothing but a termination notice, so the session is dead. Looks at the socket only,
+  // because a statement on a connection the server already closed makes libpqxx 6 leak the failed result.
+  bool PeerClosed(int wait_ms = 0) const;
+
   pqxx::nontransaction& tx() { return *tx_; }
   int server_version() const { return conn_->server_version(); }
   int backend_pid() const { return conn_->backendpid(); }

@@ -85,7 +85,10 @@ Status PgSnapshot::WithSession(const std::function<Status(PgSession&)>& fn) {
 
 bool PgSnapshot::Alive() {
   std::lock_guard<std::mutex> lock(mu_);
-  return session_ && session_->Exec("SELECT 1", "checking the snapshot's connection").ok();
+  // Asked after a worker lost its connection: when the server is going away or terminating sessions,
+  // the snapshot session's notice arrives within moments.
+  return session_ && !session_->PeerClosed(/*wait_ms=*/250) &&
+         session_->Exec("SELECT 1", "checking the snapshot's connection").ok();
 }
 
 }  // namespace sfb
