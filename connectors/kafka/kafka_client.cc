@@ -71,6 +71,12 @@ Result<std::unique_ptr<KafkaClient>> KafkaClient::Create(const KafkaSourceConfig
       {"allow.auto.create.topics", "false"},
       {"isolation.level", config.read_committed ? "read_committed" : "read_uncommitted"},
       {"log.connection.close", "false"},
+      // Prefetch deeper than librdkafka's default of 100k messages per partition: a reader slower
+      // than the network (decoding JSON, routing) otherwise keeps finding its queue full and
+      // fetching backed off, and then sits idle; measured on bench/kafka, 300k halves the read time
+      // for about 100 MB more memory. Still bounded by queued.max.messages.kbytes (64 MB of
+      // messages per reader). Both can be set under properties.
+      {"queued.min.messages", "300000"},
   };
   Status status;
   for (const auto& [name, value] : props) {
