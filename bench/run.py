@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BUILD = pathlib.Path(os.environ.get("SFB_BUILD_DIR", ROOT / "build"))
@@ -37,7 +38,10 @@ routes:
 def measure(cmd, env=None):
     """Runs cmd under /usr/bin/time -v; returns dict(wall, cpu, rss_mb, stdout, stderr)."""
     full = ["/usr/bin/time", "-v"] + [str(c) for c in cmd]
+    started = time.perf_counter()
     proc = subprocess.run(full, capture_output=True, text=True, env=env)
+    # /usr/bin/time prints wall time to 10 ms, which rounds a small smoke run to zero: time it here instead.
+    seconds = max(time.perf_counter() - started, 1e-6)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark command failed: {' '.join(map(str, cmd))}\n{proc.stderr[-4000:]}")
     err = proc.stderr
@@ -46,9 +50,6 @@ def measure(cmd, env=None):
         m = re.search(rf"{re.escape(name)}: (.*)", err)
         return m.group(1).strip() if m else "0"
 
-    wall = field("Elapsed (wall clock) time (h:mm:ss or m:ss)")
-    parts = [float(p) for p in wall.split(":")]
-    seconds = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
     cpu = float(field("User time (seconds)")) + float(field("System time (seconds)"))
     rss = int(field("Maximum resident set size (kbytes)")) / 1024
     return dict(wall=seconds, cpu=cpu, rss_mb=rss, stdout=proc.stdout, stderr=err)
