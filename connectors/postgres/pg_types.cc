@@ -290,6 +290,9 @@ bool EpochMicros(std::string_view s, int64_t* micros) {
     return false;
   }
   if (bc) year = 1 - year;
+  // Beyond PostgreSQL's timestamp range (4713 BC to 294276 AD; dates go further) microseconds would not
+  // fit in 64 bits: such values stay text.
+  if (year < -4712 || year > 294276) return false;
   int64_t offset_seconds = 0;
   if (pos < s.size()) {
     if (!Expect(s, &pos, ' ') || !ParseDigits(s, &pos, 2, 2, &hour) || !Expect(s, &pos, ':') ||

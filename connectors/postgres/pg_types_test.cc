@@ -84,6 +84,9 @@ TEST(PgTypes, TimestampsAsEpoch) {
   ASSERT_TRUE(EpochMicros("0001-12-31 00:00:00 BC", &us));  // year 0 (astronomical)
   EXPECT_EQ(us, (-62135596800LL - 86400) * 1000000);
   EXPECT_FALSE(EpochMicros("infinity", &us));
+  EXPECT_FALSE(EpochMicros("5874897-12-31", &us));  // a valid date, but not a 64-bit microsecond count
+  ASSERT_TRUE(EpochMicros("294276-12-31 23:59:59.999999", &us));
+  EXPECT_EQ(Decode(T(PgKind::kDate), "5874897-12-31", TimestampMode::kEpochMillis), Value::Text("5874897-12-31"));
   // Millis round down, also before 1970.
   EXPECT_EQ(Decode(T(PgKind::kTimestamp), "1969-12-31 23:59:59.9995", TimestampMode::kEpochMillis), Value::Int(-1));
   EXPECT_EQ(Decode(T(PgKind::kTimestampTz), "2023-11-14 22:13:20.5+00", TimestampMode::kEpochMillis),
