@@ -12,8 +12,10 @@
 #   scripts/demo-local.sh [--mode auto|services|files] [--keep]
 #
 # --mode services: PostgreSQL and Kafka sources, as docker compose. PostgreSQL: a throwaway cluster from
-#   tests/postgres/cluster.sh, or the server PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE name. Kafka: the
-#   broker KAFKA_BROKERS names (host:port). Needs a statefun-bootstrap built with both connectors.
+#   tests/postgres/cluster.sh, or the server PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE name. Kafka: a
+#   throwaway single-node KRaft broker from tests/kafka/broker.sh (Apache Kafka jars from Maven Central,
+#   cached in ~/.m2), or the broker KAFKA_BROKERS names (host:port). Needs a statefun-bootstrap built with
+#   both connectors.
 # --mode files: the same functions, states, routes and data from the seed files (demo/job-files.yaml);
 #   the live events go in through the application's own ingress instead of Kafka.
 # --mode auto (default): services when all of that is available, else files.
@@ -31,7 +33,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --mode) MODE=${2:?--mode needs auto, services or files}; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "demo-local: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -50,6 +52,7 @@ EXPECTED=demo/seed/expected-greetings.txt
 TOPIC=events
 RESTORE=tests/restore/restore.sh
 PG_CLUSTER=tests/postgres/cluster.sh
+KAFKA_BROKER_SH=tests/kafka/broker.sh
 
 say() { printf '\n==> %s\n' "$*"; }
 die() { echo "demo-local: $*" >&2; exit 1; }
@@ -60,10 +63,26 @@ if [[ ! -x $SFB ]]; then
   ./scripts/build.sh
 fi
 SFB=$(cd "$(dirname "$SFB")" && pwd)/$(basename "$SFB")
+# answers a metadata request when a broker is up (built with the Kafka connector, next to the CLI)
+KAFKA_TOOL=$(dirname "$SFB")/sfb-kafka-tool
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sfb-demo.XXXXXX")
 PIDS=()
 PG_DIR=""
+KAFKA_DIR=""
+KAFKA_PID=""
+# stop_kafka: ends the broker this script started (broker.sh stops its JVM on SIGTERM)
+stop_kafka() {
+  [[ -n $KAFKA_PID ]] || return 0
+  kill -TERM "$KAFKA_PID" 2>/dev/null || true
+  for _ in $(seq 1 150); do kill -0 "$KAFKA_PID" 2>/dev/null || break; sleep 0.2; done
+  kill -KILL "$KAFKA_PID" 2>/dev/null || true
+  wait "$KAFKA_PID" 2>/dev/null || true
+  local jvm
+  jvm=$(cat "$KAFKA_DIR/broker.pid" 2>/dev/null || true)
+  [[ -n $jvm ]] && kill -KILL "$jvm" 2>/dev/null || true
+  KAFKA_PID=""
+}
 cleanup() {
   local rc=$?
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -72,6 +91,7 @@ cleanup() {
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  stop_kafka
   if [[ -n $PG_DIR ]]; then "$PG_CLUSTER" stop "$PG_DIR" || true; fi
   if [[ $KEEP == 1 ]]; then
     echo "demo-local: work directory kept: $WORK"
@@ -95,6 +115,56 @@ wait_for() {
   done
 }
 
+# start_kafka: a throwaway single-node KRaft broker (tests/kafka/broker.sh) in $WORK/kafka on free local
+# ports, as the tests start one (tests/kafka/kafka_broker.py); sets KAFKA_BROKERS. broker.sh also stops
+# the broker by itself once this script is gone, even after a SIGKILL.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    port_free "$port" && { echo "$port"; return; }
+  done
+}
+kafka_answers() { "$KAFKA_TOOL" metadata --brokers "$KAFKA_BROKERS" --timeout-ms 1000 >/dev/null 2>&1; }
+kafka_up() {
+  kafka_answers && return 0
+  kill -0 "$KAFKA_PID" 2>/dev/null || return 2
+  return 1
+}
+start_kafka() {
+  # resolve the jars first (Maven, the first time), so a download does not count against the start
+  "$KAFKA_BROKER_SH" classpath >/dev/null
+  local attempt port sasl_port controller_port rc
+  for attempt in 1 2 3; do
+    KAFKA_DIR=$WORK/kafka
+    rm -rf "$KAFKA_DIR"
+    mkdir -p "$KAFKA_DIR"
+    port=$(free_port) sasl_port=$(free_port) controller_port=$(free_port)
+    KAFKA_BROKERS=127.0.0.1:$port
+    "$KAFKA_BROKER_SH" run "$KAFKA_DIR" "$port" "$sasl_port" "$controller_port" "pw-$RANDOM$RANDOM" $$ \
+      >"$KAFKA_DIR/broker.sh.log" 2>&1 &
+    KAFKA_PID=$!
+    local deadline=$((SECONDS + 180))
+    while :; do
+      rc=0
+      kafka_up || rc=$?
+      ((rc == 0)) && return 0
+      ((rc == 2)) && break                 # it exited: a port was taken meanwhile? new ports
+      if ((SECONDS >= deadline)); then
+        tail -n 40 "$KAFKA_DIR"/broker.sh.log "$KAFKA_DIR"/format.log "$KAFKA_DIR"/broker.out >&2 2>/dev/null || true
+        die "the Kafka broker did not answer within 180 s"
+      fi
+      sleep 0.3
+    done
+    wait "$KAFKA_PID" 2>/dev/null || true
+    KAFKA_PID=""
+    echo "demo-local: the Kafka broker exited at start (attempt $attempt):" >&2
+    tail -n 20 "$KAFKA_DIR"/broker.sh.log "$KAFKA_DIR"/format.log "$KAFKA_DIR"/broker.out >&2 2>/dev/null || true
+  done
+  die "could not start a Kafka broker ($KAFKA_BROKER_SH)"
+}
+
 # ---------------------------------------------------------------------------------- mode
 services_missing() {
   local missing=()
@@ -102,7 +172,13 @@ services_missing() {
     missing+=("this statefun-bootstrap cannot run $JOB ($(grep -m1 error "$WORK/validate.txt" || true))")
   fi
   [[ -n ${PGHOST:-} || -x $PG_CLUSTER ]] || missing+=("PostgreSQL: set PGHOST etc. or provide $PG_CLUSTER")
-  [[ -n ${KAFKA_BROKERS:-} ]] || missing+=("Kafka: set KAFKA_BROKERS=host:port of a broker")
+  if [[ -z ${KAFKA_BROKERS:-} ]]; then
+    if [[ ! -x $KAFKA_BROKER_SH ]] || ! command -v java >/dev/null; then
+      missing+=("Kafka: set KAFKA_BROKERS=host:port of a broker, or provide $KAFKA_BROKER_SH and a JDK")
+    elif [[ ! -x $KAFKA_TOOL ]]; then
+      missing+=("Kafka: set KAFKA_BROKERS=host:port of a broker, or build $KAFKA_TOOL (scripts/build.sh)")
+    fi
+  fi
   ((${#missing[@]} == 0)) || printf '  - %s\n' "${missing[@]}"
 }
 if [[ $MODE != files ]]; then
@@ -131,6 +207,10 @@ if [[ $MODE == services ]]; then
     psql -X -q -v ON_ERROR_STOP=1 -v users_csv="$ROOT/$USERS_CSV" -f "$ROOT/$USERS_SQL"
   fi
   echo "users: $(wc -l <"$USERS_CSV") lines of $USERS_CSV loaded into PostgreSQL $PGHOST:${PGPORT:-5432}"
+  if [[ -z ${KAFKA_BROKERS:-} ]]; then
+    start_kafka
+    echo "kafka: a single-node KRaft broker ($KAFKA_BROKER_SH) on $KAFKA_BROKERS"
+  fi
   "$RESTORE" app produce --brokers "$KAFKA_BROKERS" --topic "$TOPIC" --file "$EVENTS" --key-field user --partitions 2
   export KAFKA_BROKERS
   BOOT_JOB=$JOB

@@ -18,7 +18,9 @@ import os
 import pathlib
 import re
 import shutil
+import socket
 import subprocess
+import sys
 
 import pytest
 
@@ -208,14 +210,112 @@ def test_dockerfile_builds_the_cli_on_bookworm():
     subprocess.run(["sh", "-n", str(ROOT / "demo" / "bootstrap.sh")], check=True)
 
 
-def test_demo_local_runs_the_story():
-    env = dict(os.environ, SFB_BUILD_DIR=str(BUILD))
-    proc = run_bounded(["bash", str(LOCAL)], timeout=900, cwd=ROOT, env=env)
+# The servers demo-local.sh starts itself unless the caller names them (the tests below decide which).
+SERVER_ENV = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "KAFKA_BROKERS")
+
+
+def run_local_demo(tmp_path, *args, **extra_env):
+    """scripts/demo-local.sh ARGS --keep, with its work directory under tmp_path; returns (output, work)."""
+    env = {k: v for k, v in os.environ.items() if k not in SERVER_ENV}
+    env.update(SFB_BUILD_DIR=str(BUILD), TMPDIR=str(tmp_path), **extra_env)
+    proc = run_bounded(["bash", str(LOCAL), *args, "--keep"], timeout=900, cwd=ROOT, env=env)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-8000:]
-    assert re.search(r"demo-local: mode (files|services)", out)
-    assert "statefun application running: job" in out and "restored from" in out
-    for line in (SEED / "expected-greetings.txt").read_text().splitlines():
-        if line and not line.startswith("#"):
-            assert line in out, line
     assert "demo-local: OK" in out
+    work = pathlib.Path(re.search(r"^demo-local: work directory kept: (\S+)$", out, re.M).group(1))
+    assert work.parent == tmp_path
+    return out, work
+
+
+def greetings(out):
+    return [l for l in out.splitlines() if l.startswith("greeter: Hello")]
+
+
+def assert_greeted_as_expected(out):
+    """What the remote function saw, as the greeter logged it: one greeting per live event, and each line of
+    demo/seed/expected-greetings.txt in one of them (the greeter's lines, not the script's own messages)."""
+    assert "statefun application running: job" in out and "restored from" in out
+    seen = greetings(out)
+    live = [l for l in (SEED / "live-events.jsonl").read_text().splitlines() if l.strip()]
+    assert len(seen) == len(live), "\n".join(seen)
+    expected = [l for l in (SEED / "expected-greetings.txt").read_text().splitlines() if l and not l.startswith("#")]
+    assert len(expected) >= 4
+    for line in expected:
+        assert any(line in g for g in seen), f"no greeting contains {line!r}; the greeter said:\n" + "\n".join(seen)
+
+
+def process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def port_open(port):
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_demo_local_runs_the_story(tmp_path):
+    """The default (auto) mode, with no server named: PostgreSQL from tests/postgres/cluster.sh and a KRaft
+    broker from tests/kafka/broker.sh, both started by the script and stopped when it ends."""
+    out, work = run_local_demo(tmp_path)
+    assert "demo-local: mode services" in out
+    pg_port = int(re.search(r"loaded into PostgreSQL 127\.0\.0\.1:(\d+)$", out, re.M).group(1))
+    brokers = re.search(r"^kafka: a single-node KRaft broker \(tests/kafka/broker\.sh\) on (127\.0\.0\.1:\d+)$",
+                        out, re.M).group(1)
+    # history from both servers: the users table and the topic (15 events) ...
+    source_users = json.loads(re.search(r"^  source users +(\{.*\})$", out, re.M).group(1))
+    source_events = json.loads(re.search(r"^  source events +(\{.*\})$", out, re.M).group(1))
+    assert source_users["kind"] == "postgres" and source_users["rows"] == 6
+    assert source_users["server"] == f"127.0.0.1:{pg_port}"
+    assert source_events["connector"] == "kafka" and source_events["brokers"] == brokers
+    events = [l for l in (SEED / "events.jsonl").read_text().splitlines() if l.strip()]
+    assert source_events["messages_read"] == len(events)
+    # ... the application continues the topic at the handoff's offsets, so the live events came through Kafka
+    handoff = (work / "handoff" / "module.yaml").read_text()
+    assert "specific-offsets" in handoff and brokers in handoff
+    assert_greeted_as_expected(out)
+    produced = [json.loads(l) for l in out.splitlines() if l.startswith('{"') and '"produced"' in l]
+    live = [l for l in (SEED / "live-events.jsonl").read_text().splitlines() if l.strip()]
+    assert [p["produced"] for p in produced] == [len(events), len(live)]
+    assert "live events: demo/seed/live-events.jsonl to Kafka topic events" in out
+    # everything the script started is gone
+    broker_jvm = int((work / "kafka" / "broker.pid").read_text())
+    assert not process_alive(broker_jvm)
+    assert not port_open(int(brokers.split(":")[1]))
+    assert not port_open(pg_port)
+
+
+def test_demo_local_files_mode(tmp_path):
+    """--mode files: the same story from the seed files, no servers; the live events through the ingress."""
+    out, work = run_local_demo(tmp_path, "--mode", "files")
+    assert "demo-local: mode files" in out
+    assert '"kind":"postgres"' not in out and '"connector":"kafka"' not in out
+    assert "bootstrap: no Kafka source" in out and not (work / "kafka").exists()
+    assert_greeted_as_expected(out)
+
+
+def test_demo_local_uses_the_servers_the_caller_names(tmp_path):
+    """KAFKA_BROKERS set: the script uses that broker (and leaves it running) instead of starting one."""
+    sys.path.insert(0, str(ROOT / "tests" / "kafka"))
+    from kafka_broker import KafkaBroker
+
+    broker = KafkaBroker(tmp_path / "broker", BUILD / "sfb-kafka-tool")
+    broker.start()
+    try:
+        out, work = run_local_demo(tmp_path, "--mode", "services", KAFKA_BROKERS=broker.bootstrap)
+        assert "demo-local: mode services" in out
+        assert "kafka: a single-node KRaft broker" not in out and not (work / "kafka").exists()
+        assert json.loads(re.search(r"^  source events +(\{.*\})$", out, re.M).group(1))["brokers"] == broker.bootstrap
+        assert_greeted_as_expected(out)
+        assert broker.proc.poll() is None
+        events = [l for l in (SEED / "events.jsonl").read_text().splitlines() if l.strip()]
+        live = [l for l in (SEED / "live-events.jsonl").read_text().splitlines() if l.strip()]
+        assert sum(broker.offsets("events").values()) == len(events) + len(live)
+    finally:
+        broker.stop()
