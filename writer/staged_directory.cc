@@ -52,8 +52,7 @@ Status CheckOutputPath(const std::string& raw_target, bool overwrite) {
 
 // Removes ".<name>.inprogress-<pid>-<n>" siblings whose process is gone: what a crashed (SIGKILL,
 // power loss) run leaves behind. Directories of live processes, including concurrent runs, are kept.
-static void RemoveStaleStagingDirectories(const std::string& parent, const std::string& name) {
-  const std::string prefix = "." + name + ".inprogress-";
+void RemoveDirectoriesOfDeadRuns(const std::string& parent, const std::string& prefix) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
     const std::string file = entry.path().filename().string();
@@ -74,7 +73,7 @@ Result<std::unique_ptr<StagedDirectory>> StagedDirectory::Create(const std::stri
   std::error_code ec;
   std::filesystem::create_directories(parent, ec);
   if (ec) return Status::IoError("cannot create directory " + parent + ": " + ec.message());
-  RemoveStaleStagingDirectories(parent, std::filesystem::path(target).filename().string());
+  RemoveDirectoriesOfDeadRuns(parent, "." + std::filesystem::path(target).filename().string() + ".inprogress-");
   static std::atomic<int> counter{0};
   const std::string staging = parent + "/." + std::filesystem::path(target).filename().string() + ".inprogress-" +
                               std::to_string(::getpid()) + "-" + std::to_string(counter++);

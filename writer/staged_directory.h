@@ -39,6 +39,11 @@ class StagedDirectory {
 // Checks, without creating anything, that `target` may be written (for dry runs and early failure).
 Status CheckOutputPath(const std::string& target, bool overwrite);
 
+// Removes the directories in `parent` named `prefix` + PID + "-..." whose process no longer exists: what
+// runs killed with SIGKILL left behind (staging directories, spill directories elsewhere). A directory
+// of a live process, or of a PID the system reused, is left alone. Says on stderr what it removed.
+void RemoveDirectoriesOfDeadRuns(const std::string& parent, const std::string& prefix);
+
 }  // namespace sfb
 
 #endif  // SFB_WRITER_STAGED_DIRECTORY_H_

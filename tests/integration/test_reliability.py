@@ -100,15 +100,9 @@ def test_sigkill_leaves_no_spill_directory_in_tmp_dir_after_the_next_run(counter
     assert left == [p.name for p in spill.glob(f"sfb-spill-{proc.pid}-*")] and len(left) == 1, left
     assert not out.exists(), "the kill came too late"
     rerun = run_cli("run", job, "--output", out, "--tmp-dir", spill, "--quiet")
-    assert "left by an earlier run" in rerun.stderr  # the staging directory is removed ...
+    assert "left by an earlier run" in rerun.stderr  # the staging directory and the spill are removed
     assert sorted(p.name for p in out.parent.iterdir()) == ["sp"] and len(dump(out)) == len(expected)
     still = sorted(p.name for p in spill.iterdir())
-    if still == left:
-        # BUG (issue #7): writer/staged_directory.cc RemoveStaleStagingDirectories() only removes
-        # ".<name>.inprogress-<pid>-<n>" siblings of the output; the spill directory api/savepoint_creator.cc
-        # SavepointCreator::Write() makes under --tmp-dir ("sfb-spill-<pid>-<n>", removed only by its
-        # SpillGuard destructor) stays forever after a SIGKILL, however large. Remove this xfail once fixed.
-        pytest.xfail(f"BUG: the killed run's spill directory {left} in --tmp-dir is never removed")
     assert still == [], f"spill left behind: {still}"
 
 
