@@ -11,6 +11,7 @@
 
 #include "common/file_io.h"
 #include "common/java_string.h"
+#include "savepoint/entry_json.h"
 #include "savepoint/key_groups.h"
 #include "savepoint/metadata.h"
 #include "writer/shard_store.h"
@@ -53,17 +54,38 @@ void AppendVarint32(std::string* out, uint32_t v) {
   out->push_back(static_cast<char>(v));
 }
 
-// One reader thread's view: routes each record and stores what the router forwards.
+// The record's fields as a JSON object, for a dead letter.
+nlohmann::ordered_json RecordJson(const Record& record) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (size_t i = 0; i < record.size(); ++i) {
+    const Value& v = record.value(i);
+    nlohmann::ordered_json& field = out[record.schema().names()[i]];
+    switch (v.kind()) {
+      case Value::Kind::kNull: field = nullptr; break;
+      case Value::Kind::kBool: field = v.as_bool(); break;
+      case Value::Kind::kInt: field = v.as_int(); break;
+      case Value::Kind::kDouble: field = v.as_double(); break;
+      case Value::Kind::kText: field = JsonBytes(v.as_string()); break;
+      case Value::Kind::kBytes: field = {{"base64", Base64Encode(v.as_string())}}; break;
+    }
+  }
+  return out;
+}
+
+// One reader thread's view: routes each record and stores what the router forwards. A record's
+// forwards are stored all or nothing: one the router rejects halfway leaves no trace but its dead letter.
 class RoutingConsumer final : public RecordConsumer, public Downstream {
  public:
   RoutingConsumer(ShardStore* store, SchemaRegistry* schemas,
                   const std::unordered_map<std::string, uint16_t>* function_index, int max_parallelism,
-                  RunCounters* counters, const std::atomic<bool>* user_cancel)
+                  RunCounters* counters, const std::atomic<bool>* user_cancel, DeadLetterFile* dead_letter)
       : store_(store), schemas_(schemas), function_index_(function_index), max_parallelism_(max_parallelism),
-        counters_(counters), user_cancel_(user_cancel) {}
+        counters_(counters), user_cancel_(user_cancel), dead_letter_(dead_letter) {}
 
-  void StartSplit(uint16_t source, const Router* router) {
-    source_ = source;
+  void StartSplit(uint16_t source_index, const std::string* source_name, const Source* source, const Router* router) {
+    source_ = source_index;
+    source_name_ = source_name;
+    source_reader_ = source;
     router_ = router;
   }
 
@@ -73,7 +95,26 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
     position_ = position;
     seq_ = 0;
     current_ = &record;
-    return router_->Route(record, *this);
+    if (dead_letter_) batch_.SetSavePoint();
+    Status s = router_->Route(record, *this);
+    if (s.ok()) {
+      if (dead_letter_) batch_.PopSavePoint();
+      counters_->records_forwarded.fetch_add(seq_, std::memory_order_relaxed);
+      if (batch_.GetDataSize() >= kBatchBytes) return Flush();
+      return Status::OK();
+    }
+    if (!dead_letter_ || s.code() != Status::Code::kBadRecord) return s;
+    batch_.RollbackToSavePoint();
+    counters_->records_dead_lettered.fetch_add(1, std::memory_order_relaxed);
+    // The line's "position" names where the record is; the source adds it to a returned error.
+    return dead_letter_->Add(*source_name_, source_reader_->DescribePosition(position), "route", s, RecordJson(record));
+  }
+
+  Status Reject(uint64_t position, Status reason, const nlohmann::ordered_json& raw) override {
+    counters_->records_read.fetch_add(1, std::memory_order_relaxed);
+    if (!dead_letter_) return reason;
+    counters_->records_dead_lettered.fetch_add(1, std::memory_order_relaxed);
+    return dead_letter_->Add(*source_name_, source_reader_->DescribePosition(position), "parse", reason, raw);
   }
 
   Status Forward(const std::string& function_type, const std::string& id) override {
@@ -103,8 +144,6 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
     AppendVarint32(&value_, schemas_->IdOf(payload.schema_ptr()));
     payload.SerializeValuesTo(&value_);
     batch_.Put(key_, value_);
-    counters_->records_forwarded.fetch_add(1, std::memory_order_relaxed);
-    if (batch_.GetDataSize() >= kBatchBytes) return Flush();
     return Status::OK();
   }
 
@@ -122,7 +161,10 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
   int max_parallelism_;
   RunCounters* counters_;
   const std::atomic<bool>* user_cancel_;
+  DeadLetterFile* dead_letter_;
   uint16_t source_ = 0;
+  const std::string* source_name_ = nullptr;
+  const Source* source_reader_ = nullptr;
   const Router* router_ = nullptr;
   const Record* current_ = nullptr;
   uint64_t position_ = 0;
@@ -256,6 +298,7 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   SFB_ASSIGN_OR_RETURN(auto staged, StagedDirectory::Create(path, options.overwrite));
   std::string spill_dir = staged->path() + "/.spill";
   if (!options.tmp_dir.empty()) {
+    RemoveDirectoriesOfDeadRuns(options.tmp_dir, "sfb-spill-");
     spill_dir = options.tmp_dir + "/sfb-spill-" + std::to_string(::getpid()) + "-" +
                 std::to_string(reinterpret_cast<uintptr_t>(this) & 0xFFFFFF);
   }
@@ -266,6 +309,18 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
     std::string dir;
     ~SpillGuard() { RemoveAll(dir); }
   } spill_guard{spill_dir};
+
+  std::unique_ptr<DeadLetterFile> dead_letter;
+  if (!options.dead_letter.path.empty()) {
+    std::error_code ec1, ec2;
+    const std::string out = std::filesystem::weakly_canonical(path, ec1).string();
+    const std::string dl = std::filesystem::weakly_canonical(options.dead_letter.path, ec2).string();
+    if (!ec1 && !ec2 && (dl == out || dl.rfind(out + "/", 0) == 0)) {
+      return Status::InvalidSpec("the dead-letter file " + options.dead_letter.path + " is inside the savepoint " + path)
+          .WithHint("put errors.dead_letter outside the savepoint directory (it is replaced as a whole)");
+    }
+    SFB_ASSIGN_OR_RETURN(dead_letter, DeadLetterFile::Create(options.dead_letter));
+  }
 
   ShardStore::Options store_options;
   store_options.dir = spill_dir + "/store";
@@ -287,20 +342,23 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
     std::vector<std::unique_ptr<RoutingConsumer>> consumers;
     for (int i = 0; i < threads; ++i) {
       consumers.push_back(std::make_unique<RoutingConsumer>(store.get(), &schemas, &function_index, max_parallelism_,
-                                                            &counters_, cancel_));
+                                                            &counters_, cancel_, dead_letter.get()));
     }
     RunParallel(tasks.size(), threads, &read_error, [&](size_t t, size_t worker) -> Status {
       RoutingConsumer* consumer = consumers[worker].get();
       const Task& task = tasks[t];
       Input& in = inputs_[task.input];
-      consumer->StartSplit(task.input, in.router.get());
+      consumer->StartSplit(task.input, &in.name, in.source.get(), in.router.get());
       Status s = in.source->ReadSplit(task.split, *consumer, read_error.stop());
       if (s.ok()) s = consumer->Flush();
       return s;
     });
   }
+  // The dead letters are kept whether or not the run goes on: they may be why it stopped.
+  const Status dead_letter_closed = dead_letter ? dead_letter->Close() : Status::OK();
   if (cancel_->load()) return Status::Cancelled("interrupted; no savepoint was written");
   SFB_RETURN_IF_ERROR(read_error.Get());
+  SFB_RETURN_IF_ERROR(dead_letter_closed);
   SFB_RETURN_IF_ERROR(store->FinishLoad());
   summary_.read_seconds = SecondsSince(start);
   summary_.spill_bytes = store->ApproximateDiskBytes();
@@ -384,6 +442,10 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
                                 std::chrono::system_clock::now().time_since_epoch()).count();
     prov["records_read"] = counters_.records_read.load();
     prov["records_routed"] = counters_.records_forwarded.load();
+    if (dead_letter) {
+      prov["records_dead_lettered"] = counters_.records_dead_lettered.load();
+      prov["dead_letter"] = dead_letter->path();
+    }
     prov["addresses"] = summary_.addresses;
     prov["sources"] = summary_.sources;
     SFB_RETURN_IF_ERROR(WriteStringToFileSynced(staged->path() + "/" + kProvenanceFile, prov.dump(2) + "\n"));
@@ -404,6 +466,8 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   SFB_RETURN_IF_ERROR(staged->Commit());
   summary_.records_read = counters_.records_read;
   summary_.records_forwarded = counters_.records_forwarded;
+  summary_.records_dead_lettered = counters_.records_dead_lettered;
+  if (dead_letter) summary_.dead_letter_path = dead_letter->path();
   summary_.total_seconds = SecondsSince(start);
   counters_.phase = 4;
   return Status::OK();

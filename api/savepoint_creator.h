@@ -11,6 +11,8 @@
 //   2. build: one worker per subtask shard replays its addresses through the StateBootstrapFunctions and
 //      writes one keyed-state file;
 //   3. commit: _metadata is written last, files are fsynced, and the directory is renamed into place.
+// A record a source cannot parse, or a router rejects as bad, fails the run unless WriteOptions names a
+// dead-letter file; then it is written there and the run goes on, within the budget.
 // The output depends only on the inputs, max parallelism and parallelism; never on thread count or timing.
 //
 // A provider is called once per shard worker (plus once to learn the declared states), so a function
@@ -28,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "api/dead_letter.h"
 #include "api/router.h"
 #include "api/source.h"
 #include "api/state_bootstrap_function.h"
@@ -41,7 +44,8 @@ using FunctionProvider = std::function<std::unique_ptr<StateBootstrapFunction>()
 // Live counters of a running Write(), for progress reporting from another thread.
 struct RunCounters {
   std::atomic<int> phase{0};  // 0 preparing, 1 reading, 2 building files, 3 committing, 4 done
-  std::atomic<uint64_t> records_read{0};
+  std::atomic<uint64_t> records_read{0};  // every record a source produced, good or bad
+  std::atomic<uint64_t> records_dead_lettered{0};
   std::atomic<uint64_t> records_forwarded{0};  // (address, payload) pairs stored
   std::atomic<uint64_t> addresses_written{0};
   std::atomic<uint64_t> subtasks_done{0};
@@ -60,7 +64,9 @@ struct WriteSummary {
   int max_parallelism = 0;
   int parallelism = 0;
   uint64_t records_read = 0;
+  uint64_t records_dead_lettered = 0;  // of records_read; the rest were routed
   uint64_t records_forwarded = 0;
+  std::string dead_letter_path;
   uint64_t addresses = 0;
   uint64_t bytes = 0;
   uint64_t files = 0;
@@ -82,6 +88,8 @@ struct WriteOptions {
   bool overwrite = false;
   // Directory for the spill store; default: inside the staging directory next to the output.
   std::string tmp_dir;
+  // Where bad records go instead of failing the run (api/dead_letter.h); by default nowhere.
+  DeadLetterOptions dead_letter;
 };
 
 class SavepointCreator {

@@ -26,6 +26,15 @@ class RecordConsumer {
   virtual ~RecordConsumer() = default;
   // Takes one record. A non-OK status stops the split (and the run).
   virtual Status Consume(const Record& record, uint64_t position) = 0;
+  // Takes what the source read at `position` but could not turn into a record (a malformed line, an
+  // undecodable message): `reason` says why and where, `raw` is the input as read (see api/dead_letter.h).
+  // Returns OK when the run set the record aside (the source then goes on with the next one), else the
+  // status to stop the split with. The default stops at the first.
+  virtual Status Reject(uint64_t position, Status reason, const nlohmann::ordered_json& raw) {
+    (void)position;
+    (void)raw;
+    return reason;
+  }
 };
 
 class Source {

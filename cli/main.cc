@@ -3,6 +3,7 @@
 // Exit codes: 0 success; 1 the run failed (bad record, I/O, corrupt savepoint); 2 the command line or
 // job spec is wrong; 130 interrupted (SIGINT/SIGTERM), always after removing partial output.
 
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -60,6 +61,10 @@ options:
   --overwrite           replace an existing savepoint at the output path
   --tmp-dir DIR         where to spill routed records (default: next to the output)
   --ttl-timestamp MS    the TTL clock start for states with expire_after_* (epoch ms; default: now)
+  --dead-letter FILE    write bad records (malformed, wrong type, no id) to FILE as JSON lines and go
+                        on, instead of failing at the first (job spec: errors.dead_letter)
+  --max-bad-records N   with a dead-letter file: fail once more than N records were set aside
+                        (job spec: errors.max_bad_records; required with --dead-letter)
   --dry-run             validate, open the sources and print the plan, but write nothing
   --summary-json FILE   also write the end summary as JSON
   --quiet               no progress line
@@ -184,6 +189,16 @@ Result<BuiltJob> LoadAndBuild(const std::string& job_file, const Args& args, Job
   if (args.options.count("--threads")) {
     SFB_ASSIGN_OR_RETURN(o.threads, ParsePositiveInt("--threads", args.options.at("--threads"), 1024));
   }
+  if (args.options.count("--dead-letter")) o.dead_letter_path = args.options.at("--dead-letter");
+  if (args.options.count("--max-bad-records")) {
+    const std::string& text = args.options.at("--max-bad-records");
+    uint64_t n = 0;
+    auto r = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (r.ec != std::errc() || r.ptr != text.data() + text.size()) {
+      return Status::InvalidSpec("--max-bad-records must be a count (0 or more), not '" + text + "'");
+    }
+    o.max_bad_records = n;
+  }
   if (args.options.count("--ttl-timestamp")) {
     try {
       o.ttl_timestamp = std::stoll(args.options.at("--ttl-timestamp"));
@@ -199,6 +214,13 @@ void PrintPlan(const nlohmann::ordered_json& plan) {
   std::printf("layout        max parallelism %d, parallelism %d (keyed-state files), %d threads\n",
               plan["max_parallelism"].get<int>(), plan["savepoint"]["parallelism"].get<int>(),
               plan["threads"].get<int>());
+  if (plan["errors"]["on_bad_record"] == "dead_letter") {
+    std::printf("bad records   to %s, at most %llu, then the run fails\n",
+                plan["errors"]["dead_letter"].get<std::string>().c_str(),
+                static_cast<unsigned long long>(plan["errors"]["max_bad_records"].get<uint64_t>()));
+  } else {
+    std::printf("bad records   the first fails the run (errors.dead_letter sets them aside instead)\n");
+  }
   std::printf("states\n");
   for (const auto& s : plan["states"]) {
     std::string type = s["kind"].get<std::string>() + " " + s["type"].get<std::string>();
@@ -250,7 +272,13 @@ int CmdValidate(int argc, char** argv) {
 void PrintSummary(const WriteSummary& s) {
   std::printf("savepoint written: %s\n", s.path.c_str());
   std::printf("  records read     %s\n", WithThousands(s.records_read).c_str());
-  std::printf("  records routed   %s\n", WithThousands(s.records_forwarded).c_str());
+  if (!s.dead_letter_path.empty()) {
+    // Every record read was either routed or set aside: the two add up to records read.
+    std::printf("    routed         %s\n", WithThousands(s.records_read - s.records_dead_lettered).c_str());
+    std::printf("    dead-lettered  %s (%s)\n", WithThousands(s.records_dead_lettered).c_str(),
+                s.dead_letter_path.c_str());
+  }
+  std::printf("  state updates    %s (record -> address forwards)\n", WithThousands(s.records_forwarded).c_str());
   std::printf("  addresses        %s\n", WithThousands(s.addresses).c_str());
   std::printf("  states\n");
   for (const auto& st : s.states) {
@@ -271,7 +299,8 @@ void PrintSummary(const WriteSummary& s) {
 
 int CmdRun(int argc, char** argv) {
   auto args = ParseArgs(argc, argv, 2,
-                        {"--output", "--parallelism", "--threads", "--tmp-dir", "--ttl-timestamp", "--summary-json"},
+                        {"--output", "--parallelism", "--threads", "--tmp-dir", "--ttl-timestamp", "--summary-json",
+                         "--dead-letter", "--max-bad-records"},
                         {"--overwrite", "--dry-run", "--quiet", "--help"});
   if (!args.ok()) return Usage(args.status().message(), kRunHelp);
   if (args->flags.count("--help")) return std::printf("%s", kRunHelp), 0;
@@ -292,6 +321,7 @@ int CmdRun(int argc, char** argv) {
   job->creator->SetCancelFlag(&g_cancel);
   WriteOptions options;
   options.overwrite = overwrite;
+  options.dead_letter = job->dead_letter;
   if (args->options.count("--tmp-dir")) options.tmp_dir = args->options.at("--tmp-dir");
   Status s;
   {
@@ -313,6 +343,8 @@ int CmdRun(int argc, char** argv) {
     j["path"] = sum.path;
     j["records_read"] = sum.records_read;
     j["records_routed"] = sum.records_forwarded;
+    j["records_dead_lettered"] = sum.records_dead_lettered;
+    if (!sum.dead_letter_path.empty()) j["dead_letter"] = sum.dead_letter_path;
     j["addresses"] = sum.addresses;
     j["bytes"] = sum.bytes;
     j["files"] = sum.files;

@@ -138,6 +138,7 @@ Result<std::shared_ptr<CompiledRoute>> CompileRoute(const RouteSpecYaml& r, int 
     rule.slot = slot;
     rule.state_name = name;
     rule.repr = d.repr();
+    rule.text = d.type_name == "io.statefun.types/string" || d.type_name == "java.lang.String";
     rule.codec = d.codec;
     rule.op = MergeOp::kLast;
     auto operand = CompileOperand(value, d);
@@ -186,6 +187,7 @@ Result<std::shared_ptr<CompiledRoute>> CompileRoute(const RouteSpecYaml& r, int 
     rule.slot = slot;
     rule.state_name = name;
     rule.repr = d.repr();
+    rule.text = d.type_name == "io.statefun.types/string" || d.type_name == "java.lang.String";
     rule.codec = d.codec;
     rule.op = m.op;
     if (m.op != MergeOp::kCount) {
@@ -225,6 +227,16 @@ Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o, bool conne
   job.parallelism = o.parallelism ? *o.parallelism : spec.parallelism ? *spec.parallelism : job.threads;
   if (job.parallelism > job.max_parallelism && !o.parallelism && !spec.parallelism) job.parallelism = job.max_parallelism;
   SFB_RETURN_IF_ERROR(ValidateParallelism(job.max_parallelism, job.parallelism));
+  job.dead_letter.path = o.dead_letter_path.empty() ? spec.dead_letter_path : o.dead_letter_path;
+  job.dead_letter.max_bad_records = o.max_bad_records ? *o.max_bad_records : spec.max_bad_records;
+  if (!o.dead_letter_path.empty() && !o.max_bad_records && spec.dead_letter_path.empty()) {
+    return Status::InvalidSpec("--dead-letter needs --max-bad-records N: how many bad records the run may set aside")
+        .WithHint("add --max-bad-records 100, say, or errors: { dead_letter: ..., max_bad_records: ... } to the job");
+  }
+  if (o.max_bad_records && job.dead_letter.path.empty()) {
+    return Status::InvalidSpec("--max-bad-records needs a dead-letter file for the bad records")
+        .WithHint("add --dead-letter FILE, or errors.dead_letter to the job");
+  }
 
   // States and protobuf codecs.
   std::map<std::string, std::vector<StateDescriptor>> fn_states;
@@ -334,6 +346,11 @@ nlohmann::ordered_json BuiltJob::PlanJson(const JobSpec& spec) const {
   plan["savepoint"] = {{"path", output}, {"max_parallelism", max_parallelism}, {"parallelism", parallelism}};
   plan["max_parallelism"] = max_parallelism;
   plan["threads"] = threads;
+  plan["errors"] = dead_letter.path.empty()
+                       ? nlohmann::ordered_json{{"on_bad_record", "fail"}}
+                       : nlohmann::ordered_json{{"on_bad_record", "dead_letter"},
+                                                {"dead_letter", dead_letter.path},
+                                                {"max_bad_records", dead_letter.max_bad_records}};
   plan["states"] = nlohmann::ordered_json::array();
   for (const auto& d : states) {
     nlohmann::ordered_json s;

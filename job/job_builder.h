@@ -25,6 +25,8 @@ struct JobOverrides {
   std::optional<int> parallelism;  // replaces savepoint.parallelism
   int threads = 0;                 // 0: hardware concurrency
   std::optional<int64_t> ttl_timestamp;
+  std::string dead_letter_path;             // replaces errors.dead_letter
+  std::optional<uint64_t> max_bad_records;  // replaces errors.max_bad_records
 };
 
 struct BuiltJob {
@@ -33,6 +35,7 @@ struct BuiltJob {
   int max_parallelism = 128;
   int parallelism = 1;
   int threads = 1;
+  DeadLetterOptions dead_letter;
   std::vector<StateDescriptor> states;
   std::vector<std::shared_ptr<const CompiledRoute>> routes;
   // The plan as JSON (what `validate --json` prints; the real-Flink harness reads "states" from it).

@@ -233,7 +233,7 @@ Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_na
     JobSpec job;
     job.file = file_name;
     if (!root.IsMap()) return Status::InvalidSpec("the job file must be a mapping with savepoint, functions, sources and routes").WithContext(file_name);
-    SFB_RETURN_IF_ERROR(ctx.CheckKeys(root, "the job file", {"savepoint", "functions", "sources", "routes"}));
+    SFB_RETURN_IF_ERROR(ctx.CheckKeys(root, "the job file", {"savepoint", "functions", "sources", "routes", "errors"}));
     for (const char* key : {"savepoint", "functions", "sources", "routes"}) {
       if (!root[key]) {
         return Status::InvalidSpec("the job file has no " + std::string(key) + " section").WithContext(file_name)
@@ -263,6 +263,25 @@ Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_na
                                                 "write now, or epoch milliseconds"));
         job.ttl_timestamp = v;
       }
+    }
+
+    if (const YAML::Node errors = root["errors"]) {
+      SFB_RETURN_IF_ERROR(ctx.CheckKeys(errors, "errors", {"dead_letter", "max_bad_records"}));
+      if (!errors["dead_letter"]) {
+        return ctx.Error(errors, "errors: needs dead_letter: the file where bad records go",
+                         "errors: { dead_letter: bad-records.jsonl, max_bad_records: 100 }; without an errors: "
+                         "section the first bad record fails the run");
+      }
+      if (!errors["max_bad_records"]) {
+        return ctx.Error(errors, "errors: needs max_bad_records: how many bad records the run may set aside "
+                                 "before it fails",
+                         "errors: { dead_letter: ..., max_bad_records: 100 }");
+      }
+      SFB_ASSIGN_OR_RETURN(std::string dl, ctx.Scalar(errors["dead_letter"], "errors.dead_letter"));
+      job.dead_letter_path = ctx.Path(dl);
+      SFB_ASSIGN_OR_RETURN(int64_t n, ctx.Integer(errors["max_bad_records"], "errors.max_bad_records", 0, INT64_MAX,
+                                              "a count of records: 0 or more"));
+      job.max_bad_records = static_cast<uint64_t>(n);
     }
 
     const YAML::Node fns = root["functions"];

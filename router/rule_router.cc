@@ -108,6 +108,10 @@ Status FillShape(const nlohmann::ordered_json& shape, const std::vector<Template
   } else if (shape.is_string()) {
     const Template& t = leaves[(*next)++];
     SFB_ASSIGN_OR_RETURN(Value v, t.Evaluate(record));
+    if (!v.is_null() && v.kind() != Value::Kind::kBytes && !IsValidUtf8(v.ToText())) {
+      return Status::BadRecord("the value of '" + t.text() + "' is not UTF-8 text, so it cannot go into JSON")
+          .WithHint("fix the input's encoding");
+    }
     *out = LeafJson(t, v);
   } else {
     *out = shape;  // numbers, bools, null written literally in the spec
@@ -138,6 +142,10 @@ Result<Value> EvaluateOperand(const StateRule& rule, const Record& record) {
         return Value::Bytes(std::move(bytes));
       }
       SFB_ASSIGN_OR_RETURN(StateValue sv, ConvertToStateValue(v, rule.repr));
+      if (rule.text && !IsValidUtf8(std::get<std::string>(sv))) {
+        return Status::BadRecord("the value for state " + rule.state_name + " is not UTF-8 text")
+            .WithHint("fix the input's encoding, or declare the state io.statefun.types/bytes (byte[]) to keep raw bytes");
+      }
       return StateValueToValue(sv);
     }
     case Operand::Kind::kObject: {

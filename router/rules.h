@@ -54,6 +54,9 @@ struct StateRule {
   std::shared_ptr<const ProtobufCodec> protobuf;
   MergeOp op = MergeOp::kLast;
   Operand operand;
+  // The state holds text (io.statefun.types/string, java.lang.String): values must be UTF-8, which the
+  // SDKs and Flink's StringSerializer require to read them back.
+  bool text = false;
 };
 
 struct Condition {

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/dead_letter.h"
+
 namespace sfb {
 namespace {
 
@@ -100,6 +102,12 @@ std::string FileSource::DescribePosition(uint64_t position) const {
   return config_.path + ":" + std::to_string(line);
 }
 
+nlohmann::ordered_json FileSource::RawLine(size_t begin, size_t end) const {
+  std::string_view line = data_.substr(begin, std::min(end, data_.size()) - begin);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  return {{"line", JsonBytes(line)}};
+}
+
 Status FileSource::ReadSplit(size_t split, RecordConsumer& consumer, const std::atomic<bool>& cancel) {
   auto [begin, end] = splits_[split];
   // A record belongs to the split its line starts in: skip the tail of a line begun in the previous split.
@@ -124,12 +132,16 @@ Status FileSource::ReadCsv(size_t begin, size_t end, RecordConsumer& consumer, c
       continue;
     }
     Status s = ParseCsvRecord(data_, &pos, config_.csv, &fields);
-    if (!s.ok()) return s.WithContext(DescribePosition(line_start));
-    if (fields.size() != width) {
-      return Status::BadRecord("the line has " + std::to_string(fields.size()) + " fields but the header has " +
-                               std::to_string(width))
-          .WithContext(DescribePosition(line_start))
-          .WithHint("check for an unquoted delimiter inside a value (quote the value) or a missing field");
+    if (s.ok() && fields.size() != width) {
+      s = Status::BadRecord("the line has " + std::to_string(fields.size()) + " fields but the header has " +
+                            std::to_string(width))
+              .WithHint("check for an unquoted delimiter inside a value (quote the value) or a missing field");
+    }
+    if (!s.ok()) {  // the parser has moved pos past the malformed record
+      s = consumer.Reject(line_start, std::move(s.WithContext(DescribePosition(line_start))),
+                          RawLine(line_start, pos));
+      if (!s.ok()) return s;
+      continue;
     }
     values.clear();
     for (auto& f : fields) values.push_back(f ? Value::Text(std::move(*f)) : Value::Null());
@@ -169,13 +181,22 @@ Status FileSource::ReadJsonl(size_t begin, size_t end, RecordConsumer& consumer,
         const auto p = why.find("parse error");
         if (p != std::string::npos) why = why.substr(p);
       }
-      return Status::BadRecord(why).WithContext(DescribePosition(line_start))
-          .WithHint("each line of a jsonl file must be one complete JSON object");
+      Status bad = consumer.Reject(line_start,
+                                   Status::BadRecord(why).WithContext(DescribePosition(line_start))
+                                       .WithHint("each line of a jsonl file must be one complete JSON object"),
+                                   RawLine(line_start, pos));
+      if (!bad.ok()) return bad;
+      continue;
     }
     if (!doc.is_object()) {
-      return Status::BadRecord("the line is a JSON " + std::string(doc.type_name()) + ", not an object")
-          .WithContext(DescribePosition(line_start))
-          .WithHint("each line of a jsonl file must be one JSON object: {\"field\": value, ...}");
+      Status bad = consumer.Reject(
+          line_start,
+          Status::BadRecord("the line is a JSON " + std::string(doc.type_name()) + ", not an object")
+              .WithContext(DescribePosition(line_start))
+              .WithHint("each line of a jsonl file must be one JSON object: {\"field\": value, ...}"),
+          RawLine(line_start, pos));
+      if (!bad.ok()) return bad;
+      continue;
     }
     names.clear();
     values.clear();

@@ -51,6 +51,8 @@ class FileSource : public Source {
  private:
   Status ReadCsv(size_t begin, size_t end, RecordConsumer& consumer, const std::atomic<bool>& cancel);
   Status ReadJsonl(size_t begin, size_t end, RecordConsumer& consumer, const std::atomic<bool>& cancel);
+  // data_[begin, end) without its line break, for a dead letter.
+  nlohmann::ordered_json RawLine(size_t begin, size_t end) const;
 
   FileSourceConfig config_;
   std::unique_ptr<MappedFile> file_;

@@ -5,6 +5,7 @@
 #include <map>
 #include <thread>
 
+#include "api/dead_letter.h"
 #include "connectors/kafka/handoff.h"
 #include "connectors/kafka/kafka_client.h"
 #include "connectors/kafka/record_decoder.h"
@@ -266,11 +267,29 @@ Status KafkaSource::ReadPartitions(const std::vector<uint32_t>& indexes, RecordC
         }
       }
       Status decoded = decoder.Decode(view, &record);
-      if (!decoded.ok()) return decoded.WithContext(where(*s, m->offset));
-      Status consumed = consumer.Consume(record, EncodePosition(s->index, m->offset));
-      decoder.Recycle(&record);
-      if (!consumed.ok()) {
-        return consumed.code() == Status::Code::kCancelled ? consumed : consumed.WithContext(where(*s, m->offset));
+      if (!decoded.ok()) {
+        nlohmann::ordered_json raw;
+        raw["topic"] = view.topic;
+        raw["partition"] = view.partition;
+        raw["offset"] = view.offset;
+        raw["timestamp"] = view.timestamp;
+        raw["key"] = view.key ? JsonBytes(*view.key) : nlohmann::ordered_json(nullptr);
+        raw["value"] = view.value ? JsonBytes(*view.value) : nlohmann::ordered_json(nullptr);
+        if (!view.headers.empty()) {
+          raw["headers"] = nlohmann::ordered_json::array();
+          for (const auto& [name, bytes] : view.headers) {
+            raw["headers"].push_back({{"name", name}, {"value", bytes ? JsonBytes(*bytes) : nlohmann::ordered_json(nullptr)}});
+          }
+        }
+        Status rejected = consumer.Reject(EncodePosition(s->index, m->offset),
+                                          std::move(decoded.WithContext(where(*s, m->offset))), raw);
+        if (!rejected.ok()) return rejected;
+      } else {
+        Status consumed = consumer.Consume(record, EncodePosition(s->index, m->offset));
+        decoder.Recycle(&record);
+        if (!consumed.ok()) {
+          return consumed.code() == Status::Code::kCancelled ? consumed : consumed.WithContext(where(*s, m->offset));
+        }
       }
     }
     if (s->next >= s->range->end) {

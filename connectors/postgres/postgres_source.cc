@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "api/dead_letter.h"
 #include "connectors/postgres/copy_text.h"
 #include "router/template.h"
 
@@ -639,20 +640,32 @@ Status PostgresSource::ReadChunkOnce(PgSession& s, size_t split, RecordConsumer&
         continue;
       }
       values.resize(ncols);
-      for (size_t i = 0; i < ncols; ++i) {
+      Status decoded;
+      for (size_t i = 0; i < ncols && decoded.ok(); ++i) {
         if (fields[i].null) {
           values[i] = Value::Null();
           continue;
         }
-        Status st = DecodePgText(types_[i], UnescapeCopyField(fields[i].raw, &scratch), config_.timestamps, &values[i]);
-        if (!st.ok()) return stop(st.WithContext(DescribePosition(position) + " column " + schema_->names()[i]));
+        decoded = DecodePgText(types_[i], UnescapeCopyField(fields[i].raw, &scratch), config_.timestamps, &values[i]);
+        if (!decoded.ok()) decoded.WithContext(DescribePosition(position) + " column " + schema_->names()[i]);
       }
-      Record record(schema_, std::move(values));
-      Status st = consumer.Consume(record, position);
-      values = std::move(record.mutable_values());
-      if (!st.ok()) {
-        if (st.code() == Status::Code::kCancelled) return stop(st);
-        return stop(st.WithContext(DescribePosition(position)));
+      if (!decoded.ok()) {
+        // The row as the server sent it, column by column, for the dead-letter file.
+        nlohmann::ordered_json raw = nlohmann::ordered_json::object();
+        for (size_t i = 0; i < ncols; ++i) {
+          raw[schema_->names()[i]] =
+              fields[i].null ? nlohmann::ordered_json(nullptr) : JsonBytes(UnescapeCopyField(fields[i].raw, &scratch));
+        }
+        Status st = consumer.Reject(position, std::move(decoded), raw);
+        if (!st.ok()) return stop(st);
+      } else {
+        Record record(schema_, std::move(values));
+        Status st = consumer.Consume(record, position);
+        values = std::move(record.mutable_values());
+        if (!st.ok()) {
+          if (st.code() == Status::Code::kCancelled) return stop(st);
+          return stop(st.WithContext(DescribePosition(position)));
+        }
       }
       progress->delivered = row;
       progress->last_position = position;

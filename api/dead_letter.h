@@ -1,0 +1,78 @@
+// DeadLetterFile: where a run sets aside the records it cannot use, and how many it may set aside.
+//
+// By default a run has none, and the first bad record (a malformed line, an undecodable message, a
+// value of the wrong type, a missing id) fails it, naming the source, the position and the reason. A job
+// with `errors: { dead_letter: PATH, max_bad_records: N }` instead writes each bad record as one JSON
+// line to PATH and goes on; the run fails as soon as more than N records were set aside, so a wrong spec
+// cannot quietly turn a whole table into dead letters. Nothing is dropped silently: every record read
+// either reaches the router's addresses or is a line here (the run's summary counts both).
+//
+// Format, one object per line (UTF-8 JSON); "error" is the message the run would have failed with:
+//   {"source":"users","position":"data/users.csv:17","stage":"parse",
+//    "error":"data/users.csv:17: the line has 2 fields but the header has 3","hint":"...",
+//    "raw":{"line":"u17,Ann"}}
+//   {"source":"users","position":"data/users.csv:18","stage":"route",
+//    "error":"route #1 (users -> example/user) state visits: value 'x' (text) is not an int","hint":"...",
+//    "record":{"id":"u18","name":"Bo","visits":"x"}}
+// stage "parse": the source could not turn the input into a record; "raw" holds what it read (a file
+// line; a Kafka message's topic, partition, offset, key and value; a table row's columns as text).
+// stage "route": the record was read but the routes reject it; "record" holds its fields.
+// Byte strings that are not UTF-8 appear as {"base64": "..."}. Lines from different reader threads
+// interleave in no particular order; each names its position.
+//
+// The file is truncated when a run starts and written (and fsynced) whether the run succeeds or fails,
+// so the records that made a run fail can be looked at. Thread-safe.
+
+#ifndef SFB_API_DEAD_LETTER_H_
+#define SFB_API_DEAD_LETTER_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "common/file_io.h"
+#include "common/status.h"
+
+namespace sfb {
+
+struct DeadLetterOptions {
+  std::string path;  // empty: no dead-letter file; the first bad record fails the run
+  uint64_t max_bad_records = 0;
+};
+
+class DeadLetterFile {
+ public:
+  static Result<std::unique_ptr<DeadLetterFile>> Create(const DeadLetterOptions& options);
+
+  // Appends one rejected record. `reason` says why (its location should name the position); `content`
+  // is the raw input ("parse") or the record's fields ("route"). Returns OK while at most
+  // max_bad_records records have been set aside, and an error saying so once there are more.
+  Status Add(const std::string& source, const std::string& position, std::string_view stage, const Status& reason,
+             const nlohmann::ordered_json& content);
+  // Writes out and fsyncs what was added. Call once, whether the run succeeded or not.
+  Status Close();
+
+  uint64_t count() const;
+  const std::string& path() const { return options_.path; }
+
+ private:
+  DeadLetterFile(DeadLetterOptions options, std::unique_ptr<FileSink> sink)
+      : options_(std::move(options)), sink_(std::move(sink)) {}
+
+  const DeadLetterOptions options_;
+  mutable std::mutex mu_;
+  std::unique_ptr<FileSink> sink_;
+  uint64_t count_ = 0;
+  Status write_error_;
+};
+
+// `bytes` as a JSON string when it is UTF-8 text, else as {"base64": "..."}: dead letters keep every byte.
+nlohmann::ordered_json JsonBytes(std::string_view bytes);
+
+}  // namespace sfb
+
+#endif  // SFB_API_DEAD_LETTER_H_

@@ -1,0 +1,199 @@
+// DeadLetterFile on its own, and SavepointCreator's use of it: a record is either routed whole or
+// dead-lettered whole, parse rejections and route rejections both count, and the budget holds.
+
+#include "api/dead_letter.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "api/savepoint_creator.h"
+#include "common/file_io.h"
+#include "common/java_string.h"
+#include "savepoint/savepoint_reader.h"
+
+namespace sfb {
+namespace {
+
+std::vector<nlohmann::json> ReadLines(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+TEST(DeadLetterFile, WritesEachRejectionAndEnforcesTheBudget) {
+  const std::string path = ::testing::TempDir() + "/sfb-dead-letter-unit.jsonl";
+  auto file = DeadLetterFile::Create({path, 2});
+  ASSERT_TRUE(file.ok()) << file.status().ToUserString();
+  Status bad = Status::BadRecord("the line has 2 fields").WithContext("a.csv:3").WithHint("quote it");
+  EXPECT_TRUE((*file)->Add("users", "a.csv:3", "parse", bad, {{"line", JsonBytes("u2,\xff")}}).ok());
+  EXPECT_TRUE((*file)->Add("users", "a.csv:4", "route", Status::BadRecord("not an int"), {{"id", "u4"}}).ok());
+  Status over = (*file)->Add("users", "a.csv:5", "route", Status::BadRecord("no id"), {{"id", nullptr}});
+  EXPECT_EQ(over.code(), Status::Code::kBadRecord);
+  EXPECT_NE(over.message().find("more than 2 bad records"), std::string::npos) << over.message();
+  EXPECT_NE(over.message().find("no id"), std::string::npos) << over.message();
+  EXPECT_NE(over.hint().find(path), std::string::npos) << over.hint();
+  EXPECT_EQ((*file)->count(), 3u);
+  ASSERT_TRUE((*file)->Close().ok());
+
+  auto lines = ReadLines(path);
+  ASSERT_EQ(lines.size(), 3u);  // the record over the budget is kept too: it is why the run failed
+  EXPECT_EQ(lines[0]["source"], "users");
+  EXPECT_EQ(lines[0]["position"], "a.csv:3");
+  EXPECT_EQ(lines[0]["stage"], "parse");
+  EXPECT_EQ(lines[0]["error"], "a.csv:3: the line has 2 fields");
+  EXPECT_EQ(lines[0]["hint"], "quote it");
+  EXPECT_EQ(lines[0]["raw"]["line"]["base64"], "dTIs/w==");  // not UTF-8: every byte kept
+  EXPECT_EQ(lines[1]["stage"], "route");
+  EXPECT_EQ(lines[1]["record"]["id"], "u4");
+  EXPECT_FALSE(lines[1].contains("hint"));
+  EXPECT_TRUE(lines[2]["record"]["id"].is_null());
+}
+
+TEST(DeadLetterFile, UnwritableDirectoryIsAClearError) {
+  auto file = DeadLetterFile::Create({"/nonexistent-dir/bad.jsonl", 1});
+  ASSERT_FALSE(file.ok());
+  EXPECT_NE(file.status().ToUserString().find("/nonexistent-dir/bad.jsonl"), std::string::npos);
+}
+
+// Records {id, n}; a record whose id starts with '!' cannot be parsed, so the source rejects it.
+class ScriptedSource : public Source {
+ public:
+  explicit ScriptedSource(std::vector<std::string> ids) : ids_(std::move(ids)) {}
+  Status Prepare() override { return Status::OK(); }
+  size_t num_splits() const override { return 2; }
+  Status ReadSplit(size_t split, RecordConsumer& c, const std::atomic<bool>&) override {
+    for (size_t i = split; i < ids_.size(); i += 2) {
+      if (ids_[i][0] == '!') {
+        SFB_RETURN_IF_ERROR(c.Reject(i, Status::BadRecord("unparseable").WithContext(DescribePosition(i)),
+                                     {{"line", ids_[i]}}));
+        continue;
+      }
+      Record r = MakeRecord({{"id", Value::Text(ids_[i])}, {"n", Value::Int(static_cast<int64_t>(i))}});
+      Status s = c.Consume(r, i);
+      if (!s.ok()) return s.WithContext(DescribePosition(i));
+    }
+    return Status::OK();
+  }
+  std::string DescribePosition(uint64_t p) const override { return "item " + std::to_string(p); }
+
+ private:
+  std::vector<std::string> ids_;
+};
+
+// Forwards every record to two addresses, id and id+"-copy"; rejects ids starting with 'x' after the
+// first forward, so a half-routed record would leave "<id>" behind if forwards were not all-or-nothing.
+class TwoAddresses : public Router {
+ public:
+  Status Route(const Record& r, Downstream& d) const override {
+    const std::string& id = r.Get("id").as_string();
+    SFB_RETURN_IF_ERROR(d.Forward("t/f", id));
+    if (id[0] == 'x') return Status::BadRecord("ids starting with x are rejected");
+    return d.Forward("t/f", id + "-copy");
+  }
+};
+
+class Keep : public StateBootstrapFunction {
+ public:
+  Status Bootstrap(Context&, const Record& r) override {
+    n_.Set(r.Get("n").as_int());
+    return Status::OK();
+  }
+
+ private:
+  PersistedValue<int64_t> n_{this, "n", types::Long()};
+};
+
+std::set<std::string> Addresses(const std::string& dir) {
+  std::set<std::string> ids;
+  auto reader = SavepointReader::Open(dir);
+  EXPECT_TRUE(reader.ok()) << reader.status().ToUserString();
+  if (!reader.ok()) return ids;
+  std::vector<SavepointReader::Stream> streams;
+  EXPECT_TRUE((*reader)->OpenStreams(&streams).ok());
+  for (const auto& s : streams) {
+    EXPECT_TRUE((*reader)->ForEachEntry(s, [&](const SavepointReader::Entry& e) {
+      ids.insert(Utf16ToUtf8(e.id));
+      return Status::OK();
+    }).ok());
+  }
+  return ids;
+}
+
+struct RunResult {
+  Status status;
+  WriteSummary summary;
+};
+
+RunResult WriteWith(const std::string& dir, const DeadLetterOptions& dead_letter) {
+  RemoveAll(dir);
+  SavepointCreator creator(128);
+  creator.WithParallelism(2).WithThreads(2);
+  creator.WithStateBootstrapFunctionProvider("t/f", [] { return std::make_unique<Keep>(); });
+  creator.WithBootstrapData("items", std::make_unique<ScriptedSource>(std::vector<std::string>{
+                                         "a", "xb", "!c", "d", "xe", "f", "!g", "h"}),
+                            std::make_shared<TwoAddresses>());
+  WriteOptions options;
+  options.dead_letter = dead_letter;
+  RunResult run;
+  run.status = creator.Write(dir, options);
+  run.summary = creator.summary();
+  return run;
+}
+
+TEST(SavepointCreatorDeadLetters, RejectedRecordsLeaveNoStateAndAreAllCounted) {
+  const std::string dir = ::testing::TempDir() + "/sfb-dead-letter-run";
+  const std::string dl = ::testing::TempDir() + "/sfb-dead-letter-run.jsonl";
+  RunResult run = WriteWith(dir, {dl, 4});
+  ASSERT_TRUE(run.status.ok()) << run.status.ToUserString();
+  EXPECT_EQ(run.summary.records_read, 8u);
+  EXPECT_EQ(run.summary.records_dead_lettered, 4u);
+  EXPECT_EQ(run.summary.records_forwarded, 8u);  // 4 good records, 2 addresses each
+  EXPECT_EQ(Addresses(dir), (std::set<std::string>{"a", "a-copy", "d", "d-copy", "f", "f-copy", "h", "h-copy"}));
+
+  std::map<std::string, nlohmann::json> by_position;
+  for (auto& line : ReadLines(dl)) by_position[line["position"].get<std::string>()] = line;
+  ASSERT_EQ(by_position.size(), 4u);
+  EXPECT_EQ(by_position["item 1"]["stage"], "route");
+  EXPECT_EQ(by_position["item 1"]["record"]["id"], "xb");
+  EXPECT_EQ(by_position["item 1"]["error"], "ids starting with x are rejected");
+  EXPECT_EQ(by_position["item 2"]["stage"], "parse");
+  EXPECT_EQ(by_position["item 2"]["raw"]["line"], "!c");
+  EXPECT_EQ(by_position["item 4"]["record"]["n"], 4);
+  EXPECT_EQ(by_position["item 6"]["error"], "item 6: unparseable");
+}
+
+TEST(SavepointCreatorDeadLetters, OverTheBudgetFailsAndWritesNoSavepoint) {
+  const std::string dir = ::testing::TempDir() + "/sfb-dead-letter-over";
+  const std::string dl = ::testing::TempDir() + "/sfb-dead-letter-over.jsonl";
+  RunResult run = WriteWith(dir, {dl, 3});
+  ASSERT_EQ(run.status.code(), Status::Code::kBadRecord) << run.status.ToUserString();
+  EXPECT_NE(run.status.message().find("more than 3 bad records"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  EXPECT_EQ(ReadLines(dl).size(), 4u);
+}
+
+TEST(SavepointCreatorDeadLetters, WithoutADeadLetterFileTheFirstBadRecordFails) {
+  const std::string dir = ::testing::TempDir() + "/sfb-dead-letter-none";
+  RunResult run = WriteWith(dir, {});
+  ASSERT_EQ(run.status.code(), Status::Code::kBadRecord);
+  const std::string text = run.status.ToString();
+  EXPECT_TRUE(text.find("item 1: ids starting with x") != std::string::npos ||
+              text.find("item 2: unparseable") != std::string::npos)
+      << text;
+  EXPECT_FALSE(std::filesystem::exists(dir));
+}
+
+TEST(SavepointCreatorDeadLetters, DeadLetterFileInsideTheSavepointIsRefused) {
+  const std::string dir = ::testing::TempDir() + "/sfb-dead-letter-inside";
+  RunResult run = WriteWith(dir, {dir + "/bad.jsonl", 10});
+  EXPECT_EQ(run.status.code(), Status::Code::kInvalidSpec) << run.status.ToUserString();
+  EXPECT_FALSE(std::filesystem::exists(dir));
+}
+
+}  // namespace
+}  // namespace sfb
