@@ -541,6 +541,60 @@ def test_bad_records_name_topic_partition_offset_and_the_fix(kafka, tmp_path):
     assert err.count("error:") == 1
 
 
+def test_bad_messages_go_to_the_dead_letter_file_with_topic_partition_offset(kafka, tmp_path):
+    """errors.dead_letter: every bad message is one line with its topic/partition/offset and the raw key
+    and value (base64 when not UTF-8); every good one is in the savepoint; read = routed + dead-lettered."""
+    kafka.create_topic("dl-mixed", 2)
+    messages = [  # (partition, key, value bytes or None, good?, stage, what the error says)
+        (0, "ana", b'{"visits": 1}', True, None, None),
+        (0, "bad-json", b'{"visits": 2', False, "parse", "the value is not JSON"),
+        (1, "bytes", b"\xff\xfe\x00", False, "parse", "the value is not"),
+        (1, None, b'{"visits": 4}', False, "route", "the id template '{key}' gives NULL"),
+        (0, "wrong-type", b'{"visits": "four"}', False, "route", "is not a 32-bit integer"),
+        (1, "bob", b'{"visits": 6}', True, None, None),
+        (0, "ana", b'{"visits": 7}', True, None, None),
+    ]
+    produced = kafka.produce([
+        {"topic": "dl-mixed", "partition": p, **({"key": k} if k is not None else {}), "value_b64": b64(v)}
+        for p, k, v, *_ in messages])
+    offsets = {0: 0, 1: 0}
+    expected = {}  # position -> message
+    for m in messages:
+        position = f"topic dl-mixed partition {m[0]} offset {offsets[m[0]]}"
+        offsets[m[0]] += 1
+        expected[position] = m
+    dead_letter = tmp_path / "bad.jsonl"
+    job, sp = write_job(tmp_path, """
+  example/user:
+    states: { visits: { type: io.statefun.types/int } }
+""", kafka_source("events", kafka, ["dl-mixed"]), """
+  - { from: events, to: example/user, merge: { visits: "sum(value.visits)" } }
+""")
+    job.write_text(job.read_text() + f"errors: {{ dead_letter: {dead_letter}, max_bad_records: 10 }}\n")
+    summary = tmp_path / "summary.json"
+    run_cli("run", job, "--quiet", "--summary-json", summary)
+
+    lines = [json.loads(l) for l in dead_letter.read_text().splitlines()]
+    by_position = {l["position"]: l for l in lines}
+    bad = {pos: m for pos, m in expected.items() if not m[3]}
+    assert set(by_position) == set(bad), (produced, lines)
+    for pos, (partition, key, value, _, stage, says) in bad.items():
+        line = by_position[pos]
+        assert line["source"] == "events" and line["stage"] == stage and says in line["error"], line
+        if stage == "parse":
+            raw = line["raw"]
+            assert (raw["topic"], raw["partition"], raw["key"]) == ("dl-mixed", partition, key), raw
+            got = base64.b64decode(raw["value"]["base64"]) if isinstance(raw["value"], dict) else raw["value"].encode()
+            assert got == value
+        else:
+            assert line["record"]["topic"] == "dl-mixed" and line["record"]["key"] == key, line
+    s = json.loads(summary.read_text())
+    assert s["records_read"] == len(messages)
+    assert s["records_dead_lettered"] == len(bad)
+    assert s["records_routed"] == len(messages) - len(bad)
+    assert {(e["id"], e["value"]) for e in entries(sp, job)} == {("ana", 8), ("bob", 6)}
+
+
 def test_unknown_topic_and_unreachable_broker_fail_fast_and_clearly(kafka, tmp_path):
     kafka.create_topic("known-topic")
     job, sp = write_job(tmp_path / "unknown", SIMPLE_FUNCTION, kafka_source("u", kafka, ["knwon-topic"]), """

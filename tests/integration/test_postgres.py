@@ -646,6 +646,45 @@ routes: [ {{ from: t, to: pg/t, id: "{{id}}", set: {{ ms: "{{tstz}}" }} }} ]
     assert_no_savepoint(sp)
 
 
+def test_bad_rows_go_to_the_dead_letter_file_with_table_and_key(pg, tmp_path):
+    """errors.dead_letter: rows the routes reject are lines naming table and key with the row's columns;
+    the good rows are in the savepoint; rows read = routed + dead-lettered."""
+    pg.psql("DROP TABLE IF EXISTS dl_people; "
+            "CREATE TABLE dl_people (id int PRIMARY KEY, uid text, visits text); "
+            "INSERT INTO dl_people SELECT g, 'user-' || g, (g * 3)::text FROM generate_series(1, 2000) g; "
+            "UPDATE dl_people SET visits = 'many' WHERE id IN (7, 1500); "
+            "UPDATE dl_people SET uid = NULL WHERE id = 42; "
+            "UPDATE dl_people SET visits = '99999999999' WHERE id = 1999; "
+            "GRANT SELECT ON dl_people TO sfb_reader;")
+    dead_letter = tmp_path / "bad.jsonl"
+    job, sp = write_job(tmp_path, f"""
+errors: {{ dead_letter: {dead_letter}, max_bad_records: 4 }}
+functions: {{ pg/user: {{ states: {{ visits: {{ type: io.statefun.types/int }} }} }} }}
+sources: {{ people: {{ postgres: {{ {connection(pg)}, table: public.dl_people, chunk_rows: 500 }} }} }}
+routes: [ {{ from: people, to: pg/user, id: "{{uid}}", set: {{ visits: "{{visits}}" }} }} ]
+""")
+    summary = tmp_path / "summary.json"
+    run(job, "--summary-json", summary, "--quiet")
+    lines = {l["position"]: l for l in map(json.loads, dead_letter.read_text().splitlines())}
+    assert set(lines) == {f"public.dl_people id={i}" for i in (7, 42, 1500, 1999)}, lines
+    assert "is not a 32-bit integer" in lines["public.dl_people id=7"]["error"]
+    assert lines["public.dl_people id=7"]["record"] == {"id": 7, "uid": "user-7", "visits": "many"}
+    assert "gives NULL" in lines["public.dl_people id=42"]["error"]
+    assert "out of range" in lines["public.dl_people id=1999"]["error"]
+    assert all(l["stage"] == "route" and l["source"] == "people" for l in lines.values())
+    s = json.loads(summary.read_text())
+    assert (s["records_read"], s["records_dead_lettered"], s["records_routed"]) == (2000, 4, 1996)
+    got = {e["id"]: e["value"] for e in dump(sp, job)}
+    assert got == {f"user-{i}": i * 3 for i in range(1, 2001) if i not in (7, 42, 1500, 1999)}
+
+    # One more bad row than the budget: the run fails, and no savepoint replaces the good one.
+    pg.psql("UPDATE dl_people SET visits = 'lots' WHERE id = 3")
+    proc = run(job, check=False)
+    assert proc.returncode == 1 and "more than 4 bad records" in proc.stderr, proc.stderr
+    assert len(dead_letter.read_text().splitlines()) == 5
+    assert len(dump(sp)) == 1996  # --overwrite replaces only with a finished savepoint
+
+
 def test_names_are_quoted_not_spliced(pg, tmp_path):
     table = '\'"odd ""schema""".\"weird ""name""; DROP TABLE events; --"\''
     job, sp = write_job(tmp_path, f"""
