@@ -1,20 +1,38 @@
 #include "api/dead_letter.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "common/java_string.h"
 #include "savepoint/entry_json.h"
 
 namespace sfb {
 
-Result<std::unique_ptr<DeadLetterFile>> DeadLetterFile::Create(const DeadLetterOptions& options) {
-  auto sink = FileSink::Create(options.path);
-  if (!sink.ok()) {
-    return Status(sink.status()).WithHint("errors.dead_letter must name a file in a writable directory");
+Result<std::unique_ptr<DeadLetterFile>> DeadLetterFile::Create(const DeadLetterOptions& options,
+                                                               uint64_t resume_bytes, uint64_t resume_count) {
+  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (resume_bytes == 0 ? O_TRUNC : 0);
+  const int fd = ::open(options.path.c_str(), flags, 0644);
+  if (fd < 0) {
+    return Status::FromErrno("cannot create", options.path, errno)
+        .WithHint("errors.dead_letter must name a file in a writable directory");
   }
-  return std::unique_ptr<DeadLetterFile>(new DeadLetterFile(options, std::move(sink).value()));
+  if (resume_bytes > 0 && (::ftruncate(fd, static_cast<off_t>(resume_bytes)) != 0 ||
+                           ::lseek(fd, static_cast<off_t>(resume_bytes), SEEK_SET) < 0)) {
+    const int err = errno;
+    ::close(fd);
+    return Status::FromErrno("cannot cut back", options.path, err);
+  }
+  return std::unique_ptr<DeadLetterFile>(new DeadLetterFile(options, fd, resume_bytes, resume_count));
+}
+
+DeadLetterFile::~DeadLetterFile() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 Status DeadLetterFile::Add(const std::string& source, const std::string& position, std::string_view stage,
-                           const Status& reason, const nlohmann::ordered_json& content) {
+                           const Status& reason, const nlohmann::ordered_json& content, std::string* pending) {
   nlohmann::ordered_json line;
   line["source"] = source;
   line["position"] = position;
@@ -23,14 +41,11 @@ Status DeadLetterFile::Add(const std::string& source, const std::string& positio
   if (!reason.hint().empty()) line["hint"] = reason.hint();
   line[stage == "parse" ? "raw" : "record"] = content;
   // Messages quote input, which may not be UTF-8: replace what cannot be printed (content keeps every byte).
-  std::string text = line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-  text.push_back('\n');
+  pending->append(line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  pending->push_back('\n');
 
   std::lock_guard<std::mutex> lock(mu_);
-  ++count_;
-  if (write_error_.ok()) write_error_ = sink_->Append(text);
-  if (!write_error_.ok()) return write_error_;
-  if (count_ > options_.max_bad_records) {
+  if (++count_ > options_.max_bad_records) {
     return Status::BadRecord("more than " + std::to_string(options_.max_bad_records) +
                              " bad records (errors.max_bad_records); the last one: " + reason.ToString())
         .WithHint("the bad records are in " + options_.path + ": fix the data or the routes, or raise max_bad_records");
@@ -38,13 +53,36 @@ Status DeadLetterFile::Add(const std::string& source, const std::string& positio
   return Status::OK();
 }
 
+Status DeadLetterFile::Commit(std::string_view lines, uint64_t* size) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (fd_ < 0) return Status::Internal("the dead-letter file is closed");
+  size_t written = 0;
+  while (written < lines.size()) {
+    const ssize_t n = ::write(fd_, lines.data() + written, lines.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno("cannot write", options_.path, errno);
+    }
+    written += static_cast<size_t>(n);
+  }
+  size_ += lines.size();
+  if (!lines.empty() && ::fdatasync(fd_) != 0) return Status::FromErrno("cannot sync", options_.path, errno);
+  if (size) *size = size_;
+  return Status::OK();
+}
+
 Status DeadLetterFile::Close() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!sink_) return write_error_;
-  Status s = sink_->Close();
-  sink_.reset();
-  if (!write_error_.ok()) return write_error_;
-  return s;
+  if (fd_ < 0) return Status::OK();
+  const int fd = fd_;
+  fd_ = -1;
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Status::FromErrno("cannot sync", options_.path, err);
+  }
+  if (::close(fd) != 0) return Status::FromErrno("cannot close", options_.path, errno);
+  return Status::OK();
 }
 
 uint64_t DeadLetterFile::count() const {

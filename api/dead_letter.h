@@ -21,7 +21,9 @@
 // interleave in no particular order; each names its position.
 //
 // The file is truncated when a run starts and written (and fsynced) whether the run succeeds or fails,
-// so the records that made a run fail can be looked at. Thread-safe.
+// so the records that made a run fail can be looked at. Each reader thread collects the lines of the
+// split it reads and commits them when the split ends, so a resumed run (run --resume) can cut the file
+// back to the splits that were finished. Thread-safe.
 
 #ifndef SFB_API_DEAD_LETTER_H_
 #define SFB_API_DEAD_LETTER_H_
@@ -34,7 +36,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/file_io.h"
 #include "common/status.h"
 
 namespace sfb {
@@ -46,28 +47,34 @@ struct DeadLetterOptions {
 
 class DeadLetterFile {
  public:
-  static Result<std::unique_ptr<DeadLetterFile>> Create(const DeadLetterOptions& options);
+  // Starts the file (truncating it), or, to continue an interrupted run, keeps its first
+  // `resume_bytes` bytes holding `resume_count` records.
+  static Result<std::unique_ptr<DeadLetterFile>> Create(const DeadLetterOptions& options, uint64_t resume_bytes = 0,
+                                                        uint64_t resume_count = 0);
+  ~DeadLetterFile();
 
-  // Appends one rejected record. `reason` says why (its location should name the position); `content`
-  // is the raw input ("parse") or the record's fields ("route"). Returns OK while at most
-  // max_bad_records records have been set aside, and an error saying so once there are more.
+  // Counts one rejected record and appends its line to `pending` (written by Commit). `reason` says why
+  // (its location should name the position); `content` is the raw input ("parse") or the record's
+  // fields ("route"). Returns OK while at most max_bad_records records were set aside, and an error
+  // saying so once there are more.
   Status Add(const std::string& source, const std::string& position, std::string_view stage, const Status& reason,
-             const nlohmann::ordered_json& content);
-  // Writes out and fsyncs what was added. Call once, whether the run succeeded or not.
+             const nlohmann::ordered_json& content, std::string* pending);
+  // Appends lines from Add and syncs them to disk; *size is then the file's size.
+  Status Commit(std::string_view lines, uint64_t* size = nullptr);
   Status Close();
 
   uint64_t count() const;
   const std::string& path() const { return options_.path; }
 
  private:
-  DeadLetterFile(DeadLetterOptions options, std::unique_ptr<FileSink> sink)
-      : options_(std::move(options)), sink_(std::move(sink)) {}
+  DeadLetterFile(DeadLetterOptions options, int fd, uint64_t size, uint64_t count)
+      : options_(std::move(options)), fd_(fd), size_(size), count_(count) {}
 
   const DeadLetterOptions options_;
   mutable std::mutex mu_;
-  std::unique_ptr<FileSink> sink_;
-  uint64_t count_ = 0;
-  Status write_error_;
+  int fd_;
+  uint64_t size_;
+  uint64_t count_;
 };
 
 // `bytes` as a JSON string when it is UTF-8 text, else as {"base64": "..."}: dead letters keep every byte.

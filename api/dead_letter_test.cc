@@ -30,14 +30,20 @@ TEST(DeadLetterFile, WritesEachRejectionAndEnforcesTheBudget) {
   auto file = DeadLetterFile::Create({path, 2});
   ASSERT_TRUE(file.ok()) << file.status().ToUserString();
   Status bad = Status::BadRecord("the line has 2 fields").WithContext("a.csv:3").WithHint("quote it");
-  EXPECT_TRUE((*file)->Add("users", "a.csv:3", "parse", bad, {{"line", JsonBytes("u2,\xff")}}).ok());
-  EXPECT_TRUE((*file)->Add("users", "a.csv:4", "route", Status::BadRecord("not an int"), {{"id", "u4"}}).ok());
-  Status over = (*file)->Add("users", "a.csv:5", "route", Status::BadRecord("no id"), {{"id", nullptr}});
+  std::string pending;
+  EXPECT_TRUE((*file)->Add("users", "a.csv:3", "parse", bad, {{"line", JsonBytes("u2,\xff")}}, &pending).ok());
+  EXPECT_TRUE((*file)->Add("users", "a.csv:4", "route", Status::BadRecord("not an int"), {{"id", "u4"}}, &pending).ok());
+  uint64_t size = 0;
+  ASSERT_TRUE((*file)->Commit(pending, &size).ok());
+  EXPECT_EQ(size, pending.size());
+  pending.clear();
+  Status over = (*file)->Add("users", "a.csv:5", "route", Status::BadRecord("no id"), {{"id", nullptr}}, &pending);
   EXPECT_EQ(over.code(), Status::Code::kBadRecord);
   EXPECT_NE(over.message().find("more than 2 bad records"), std::string::npos) << over.message();
   EXPECT_NE(over.message().find("no id"), std::string::npos) << over.message();
   EXPECT_NE(over.hint().find(path), std::string::npos) << over.hint();
   EXPECT_EQ((*file)->count(), 3u);
+  ASSERT_TRUE((*file)->Commit(pending).ok());
   ASSERT_TRUE((*file)->Close().ok());
 
   auto lines = ReadLines(path);
@@ -52,6 +58,29 @@ TEST(DeadLetterFile, WritesEachRejectionAndEnforcesTheBudget) {
   EXPECT_EQ(lines[1]["record"]["id"], "u4");
   EXPECT_FALSE(lines[1].contains("hint"));
   EXPECT_TRUE(lines[2]["record"]["id"].is_null());
+}
+
+TEST(DeadLetterFile, ResumingCutsTheFileBackToWhatTheJournalCounted) {
+  const std::string path = ::testing::TempDir() + "/sfb-dead-letter-resume.jsonl";
+  std::string kept, lost;
+  {
+    auto file = DeadLetterFile::Create({path, 10});
+    ASSERT_TRUE(file.ok());
+    ASSERT_TRUE((*file)->Add("s", "p1", "route", Status::BadRecord("a"), {{"x", 1}}, &kept).ok());
+    ASSERT_TRUE((*file)->Add("s", "p2", "route", Status::BadRecord("b"), {{"x", 2}}, &lost).ok());
+    ASSERT_TRUE((*file)->Commit(kept).ok());
+    ASSERT_TRUE((*file)->Commit(lost).ok());  // a split the journal never saw finish
+  }
+  auto file = DeadLetterFile::Create({path, 2}, kept.size(), 1);  // 1 of the 2 allowed already used
+  ASSERT_TRUE(file.ok());
+  std::string more;
+  EXPECT_TRUE((*file)->Add("s", "p2", "route", Status::BadRecord("b"), {{"x", 2}}, &more).ok());
+  ASSERT_TRUE((*file)->Commit(more).ok());
+  ASSERT_TRUE((*file)->Close().ok());
+  auto lines = ReadLines(path);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["position"], "p1");
+  EXPECT_EQ(lines[1]["position"], "p2");
 }
 
 TEST(DeadLetterFile, UnwritableDirectoryIsAClearError) {

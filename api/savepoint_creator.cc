@@ -14,6 +14,7 @@
 #include "savepoint/entry_json.h"
 #include "savepoint/key_groups.h"
 #include "savepoint/metadata.h"
+#include "writer/run_journal.h"
 #include "writer/shard_store.h"
 #include "writer/staged_directory.h"
 #include "writer/subtask_builder.h"
@@ -87,11 +88,16 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
     source_name_ = source_name;
     source_reader_ = source;
     router_ = router;
+    split_ = SplitCounts();
   }
+  // What the current split has done so far; its dead letters, to commit when it ends.
+  const SplitCounts& split_counts() const { return split_; }
+  std::string* pending_dead_letters() { return &pending_dead_letters_; }
 
   Status Consume(const Record& record, uint64_t position) override {
     if (user_cancel_->load(std::memory_order_relaxed)) return Status::Cancelled("interrupted");
     counters_->records_read.fetch_add(1, std::memory_order_relaxed);
+    ++split_.read;
     position_ = position;
     seq_ = 0;
     current_ = &record;
@@ -100,21 +106,27 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
     if (s.ok()) {
       if (dead_letter_) batch_.PopSavePoint();
       counters_->records_forwarded.fetch_add(seq_, std::memory_order_relaxed);
+      split_.forwarded += seq_;
       if (batch_.GetDataSize() >= kBatchBytes) return Flush();
       return Status::OK();
     }
     if (!dead_letter_ || s.code() != Status::Code::kBadRecord) return s;
     batch_.RollbackToSavePoint();
     counters_->records_dead_lettered.fetch_add(1, std::memory_order_relaxed);
+    ++split_.dead_lettered;
     // The line's "position" names where the record is; the source adds it to a returned error.
-    return dead_letter_->Add(*source_name_, source_reader_->DescribePosition(position), "route", s, RecordJson(record));
+    return dead_letter_->Add(*source_name_, source_reader_->DescribePosition(position), "route", s, RecordJson(record),
+                             &pending_dead_letters_);
   }
 
   Status Reject(uint64_t position, Status reason, const nlohmann::ordered_json& raw) override {
     counters_->records_read.fetch_add(1, std::memory_order_relaxed);
+    ++split_.read;
     if (!dead_letter_) return reason;
     counters_->records_dead_lettered.fetch_add(1, std::memory_order_relaxed);
-    return dead_letter_->Add(*source_name_, source_reader_->DescribePosition(position), "parse", reason, raw);
+    ++split_.dead_lettered;
+    return dead_letter_->Add(*source_name_, source_reader_->DescribePosition(position), "parse", reason, raw,
+                             &pending_dead_letters_);
   }
 
   Status Forward(const std::string& function_type, const std::string& id) override {
@@ -169,6 +181,8 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
   const Record* current_ = nullptr;
   uint64_t position_ = 0;
   uint32_t seq_ = 0;
+  SplitCounts split_;
+  std::string pending_dead_letters_;
   std::u16string id16_;
   std::string id_bytes_, key_, value_;
   rocksdb::WriteBatch batch_;
@@ -276,12 +290,7 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   if (functions_.size() > 65535) return Status::InvalidSpec("more than 65535 function types");
   SFB_ASSIGN_OR_RETURN(std::vector<StateDescriptor> states, States());
   SFB_RETURN_IF_ERROR(CheckOutputPath(path, options.overwrite));
-  SFB_RETURN_IF_ERROR(PrepareSources());
   const int threads = threads_ > 0 ? threads_ : std::max(1u, std::thread::hardware_concurrency());
-  const int64_t ttl_timestamp =
-      ttl_timestamp_ >= 0 ? ttl_timestamp_
-                          : std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::system_clock::now().time_since_epoch()).count();
 
   // Bindings: function index -> savepoint state ids of its slots, in declaration order.
   std::vector<FunctionBinding> bindings;
@@ -295,22 +304,6 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
     bindings.push_back(std::move(b));
   }
 
-  SFB_ASSIGN_OR_RETURN(auto staged, StagedDirectory::Create(path, options.overwrite));
-  std::string spill_dir = staged->path() + "/.spill";
-  if (!options.tmp_dir.empty()) {
-    RemoveDirectoriesOfDeadRuns(options.tmp_dir, "sfb-spill-");
-    spill_dir = options.tmp_dir + "/sfb-spill-" + std::to_string(::getpid()) + "-" +
-                std::to_string(reinterpret_cast<uintptr_t>(this) & 0xFFFFFF);
-  }
-  std::error_code ec;
-  std::filesystem::create_directories(spill_dir, ec);
-  if (ec) return Status::IoError("cannot create the spill directory " + spill_dir + ": " + ec.message());
-  struct SpillGuard {
-    std::string dir;
-    ~SpillGuard() { RemoveAll(dir); }
-  } spill_guard{spill_dir};
-
-  std::unique_ptr<DeadLetterFile> dead_letter;
   if (!options.dead_letter.path.empty()) {
     std::error_code ec1, ec2;
     const std::string out = std::filesystem::weakly_canonical(path, ec1).string();
@@ -319,13 +312,89 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
       return Status::InvalidSpec("the dead-letter file " + options.dead_letter.path + " is inside the savepoint " + path)
           .WithHint("put errors.dead_letter outside the savepoint directory (it is replaced as a whole)");
     }
-    SFB_ASSIGN_OR_RETURN(dead_letter, DeadLetterFile::Create(options.dead_letter));
+  }
+
+  // The staging directory, the spill store and the journal: new, or an interrupted run's (--resume).
+  std::unique_ptr<StagedDirectory> staged;
+  std::unique_ptr<RunJournal> journal;
+  std::string spill_dir;
+  int64_t ttl_timestamp = ttl_timestamp_;
+  if (options.resume) {
+    SFB_ASSIGN_OR_RETURN(staged, StagedDirectory::Resume(path, options.overwrite, kRunJournalFile));
+    staged->KeepOnFailure();
+    SFB_ASSIGN_OR_RETURN(journal, RunJournal::Resume(staged->path() + "/" + kRunJournalFile));
+    const RunJournal::Header& h = journal->header();
+    if (h.fingerprint != options.fingerprint) {
+      return Status::InvalidSpec("the job changed since the interrupted run (spec, sources or layout)")
+          .WithHint("run without --resume to start over with the job as it is now");
+    }
+    if (h.sources.size() != inputs_.size()) return Status::InvalidSpec("the interrupted run had other sources");
+    counters_.source_size_total = 0;
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      Status s = inputs_[i].source->PrepareToResume(h.sources[i]);
+      if (!s.ok()) {
+        return s.WithContext("source " + inputs_[i].name)
+            .WithHint("run without --resume to start over (the interrupted run's work is then discarded)");
+      }
+      counters_.source_size_total += inputs_[i].source->estimated_size();
+    }
+    sources_prepared_ = true;
+    ttl_timestamp = h.ttl_timestamp;
+    spill_dir = h.spill_dir.empty() ? staged->path() + "/.spill" : h.spill_dir;
+  } else {
+    SFB_RETURN_IF_ERROR(PrepareSources());
+    if (ttl_timestamp < 0) {
+      ttl_timestamp = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+    }
+    SFB_ASSIGN_OR_RETURN(staged, StagedDirectory::Create(path, options.overwrite));
+    spill_dir = staged->path() + "/.spill";
+    if (!options.tmp_dir.empty()) {
+      RemoveDirectoriesOfDeadRuns(options.tmp_dir, "sfb-spill-");
+      spill_dir = options.tmp_dir + "/sfb-spill-" + std::to_string(::getpid()) + "-" +
+                  std::to_string(reinterpret_cast<uintptr_t>(this) & 0xFFFFFF);
+    }
+    RunJournal::Header h;
+    h.fingerprint = options.fingerprint;
+    h.ttl_timestamp = ttl_timestamp;
+    h.spill_dir = options.tmp_dir.empty() ? "" : std::filesystem::absolute(spill_dir).string();
+    for (const auto& in : inputs_) h.sources.push_back(in.source->ResumeState());
+    SFB_ASSIGN_OR_RETURN(journal, RunJournal::Create(staged->path() + "/" + kRunJournalFile, h));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(spill_dir, ec);
+  if (ec) return Status::IoError("cannot create the spill directory " + spill_dir + ": " + ec.message());
+  struct SpillGuard {
+    std::string dir;
+    bool keep;  // a resumed run that fails keeps its work for another --resume
+    ~SpillGuard() {
+      if (!keep) RemoveAll(dir);
+    }
+  } spill_guard{spill_dir, options.resume};
+
+  // What the interrupted run finished counts as read.
+  uint64_t resumed_dead_letters = 0;
+  for (const auto& [split, c] : journal->done()) {
+    counters_.records_read += c.read;
+    counters_.records_forwarded += c.forwarded;
+    counters_.records_dead_lettered += c.dead_lettered;
+    resumed_dead_letters += c.dead_lettered;
+  }
+  std::unique_ptr<DeadLetterFile> dead_letter;
+  if (!options.dead_letter.path.empty()) {
+    SFB_ASSIGN_OR_RETURN(dead_letter, DeadLetterFile::Create(options.dead_letter, journal->dead_letter_bytes(),
+                                                             resumed_dead_letters));
   }
 
   ShardStore::Options store_options;
   store_options.dir = spill_dir + "/store";
+  store_options.reopen = options.resume;
   SFB_ASSIGN_OR_RETURN(auto store, ShardStore::Open(store_options));
   SchemaRegistry schemas;
+  for (const auto& [id, names] : journal->schemas()) SFB_RETURN_IF_ERROR(schemas.Restore(id, names));
+  schemas.SetNewSchemaListener([&journal](uint32_t id, const std::vector<std::string>& names) {
+    journal->AddSchema(id, names);
+  });
 
   // Phase 1: read and route every split.
   counters_.phase = 1;
@@ -335,10 +404,15 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   };
   std::vector<Task> tasks;
   for (size_t i = 0; i < inputs_.size(); ++i) {
-    for (size_t s = 0; s < inputs_[i].source->num_splits(); ++s) tasks.push_back(Task{static_cast<uint16_t>(i), s});
+    for (size_t s = 0; s < inputs_[i].source->num_splits(); ++s) {
+      if (journal->done().count({static_cast<uint16_t>(i), s})) continue;  // finished by the interrupted run
+      tasks.push_back(Task{static_cast<uint16_t>(i), s});
+    }
   }
+  summary_.splits_resumed = journal->done().size();
   FirstError read_error;
   {
+    std::mutex commit_mu;
     std::vector<std::unique_ptr<RoutingConsumer>> consumers;
     for (int i = 0; i < threads; ++i) {
       consumers.push_back(std::make_unique<RoutingConsumer>(store.get(), &schemas, &function_index, max_parallelism_,
@@ -351,6 +425,18 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
       consumer->StartSplit(task.input, &in.name, in.source.get(), in.router.get());
       Status s = in.source->ReadSplit(task.split, *consumer, read_error.stop());
       if (s.ok()) s = consumer->Flush();
+      // A finished split is journaled once its records are in the store's files and its dead letters
+      // on disk; a failed one leaves no journal line (its dead letters are still written: they may be why).
+      if (s.ok()) s = store->Flush();
+      // One split at a time, so the journaled dead-letter size never covers another split's lines.
+      std::lock_guard<std::mutex> lock(commit_mu);
+      uint64_t dead_letter_bytes = 0;
+      if (dead_letter) {
+        Status committed = dead_letter->Commit(*consumer->pending_dead_letters(), &dead_letter_bytes);
+        consumer->pending_dead_letters()->clear();
+        if (s.ok()) s = committed;
+      }
+      if (s.ok()) s = journal->SplitDone(task.input, task.split, consumer->split_counts(), dead_letter_bytes);
       return s;
     });
   }
@@ -400,8 +486,11 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   store.reset();
   SFB_RETURN_IF_ERROR(RemoveAll(spill_dir));
 
-  // Phase 3: metadata, then move into place.
+  // Phase 3: metadata, then move into place (without the journal: the savepoint is complete).
   counters_.phase = 3;
+  schemas.SetNewSchemaListener(nullptr);
+  journal.reset();
+  SFB_RETURN_IF_ERROR(RemoveAll(staged->path() + "/" + kRunJournalFile));
   SavepointMetadata metadata;
   OperatorStateMeta op;
   op.id = OperatorIdFromUid(kFunctionsOperatorUid);

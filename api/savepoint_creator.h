@@ -71,6 +71,7 @@ struct WriteSummary {
   uint64_t bytes = 0;
   uint64_t files = 0;
   uint64_t spill_bytes = 0;
+  uint64_t splits_resumed = 0;  // splits an interrupted run had finished (run --resume)
   std::vector<StateSummary> states;
   // Per source: name and Source::Provenance() (where reading stopped), as written to kProvenanceFile.
   nlohmann::ordered_json sources = nlohmann::ordered_json::array();
@@ -90,6 +91,12 @@ struct WriteOptions {
   std::string tmp_dir;
   // Where bad records go instead of failing the run (api/dead_letter.h); by default nowhere.
   DeadLetterOptions dead_letter;
+  // Continue the run that was killed while writing `path` (writer/run_journal.h): read only the splits
+  // it had not finished. Fails when there is none, or when `fingerprint` or a source's ResumeState()
+  // differs from that run's, so a resumed savepoint has the same bytes an uninterrupted run would have.
+  bool resume = false;
+  // Identifies the job (spec, layout) for resume; the caller's choice (the CLI hashes the job file).
+  std::string fingerprint;
 };
 
 class SavepointCreator {

@@ -61,6 +61,24 @@ class Source {
   // what the live application needs to continue from the savepoint (the Kafka source's module.yaml
   // ingress snippet). Plain file names; written with the savepoint, so they exist only if it does.
   virtual std::vector<std::pair<std::string, std::string>> HandoffFiles() const { return {}; }
+
+  // For `run --resume`: a killed run is continued only if every split still means the same records.
+  // ResumeState() (after Prepare) is what makes that so: a file's size and modification time, Kafka's
+  // captured offset ranges. Null (the default) means the source cannot be resumed (a PostgreSQL
+  // snapshot ends with the session that exported it).
+  virtual nlohmann::ordered_json ResumeState() const { return nullptr; }
+  // Prepares the source to read the splits of the run that recorded `state` (instead of Prepare()).
+  // The default prepares afresh and accepts only an identical state.
+  virtual Status PrepareToResume(const nlohmann::ordered_json& state) {
+    if (state.is_null()) return Status::InvalidSpec("this source cannot continue an interrupted run");
+    Status s = Prepare();
+    if (!s.ok()) return s;
+    if (ResumeState() != state) {
+      return Status::InvalidSpec("the source changed since the interrupted run (was " + state.dump() + ", is " +
+                                 ResumeState().dump() + ")");
+    }
+    return Status::OK();
+  }
 };
 
 }  // namespace sfb

@@ -65,6 +65,10 @@ options:
                         on, instead of failing at the first (job spec: errors.dead_letter)
   --max-bad-records N   with a dead-letter file: fail once more than N records were set aside
                         (job spec: errors.max_bad_records; required with --dead-letter)
+  --resume              continue a run of this job that was killed (SIGKILL, out of memory, a
+                        reboot) at the splits it had not finished; same output bytes as one run.
+                        Refused when the job or an input changed, or for PostgreSQL sources
+                        (their snapshot ended with the killed run)
   --dry-run             validate, open the sources and print the plan, but write nothing
   --summary-json FILE   also write the end summary as JSON
   --quiet               no progress line
@@ -272,6 +276,10 @@ int CmdValidate(int argc, char** argv) {
 void PrintSummary(const WriteSummary& s) {
   std::printf("savepoint written: %s\n", s.path.c_str());
   std::printf("  records read     %s\n", WithThousands(s.records_read).c_str());
+  if (s.splits_resumed > 0) {
+    std::printf("    resumed        %s splits were finished by the interrupted run\n",
+                WithThousands(s.splits_resumed).c_str());
+  }
   if (!s.dead_letter_path.empty()) {
     // Every record read was either routed or set aside: the two add up to records read.
     std::printf("    routed         %s\n", WithThousands(s.records_read - s.records_dead_lettered).c_str());
@@ -297,11 +305,25 @@ void PrintSummary(const WriteSummary& s) {
               s.read_seconds, s.build_seconds, WithThousands(static_cast<uint64_t>(rate)).c_str());
 }
 
+// Identifies a job for run --resume: the job file's text (before ${VAR} expansion) and the layout the
+// command line chose. FNV-1a: it only has to tell jobs apart, not resist anyone.
+std::string JobFingerprint(const std::string& job_file, const BuiltJob& job) {
+  std::string text;
+  if (!ReadFileToString(job_file, &text).ok()) text.clear();
+  text += "\n--output " + job.output + " --parallelism " + std::to_string(job.parallelism) + " max " +
+          std::to_string(job.max_parallelism) + " dead-letter " + job.dead_letter.path;
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
+  char out[17];
+  std::snprintf(out, sizeof(out), "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
 int CmdRun(int argc, char** argv) {
   auto args = ParseArgs(argc, argv, 2,
                         {"--output", "--parallelism", "--threads", "--tmp-dir", "--ttl-timestamp", "--summary-json",
                          "--dead-letter", "--max-bad-records"},
-                        {"--overwrite", "--dry-run", "--quiet", "--help"});
+                        {"--overwrite", "--dry-run", "--quiet", "--help", "--resume"});
   if (!args.ok()) return Usage(args.status().message(), kRunHelp);
   if (args->flags.count("--help")) return std::printf("%s", kRunHelp), 0;
   if (args->positional.size() != 1) return Usage("run takes one job file", kRunHelp);
@@ -322,6 +344,8 @@ int CmdRun(int argc, char** argv) {
   WriteOptions options;
   options.overwrite = overwrite;
   options.dead_letter = job->dead_letter;
+  options.resume = args->flags.count("--resume") > 0;
+  options.fingerprint = JobFingerprint(args->positional[0], *job);
   if (args->options.count("--tmp-dir")) options.tmp_dir = args->options.at("--tmp-dir");
   Status s;
   {

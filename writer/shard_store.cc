@@ -21,10 +21,33 @@ uint32_t SchemaRegistry::IdOf(const std::shared_ptr<const Schema>& schema) {
     joined.push_back('\0');
   }
   auto [named, inserted] = by_names_.emplace(joined, static_cast<uint32_t>(schemas_.size()));
-  if (inserted) schemas_.push_back(schema);
+  if (inserted) {
+    schemas_.push_back(schema);
+    if (listener_) listener_(named->second, schema->names());
+  }
   keep_alive_.push_back(schema);
   by_pointer_.emplace(schema.get(), named->second);
   return named->second;
+}
+
+void SchemaRegistry::SetNewSchemaListener(std::function<void(uint32_t, const std::vector<std::string>&)> listener) {
+  std::lock_guard<std::mutex> lock(mu_);
+  listener_ = std::move(listener);
+}
+
+Status SchemaRegistry::Restore(uint32_t id, std::vector<std::string> names) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (id != schemas_.size()) return Status::Corruption("schema ids of the interrupted run are not in order");
+  std::string joined;
+  for (const auto& n : names) {
+    joined += n;
+    joined.push_back('\0');
+  }
+  auto schema = std::make_shared<const Schema>(std::move(names));
+  by_names_.emplace(joined, id);
+  schemas_.push_back(schema);
+  keep_alive_.push_back(schema);
+  return Status::OK();
 }
 
 std::shared_ptr<const Schema> SchemaRegistry::Get(uint32_t id) const {
@@ -65,8 +88,8 @@ Status DecodeStoreKey(std::string_view key, StoreKey* out) {
 
 Result<std::unique_ptr<ShardStore>> ShardStore::Open(const Options& o) {
   rocksdb::Options options;
-  options.create_if_missing = true;
-  options.error_if_exists = true;
+  options.create_if_missing = !o.reopen;
+  options.error_if_exists = !o.reopen;
   options.write_buffer_size = o.memtable_bytes;
   options.max_write_buffer_number = o.max_memtables;
   options.min_write_buffer_number_to_merge = 1;
@@ -139,7 +162,9 @@ std::unique_ptr<ShardStore::Cursor> ShardStore::NewCursor(int first, int last) {
   return c;
 }
 
-Status ShardStore::FinishLoad() {
+Status ShardStore::FinishLoad() { return Flush(); }
+
+Status ShardStore::Flush() {
   rocksdb::FlushOptions fo;
   fo.wait = true;
   rocksdb::Status s = db_->Flush(fo);

@@ -19,6 +19,7 @@
 #define SFB_WRITER_SHARD_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -43,6 +44,10 @@ class SchemaRegistry {
  public:
   uint32_t IdOf(const std::shared_ptr<const Schema>& schema);
   std::shared_ptr<const Schema> Get(uint32_t id) const;
+  // Called (under the registry's lock) for each schema given a new id, so it can be journaled.
+  void SetNewSchemaListener(std::function<void(uint32_t, const std::vector<std::string>&)> listener);
+  // Re-creates the ids of an interrupted run (in id order, before any IdOf).
+  Status Restore(uint32_t id, std::vector<std::string> names);
 
  private:
   mutable std::mutex mu_;
@@ -52,6 +57,7 @@ class SchemaRegistry {
   std::unordered_map<std::string, uint32_t> by_names_;
   std::vector<std::shared_ptr<const Schema>> schemas_;    // by id
   std::vector<std::shared_ptr<const Schema>> keep_alive_;
+  std::function<void(uint32_t, const std::vector<std::string>&)> listener_;
 };
 
 struct StoreKey {
@@ -70,6 +76,7 @@ class ShardStore {
  public:
   struct Options {
     std::string dir;
+    bool reopen = false;  // open the store an interrupted run left in dir (run --resume)
     size_t memtable_bytes = 64 << 20;
     int max_memtables = 3;
   };
@@ -78,6 +85,8 @@ class ShardStore {
 
   // Thread-safe.
   Status Write(rocksdb::WriteBatch* batch);
+  // Writes what the memtables hold to the store's files (so it survives the process) and waits.
+  Status Flush();
   // An iterator over the entries of key groups [first_key_group, last_key_group], in key order.
   class Cursor {
    public:

@@ -82,8 +82,44 @@ Result<std::unique_ptr<StagedDirectory>> StagedDirectory::Create(const std::stri
   return std::unique_ptr<StagedDirectory>(new StagedDirectory(target, staging, overwrite));
 }
 
+Result<std::unique_ptr<StagedDirectory>> StagedDirectory::Resume(const std::string& raw_target, bool overwrite,
+                                                                  const std::string& marker) {
+  const std::string target = TrimTrailingSlashes(raw_target);
+  SFB_RETURN_IF_ERROR(CheckOutputPath(target, overwrite));
+  const std::string parent = ParentOf(target);
+  const std::string prefix = "." + std::filesystem::path(target).filename().string() + ".inprogress-";
+  std::string newest;
+  std::filesystem::file_time_type newest_time;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
+    const std::string file = entry.path().filename().string();
+    if (file.rfind(prefix, 0) != 0) continue;
+    const long pid = std::strtol(file.c_str() + prefix.size(), nullptr, 10);
+    if (pid <= 0 || pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    std::error_code e;
+    const auto t = std::filesystem::last_write_time(entry.path() / marker, e);
+    if (e) continue;
+    if (newest.empty() || t > newest_time) {
+      newest = entry.path().string();
+      newest_time = t;
+    }
+  }
+  if (newest.empty()) {
+    return Status::NotFound("there is no interrupted run of " + target + " to resume (no " + prefix +
+                            "* directory of a process that is gone, with its journal)")
+        .WithHint("run without --resume; --resume continues a run that was killed (not one that failed or was "
+                  "stopped with Ctrl-C: those clean up after themselves)");
+  }
+  static std::atomic<int> counter{0};
+  const std::string staging = parent + "/" + prefix + std::to_string(::getpid()) + "-r" + std::to_string(counter++);
+  if (::rename(newest.c_str(), staging.c_str()) != 0) return Status::FromErrno("cannot take over", newest, errno);
+  std::fprintf(stderr, "note: resuming the interrupted run in %s\n", newest.c_str());
+  RemoveDirectoriesOfDeadRuns(parent, prefix);
+  return std::unique_ptr<StagedDirectory>(new StagedDirectory(target, staging, overwrite));
+}
+
 StagedDirectory::~StagedDirectory() {
-  if (!committed_) RemoveAll(staging_);
+  if (!committed_ && !keep_on_failure_) RemoveAll(staging_);
 }
 
 Status StagedDirectory::Commit() {

@@ -21,11 +21,18 @@ class StagedDirectory {
  public:
   // Fails with AlreadyExists if `target` exists and !overwrite. Creates missing parent directories.
   static Result<std::unique_ptr<StagedDirectory>> Create(const std::string& target, bool overwrite);
+  // Takes over the staging directory that a run killed earlier (its process is gone) left for `target`,
+  // holding `marker` (its journal); the newest if there are several. NotFound when there is none.
+  static Result<std::unique_ptr<StagedDirectory>> Resume(const std::string& target, bool overwrite,
+                                                         const std::string& marker);
   ~StagedDirectory();
 
   const std::string& path() const { return staging_; }
   const std::string& target() const { return target_; }
   Status Commit();
+  // Keeps the staging directory when this object goes away uncommitted (a resumed run that fails keeps
+  // the interrupted run's work for another --resume).
+  void KeepOnFailure() { keep_on_failure_ = true; }
 
  private:
   StagedDirectory(std::string target, std::string staging, bool overwrite)
@@ -34,6 +41,7 @@ class StagedDirectory {
   std::string staging_;
   bool overwrite_;
   bool committed_ = false;
+  bool keep_on_failure_ = false;
 };
 
 // Checks, without creating anything, that `target` may be written (for dry runs and early failure).

@@ -1,5 +1,7 @@
 #include "connectors/file/file_source.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <map>
 #include <unordered_set>
@@ -100,6 +102,15 @@ std::string FileSource::DescribePosition(uint64_t position) const {
   const size_t end = std::min<size_t>(position, data_.size());
   const size_t line = 1 + static_cast<size_t>(std::count(data_.begin(), data_.begin() + static_cast<long>(end), '\n'));
   return config_.path + ":" + std::to_string(line);
+}
+
+nlohmann::ordered_json FileSource::ResumeState() const {
+  struct stat st;
+  if (::stat(config_.path.c_str(), &st) != 0) return nullptr;
+  return {{"file", config_.path},
+          {"bytes", static_cast<uint64_t>(st.st_size)},
+          {"modified_ns", static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec},
+          {"splits", splits_.size()}};
 }
 
 nlohmann::ordered_json FileSource::RawLine(size_t begin, size_t end) const {

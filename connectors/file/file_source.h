@@ -45,6 +45,8 @@ class FileSource : public Source {
   Status ReadSplit(size_t split, RecordConsumer& consumer, const std::atomic<bool>& cancel) override;
   std::string DescribePosition(uint64_t position) const override;
   uint64_t estimated_size() const override { return data_.size(); }
+  // The file's path, size and modification time, and the split count.
+  nlohmann::ordered_json ResumeState() const override;
   // CSV: the header's columns; null for JSONL, whose fields vary by line.
   const Schema* fixed_schema() const override { return csv_schema_.get(); }
 

@@ -70,7 +70,55 @@ Status KafkaSource::Prepare() {
   }
   SFB_ASSIGN_OR_RETURN(std::unique_ptr<KafkaClient> client, KafkaClient::Create(config_));
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  SFB_ASSIGN_OR_RETURN(plan_, PlanRead(config_, *client, cores));
+  SFB_ASSIGN_OR_RETURN(KafkaReadPlan plan, PlanRead(config_, *client, cores));
+  Adopt(std::move(plan));
+  return Status::OK();
+}
+
+nlohmann::ordered_json KafkaSource::ResumeState() const {
+  if (!prepared_) return nullptr;
+  nlohmann::ordered_json state;
+  state["captured_at_ms"] = plan_.captured_at_ms;
+  state["topics"] = plan_.topics;
+  state["partitions"] = nlohmann::ordered_json::array();
+  for (const auto& p : plan_.partitions) state["partitions"].push_back({p.topic, p.partition, p.start, p.end});
+  state["splits"] = plan_.splits;
+  return state;
+}
+
+Status KafkaSource::PrepareToResume(const nlohmann::ordered_json& state) {
+  // The interrupted run's captured ranges, not the topic's end now: the resumed run reads exactly what
+  // the first one would have, and its handoff offsets are the same.
+  KafkaReadPlan plan;
+  try {
+    plan.captured_at_ms = state.at("captured_at_ms").get<int64_t>();
+    plan.topics = state.at("topics").get<std::vector<std::string>>();
+    for (const auto& p : state.at("partitions")) {
+      plan.partitions.push_back(PartitionRange{p.at(0).get<std::string>(), p.at(1).get<int32_t>(),
+                                               p.at(2).get<int64_t>(), p.at(3).get<int64_t>()});
+    }
+    plan.splits = state.at("splits").get<std::vector<std::vector<uint32_t>>>();
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(std::string("the interrupted run's Kafka read plan is unreadable: ") + e.what());
+  }
+  for (const auto& split : plan.splits) {
+    for (uint32_t i : split) {
+      if (i >= plan.partitions.size()) return Status::Corruption("the interrupted run's Kafka read plan is inconsistent");
+    }
+  }
+  prepared_ = false;
+  if (config_.key.kind == KafkaFormat::Kind::kProtobuf) {
+    SFB_ASSIGN_OR_RETURN(key_protobuf_, ProtobufFields::Load(config_.key.descriptor_set, config_.key.message));
+  }
+  if (config_.value.kind == KafkaFormat::Kind::kProtobuf) {
+    SFB_ASSIGN_OR_RETURN(value_protobuf_, ProtobufFields::Load(config_.value.descriptor_set, config_.value.message));
+  }
+  Adopt(std::move(plan));
+  return Status::OK();
+}
+
+void KafkaSource::Adopt(KafkaReadPlan plan) {
+  plan_ = std::move(plan);
   splits_ = plan_.splits;
   // Nothing to read still commits the (unchanged) end offsets when asked to.
   if (splits_.empty() && config_.commit_offsets) splits_.emplace_back();
@@ -85,7 +133,6 @@ Status KafkaSource::Prepare() {
     board_->plan = plan_.Describe();
   }
   prepared_ = true;
-  return Status::OK();
 }
 
 std::string KafkaSource::DescribePosition(uint64_t position) const {

@@ -55,6 +55,8 @@ class KafkaSource : public Source {
   uint64_t estimated_size() const override { return plan_.total_offsets(); }
   nlohmann::ordered_json Provenance() const override;
   std::vector<std::pair<std::string, std::string>> HandoffFiles() const override;
+  nlohmann::ordered_json ResumeState() const override;
+  Status PrepareToResume(const nlohmann::ordered_json& state) override;
 
   const KafkaReadPlan& plan() const { return plan_; }
   uint64_t messages_read() const { return messages_read_.load(); }
@@ -67,6 +69,8 @@ class KafkaSource : public Source {
   KafkaSourceConfig config_;
   std::shared_ptr<KafkaPlanBoard> board_;
   std::shared_ptr<const ProtobufFields> key_protobuf_, value_protobuf_;
+  // Takes `plan` as what this source reads.
+  void Adopt(KafkaReadPlan plan);
   KafkaReadPlan plan_;
   bool prepared_ = false;
   std::vector<std::vector<uint32_t>> splits_;  // plan_.splits, plus one empty split to commit when nothing is read

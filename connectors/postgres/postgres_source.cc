@@ -682,6 +682,12 @@ Status PostgresSource::ReadChunkOnce(PgSession& s, size_t split, RecordConsumer&
   return Status::OK();
 }
 
+Status PostgresSource::PrepareToResume(const nlohmann::ordered_json&) {
+  return Status::InvalidSpec("a PostgreSQL source cannot continue an interrupted run: the snapshot it read ended "
+                             "with that run, and reading the rest from a new one would mix two points in time")
+      .WithHint("run without --resume to read everything again from one snapshot");
+}
+
 std::string PostgresSource::DescribePosition(uint64_t position) const {
   switch (plan_.position) {
     case PositionKind::kIntKey:

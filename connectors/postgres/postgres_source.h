@@ -77,6 +77,9 @@ class PostgresSource : public Source {
   const Schema* fixed_schema() const override { return schema_.get(); }
   // The snapshot (id, WAL LSN, time) the data was read at, the table or query, rows read.
   nlohmann::ordered_json Provenance() const override;
+  // Refuses: the snapshot the interrupted run exported ended with it, and the rest read from another
+  // snapshot would mix two points in time.
+  Status PrepareToResume(const nlohmann::ordered_json& state) override;
 
  private:
   struct ChunkProgress {

@@ -7,6 +7,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -442,3 +443,159 @@ def test_secrets_never_appear_in_output_files_or_errors(pg, kafka, tmp_path):
         leaks += files_holding(path.parent, *secrets_)
         assert sorted(p.name for p in path.parent.iterdir()) == ["job.yaml"], f"{name} left files behind"
     assert not leaks, f"secrets leaked: {leaks}"
+
+
+# --- run --resume after a kill ---------------------------------------------------------------------------
+
+RESUME_ROWS = 600000
+
+
+def journal_of(out):
+    """(done splits, journal lines) of the staging directory a killed run left beside `out`."""
+    left = list(out.parent.glob(f".{out.name}.inprogress-*/resume.jsonl"))
+    assert len(left) == 1, left
+    lines = [json.loads(l) for l in left[0].read_text().splitlines() if l.endswith("}")]
+    return sum(1 for l in lines if "done" in l), lines
+
+
+def kill_with_some_splits_done(job, out, seconds, total_splits):
+    """Kills runs of `job` at growing fractions of `seconds` until one dies with some but not all splits
+    journaled as done; returns how many were done."""
+    for fraction in (0.35, 0.5, 0.65, 0.8, 0.25, 0.9):
+        run = KilledRun(job, out)
+        run.kill_after(seconds * fraction)
+        if out.exists():
+            shutil.rmtree(out)
+            continue
+        done, _ = journal_of(out)
+        if 0 < done < total_splits:
+            return done
+        for d in out.parent.glob(f".{out.name}.inprogress-*"):
+            shutil.rmtree(d)
+    pytest.fail("no kill landed with some splits finished")
+
+
+def test_resume_after_sigkill_gives_the_same_bytes_and_the_same_dead_letters(tmp_path):
+    """A file job with bad lines and a dead-letter file, killed mid-read: run --resume reads only the
+    splits the killed run had not finished and writes the savepoint and dead-letter file an uninterrupted
+    run writes."""
+    csv = tmp_path / "users.csv"
+    with open(csv, "w") as f:
+        f.write("id,name,visits\n")
+        for i in range(RESUME_ROWS):
+            f.write(f"user-{i % 100000},Name {i},{'x' if i % 50000 == 7 else i % 1000}\n")
+    bad = sum(1 for i in range(RESUME_ROWS) if i % 50000 == 7)
+    job = tmp_path / "job.yaml"
+    job.write_text(f"""savepoint: {{ path: {tmp_path / 'out'}, max_parallelism: 128, parallelism: 2 }}
+errors: {{ dead_letter: {tmp_path / 'bad.jsonl'}, max_bad_records: 100 }}
+functions:
+  ex/user: {{ states: {{ visits: {{ type: io.statefun.types/long }}, name: {{ type: io.statefun.types/string }} }} }}
+sources:
+  users: {{ file: {{ path: {csv}, split_size: 1MB }} }}
+routes:
+  - {{ from: users, to: ex/user, id: "{{id}}", set: {{ name: "{{name}}" }}, merge: {{ visits: "sum(visits)" }} }}
+""")
+    reference = tmp_path / "reference"
+    start = time.monotonic()
+    run_cli("run", job, "--output", reference, "--quiet", "--ttl-timestamp", "0")
+    seconds = time.monotonic() - start
+    reference_bad = sorted((tmp_path / "bad.jsonl").read_text().splitlines())
+    assert len(reference_bad) == bad
+    splits = csv.stat().st_size // (1 << 20) + 1
+
+    out = tmp_path / "out"
+    done = kill_with_some_splits_done(job, out, seconds, splits)
+    summary = tmp_path / "summary.json"
+    proc = run_cli("run", job, "--resume", "--summary-json", summary, "--quiet")
+    assert "note: resuming the interrupted run" in proc.stderr
+    assert f"resumed        {done} splits were finished by the interrupted run" in proc.stdout
+    assert flink_files(out) == flink_files(reference)
+    s = json.loads(summary.read_text())
+    assert (s["records_read"], s["records_dead_lettered"]) == (RESUME_ROWS, bad)
+    assert sorted((tmp_path / "bad.jsonl").read_text().splitlines()) == reference_bad  # none twice, none lost
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == []
+    assert "resume.jsonl" not in {p.name for p in out.iterdir()}
+
+
+def test_resume_refuses_what_it_cannot_continue_and_keeps_the_work(tmp_path, pg):
+    csv = tmp_path / "users.csv"
+    csv.write_text("id,visits\n" + "".join(f"u{i},{i}\n" for i in range(RESUME_ROWS // 2)))
+    job = tmp_path / "job.yaml"
+    body = f"""savepoint: {{ path: {tmp_path / 'out'}, max_parallelism: 128, parallelism: 1 }}
+functions: {{ ex/user: {{ states: {{ visits: {{ type: io.statefun.types/long }} }} }} }}
+sources: {{ users: {{ file: {{ path: {csv}, split_size: 256KB }} }} }}
+routes: [ {{ from: users, to: ex/user, id: "{{id}}", set: {{ visits: "{{visits}}" }} }} ]
+"""
+    job.write_text(body)
+    out = tmp_path / "out"
+    proc = run_cli("run", job, "--resume", check=False)
+    assert proc.returncode == 1 and "there is no interrupted run of" in proc.stderr, proc.stderr
+    assert "run without --resume" in proc.stderr
+
+    start = time.monotonic()
+    run_cli("run", job, "--output", tmp_path / "reference", "--quiet")
+    kill_with_some_splits_done(job, out, time.monotonic() - start, csv.stat().st_size // (256 << 10) + 1)
+    # The job changed: refused, and the interrupted run's work stays for a --resume of the original job.
+    job.write_text(body.replace("parallelism: 1", "parallelism: 2"))
+    proc = run_cli("run", job, "--resume", check=False)
+    assert proc.returncode == 2 and "the job changed since the interrupted run" in proc.stderr, proc.stderr
+    # The input changed: refused.
+    job.write_text(body)
+    with open(csv, "a") as f:
+        f.write("late,1\n")
+    proc = run_cli("run", job, "--resume", check=False)
+    assert proc.returncode == 2 and "the source changed since the interrupted run" in proc.stderr, proc.stderr
+    assert not out.exists() and journal_of(out)[0] > 0
+    # Without --resume the work is discarded and the run starts over.
+    proc = run_cli("run", job, "--quiet")
+    assert "left by an earlier run" in proc.stderr and len(dump(out)) == RESUME_ROWS // 2 + 1
+
+    # PostgreSQL: the exported snapshot ended with the killed run, so a resume cannot read the same rows.
+    pg_job = tmp_path / "pg.yaml"
+    pg_job.write_text(f"""savepoint: {{ path: {tmp_path / 'pg-out'}, max_parallelism: 128, parallelism: 1 }}
+functions: {{ pg/t: {{ states: {{ n: {{ type: io.statefun.types/long }} }} }} }}
+sources: {{ t: {{ postgres: {{ {connection(pg)}, table: public.events }} }} }}
+routes: [ {{ from: t, to: pg/t, id: "{{id}}", merge: {{ n: count }} }} ]
+""")
+    pg_out = tmp_path / "pg-out"
+    run = KilledRun(pg_job, pg_out, env=PG_ENV)
+    wait_for(lambda: list(tmp_path.glob(".pg-out.inprogress-*/resume.jsonl")), what="the run's journal")
+    run.kill_after(0)
+    assert not pg_out.exists(), "the kill came too late"
+    proc = run_cli("run", pg_job, "--resume", env=PG_ENV, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "source t: a PostgreSQL source cannot continue an interrupted run" in proc.stderr, proc.stderr
+    assert "run without --resume" in proc.stderr
+
+
+def test_resume_of_a_kafka_job_reads_the_ranges_the_killed_run_captured(kafka, tmp_path):
+    """Messages produced after the killed run started are not read by its resumption either: the resumed
+    run reuses the captured end offsets, so its savepoint is the one an uninterrupted run would have written."""
+    kafka.create_topic("resume-series", 4)
+    kafka.generate("resume-series", KAFKA_KILL_MESSAGES, keys=2000)
+    job = tmp_path / "job.yaml"
+    job.write_text(f"""savepoint: {{ path: {tmp_path / 'out'}, max_parallelism: 128, parallelism: 2 }}
+functions:
+  example/user:
+    states: {{ total: {{ type: io.statefun.types/long }}, n: {{ type: io.statefun.types/long }} }}
+sources:
+  k: {{ kafka: {{ brokers: '{kafka.bootstrap}', topics: [resume-series], progress: off, readers: 4 }} }}
+routes:
+  - {{ from: k, to: example/user, merge: {{ total: "sum(value.amount)", n: count }} }}
+""")
+    start = time.monotonic()
+    run_cli("run", job, "--output", tmp_path / "reference", "--quiet", "--ttl-timestamp", "0")
+    seconds = time.monotonic() - start
+    out = tmp_path / "out"
+    done = kill_with_some_splits_done(job, out, seconds, 4)
+    kafka.generate("resume-series", 1000, keys=2000)  # after the capture: must not be read
+    proc = run_cli("run", job, "--resume", "--quiet")
+    assert f"resumed        {done} splits were finished" in proc.stdout
+    assert flink_files(out) == flink_files(tmp_path / "reference")
+    reference_snippet = snippet_lines(tmp_path / "reference")
+    assert reference_snippet and snippet_lines(out) == reference_snippet  # the same handoff offsets
+
+
+def snippet_lines(savepoint):
+    return [l for p in sorted(pathlib.Path(savepoint).glob("*.yaml")) for l in p.read_text().splitlines()
+            if not l.startswith("#")]
