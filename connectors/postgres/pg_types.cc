@@ -290,8 +290,8 @@ bool EpochMicros(std::string_view s, int64_t* micros) {
     return false;
   }
   if (bc) year = 1 - year;
-  // Beyond PostgreSQL's timestamp range (4713 BC to 294276 AD; dates go further) microseconds would not
-  // fit in 64 bits: such values stay text.
+  // PostgreSQL's timestamps reach 294276 AD counted from 2000; counted from 1970 in microseconds the last
+  // ~30 years of that range (and dates, which go further) do not fit in 64 bits: such values stay text.
   if (year < -4712 || year > 294276) return false;
   int64_t offset_seconds = 0;
   if (pos < s.size()) {
@@ -319,7 +319,9 @@ bool EpochMicros(std::string_view s, int64_t* micros) {
   if (pos != s.size() || month < 1 || month > 12 || day < 1 || day > 31) return false;
   const int64_t days = DaysSinceEpoch(year, static_cast<int>(month), static_cast<int>(day));
   const int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
-  *micros = seconds * 1000000 + frac;
+  int64_t us;
+  if (__builtin_mul_overflow(seconds, int64_t{1000000}, &us) || __builtin_add_overflow(us, frac, &us)) return false;
+  *micros = us;
   return true;
 }
 

@@ -85,7 +85,10 @@ TEST(PgTypes, TimestampsAsEpoch) {
   EXPECT_EQ(us, (-62135596800LL - 86400) * 1000000);
   EXPECT_FALSE(EpochMicros("infinity", &us));
   EXPECT_FALSE(EpochMicros("5874897-12-31", &us));  // a valid date, but not a 64-bit microsecond count
-  ASSERT_TRUE(EpochMicros("294276-12-31 23:59:59.999999", &us));
+  EXPECT_FALSE(EpochMicros("294276-12-31 23:59:59.999999", &us));  // PostgreSQL's last: past int64 from 1970
+  ASSERT_TRUE(EpochMicros("294247-01-10 04:00:54.775807", &us));    // the last microsecond that fits
+  EXPECT_EQ(us, INT64_MAX);
+  EXPECT_FALSE(EpochMicros("294247-01-10 04:00:54.775808", &us));
   EXPECT_EQ(Decode(T(PgKind::kDate), "5874897-12-31", TimestampMode::kEpochMillis), Value::Text("5874897-12-31"));
   // Millis round down, also before 1970.
   EXPECT_EQ(Decode(T(PgKind::kTimestamp), "1969-12-31 23:59:59.9995", TimestampMode::kEpochMillis), Value::Int(-1));
