@@ -27,13 +27,13 @@ if [[ "${SFB_QUICK:-0}" != 1 ]]; then
   (cd build-asan && ctest -j"$(nproc)")
   SFB_BUILD_DIR=build-asan python3 -m pytest -q -p no:cacheprovider \
     tests/integration/test_cli.py tests/integration/test_cli_errors.py tests/integration/test_reliability.py \
-    -k "not sigkill"
+    tests/integration/test_dead_letter.py -k "not sigkill"
 
   echo "==> TSan: the multithreaded reader/writer"
   SFB_BUILD_DIR=build-tsan ./scripts/build.sh -DSFB_SANITIZE=thread
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$(pwd)/scripts/tsan.supp"
   SFB_BUILD_DIR=build-tsan python3 -m pytest -q -p no:cacheprovider tests/integration/test_cli.py \
-    -k "byte_identical or interrupt"
+    tests/integration/test_dead_letter.py -k "byte_identical or interrupt or every_bad_record or budget"
   unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS TSAN_OPTIONS
 
   echo "==> fuzzing (bounded; longer runs: scripts/fuzz.sh 3600)"
