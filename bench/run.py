@@ -89,6 +89,9 @@ def main():
     ap.add_argument("--skip-flink", action="store_true")
     ap.add_argument("--smoke", action="store_true", help="quick run; does not write RESULTS.md")
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--connector-rows", type=int, default=10_000_000,
+                    help="rows/messages for the PostgreSQL and Kafka benchmarks (bench/postgres, bench/kafka)")
+    ap.add_argument("--skip-connectors", action="store_true", help="only the file source and Flink's creator")
     args = ap.parse_args()
     sizes = [int(r) for r in args.rows.split(",")] + ([50_000_000] if args.with_50m else [])
     threads = [int(t) for t in args.threads.split(",")]
@@ -122,13 +125,56 @@ def main():
                 rows_out.append(dict(size=n, what="Flink StatefulFunctionsSavepointCreator", threads=2, **m,
                                      rate=n / m["wall"], bytes=dir_bytes(out)))
             shutil.rmtree(d, ignore_errors=True)
-        report(rows_out, threads, args.smoke)
+        connectors = [] if args.smoke or args.skip_connectors else run_connector_benchmarks(args.connector_rows)
+        report(rows_out, threads, args.smoke, connectors)
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def report(rows, threads, smoke):
+def number(text):
+    return float(text.replace(",", ""))
+
+
+def run_connector_benchmarks(rows):
+    """Runs bench/postgres/bench.sh and bench/kafka/bench.sh (each measures its raw baseline on the same
+    table or topic in the same script) and returns [(title, their output, ratio lines)]."""
+    out = []
+    for name, script in (("PostgreSQL", "bench/postgres/bench.sh"), ("Kafka", "bench/kafka/bench.sh")):
+        print(f"== {name}: {script} {rows}", flush=True)
+        proc = subprocess.run(["bash", script, str(rows)], cwd=ROOT, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"{script} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        text = proc.stdout
+        ratios = []
+        if name == "PostgreSQL":
+            table = {}
+            for line in text.splitlines():
+                m = re.match(r"^(COPY \(text\) to /dev/null|statefun-bootstrap run \(whole run\)|"
+                             r"statefun-bootstrap, read only)\s+([\d,]+)\s+([\d,]+)$", line)
+                if m:
+                    table[m.group(1)] = (number(m.group(2)), number(m.group(3)))
+            copy, run = table["COPY (text) to /dev/null"], table["statefun-bootstrap run (whole run)"]
+            read = table["statefun-bootstrap, read only"]
+            for i, workers in enumerate(("1 worker", "2 workers")):
+                ratios.append(f"{workers}: whole run / raw text COPY = {run[i] / copy[i]:.3f}; "
+                              f"connector read only / raw COPY = {read[i] / copy[i]:.3f} (target for a run: >= 0.7)")
+        else:
+            rate = {}
+            for line in text.splitlines():
+                cells = [c.strip() for c in line.split("|")]
+                if len(cells) > 3 and cells[3].replace(",", "").isdigit():
+                    rate[cells[1]] = number(cells[3])
+            raw = rate["plain librdkafka consume to /dev/null"]
+            ratios.append(f"run / plain librdkafka consume = {rate['statefun-bootstrap run'] / raw:.3f}; "
+                          f"read only / plain consume = {rate['statefun-bootstrap, read only'] / raw:.3f} "
+                          "(target for a run: >= 0.5)")
+        print(text + "\n".join(ratios), flush=True)
+        out.append((name, text, ratios))
+    return out
+
+
+def report(rows, threads, smoke, connectors=()):
     lines = ["| rows | what | threads | wall s | rows/s | CPU s | peak RSS MB | savepoint MB/s | vs raw read | vs Flink creator |",
              "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     by_size = {}
@@ -159,7 +205,10 @@ def report(rows, threads, smoke):
     header = (f"# Benchmark results\n\nMachine: {os.cpu_count()} cores ({cpu}), {int(mem) // 2**20} GiB, {platform.platform()}\n"
               f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  \nCommit: {commit}\n\n"
               "Produced by `bench/run.sh`; every ratio compares runs of the same invocation on the same data.\n\n")
-    (ROOT / "bench" / "RESULTS.md").write_text(header + table + "\n")
+    body = header + "## File source and Flink's creator\n\n" + table + "\n"
+    for name, text, ratios in connectors:
+        body += f"\n## {name}\n\n```\n{text.strip()}\n```\n\n" + "".join(f"- {r}\n" for r in ratios)
+    (ROOT / "bench" / "RESULTS.md").write_text(body)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ bool Utf8ToUtf16(std::string_view utf8, std::u16string* out);
 std::string Utf16ToUtf8(std::u16string_view utf16);
 // True if `s` is well-formed UTF-8.
 bool IsValidUtf8(std::string_view s);
+// Appends code point `cp` (at most 0x10FFFF, not a surrogate) as UTF-8.
+void AppendUtf8(std::string* out, uint32_t cp);
 
 // java.lang.String#hashCode.
 int32_t JavaStringHashCode(std::u16string_view s);
