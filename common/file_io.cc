@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -104,7 +105,16 @@ Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
     }
   }
   ::close(fd);
+  if (size > 0) ::madvise(addr, size, MADV_SEQUENTIAL);  // read-ahead; a hint, so its result does not matter
   return std::unique_ptr<MappedFile>(new MappedFile(addr, size));
+}
+
+void MappedFile::Release(size_t begin, size_t end) const {
+  static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  end = std::min(end, size_);
+  const size_t first = (begin + page - 1) / page * page;  // whole pages inside the range only
+  const size_t last = end / page * page;
+  if (first < last) ::madvise(static_cast<char*>(addr_) + first, last - first, MADV_DONTNEED);
 }
 
 MappedFile::~MappedFile() {

@@ -46,6 +46,10 @@ class MappedFile {
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
   std::string_view data() const { return {static_cast<const char*>(addr_), size_}; }
+  // Says data()[begin, end) will not be read again (soon): its whole pages leave this process's
+  // resident set (they stay in the page cache, and a later read just maps them again). Keeps the memory
+  // of reading a file larger than RAM flat.
+  void Release(size_t begin, size_t end) const;
 
  private:
   MappedFile(void* addr, size_t size) : addr_(addr), size_(size) {}

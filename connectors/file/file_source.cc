@@ -126,8 +126,11 @@ Status FileSource::ReadSplit(size_t split, RecordConsumer& consumer, const std::
     begin = LineEnd(data_, begin);
     if (begin < data_.size()) ++begin;
   }
-  if (config_.format == FileSourceConfig::Format::kCsv) return ReadCsv(begin, end, consumer, cancel);
-  return ReadJsonl(begin, end, consumer, cancel);
+  Status s = config_.format == FileSourceConfig::Format::kCsv ? ReadCsv(begin, end, consumer, cancel)
+                                                              : ReadJsonl(begin, end, consumer, cancel);
+  // The split is read: its pages need not stay resident (for a file larger than RAM they could not).
+  file_->Release(splits_[split].first, end);
+  return s;
 }
 
 Status FileSource::ReadCsv(size_t begin, size_t end, RecordConsumer& consumer, const std::atomic<bool>& cancel) {
