@@ -410,6 +410,10 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
     }
   }
   summary_.splits_resumed = journal->done().size();
+  // Splits are journaled (and the store flushed for them) only when every source could be resumed: one
+  // that cannot (PostgreSQL) makes --resume refuse the whole run, so the flushes would buy nothing.
+  bool resumable = true;
+  for (const auto& source_state : journal->header().sources) resumable &= !source_state.is_null();
   FirstError read_error;
   {
     std::mutex commit_mu;
@@ -427,7 +431,7 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
       if (s.ok()) s = consumer->Flush();
       // A finished split is journaled once its records are in the store's files and its dead letters
       // on disk; a failed one leaves no journal line (its dead letters are still written: they may be why).
-      if (s.ok()) s = store->Flush();
+      if (s.ok() && resumable) s = store->Flush();
       // One split at a time, so the journaled dead-letter size never covers another split's lines.
       std::lock_guard<std::mutex> lock(commit_mu);
       uint64_t dead_letter_bytes = 0;
@@ -436,7 +440,7 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
         consumer->pending_dead_letters()->clear();
         if (s.ok()) s = committed;
       }
-      if (s.ok()) s = journal->SplitDone(task.input, task.split, consumer->split_counts(), dead_letter_bytes);
+      if (s.ok() && resumable) s = journal->SplitDone(task.input, task.split, consumer->split_counts(), dead_letter_bytes);
       return s;
     });
   }
