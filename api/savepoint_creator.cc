@@ -188,6 +188,27 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
   rocksdb::WriteBatch batch_;
 };
 
+// A full disk (or file-size limit) under the spill store: adds how much the store held for how many
+// records, so the user can size the space a whole run needs.
+Status WithSpillUse(Status s, const ShardStore& store, uint64_t records) {
+  const std::string& m = s.message();
+  if (s.ok() || s.code() != Status::Code::kIoError ||
+      (m.find("No space") == std::string::npos && m.find("File too large") == std::string::npos &&
+       m.find("quota") == std::string::npos)) {
+    return s;
+  }
+  const uint64_t bytes = store.ApproximateBytes();
+  std::string use = "the spill store held " + std::to_string(bytes >> 20) + " MB for " + std::to_string(records) +
+                    " routed records";
+  if (records > 0) {
+    use += ", about " + std::to_string(bytes / records) + " bytes each: a run needs up to that per record on disk, "
+           "and about as much again for the savepoint";
+  }
+  Status out(s.code(), m + " (" + use + ")");
+  if (!s.location().empty()) out.WithContext(s.location());
+  return out.WithHint(s.hint());
+}
+
 // Runs `fn(task, worker)` for tasks 0..n-1 on `threads` workers; stops handing out tasks after an error.
 void RunParallel(size_t n, int threads, FirstError* error, const std::function<Status(size_t, size_t)>& fn) {
   std::atomic<size_t> next{0};
@@ -447,9 +468,9 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   // The dead letters are kept whether or not the run goes on: they may be why it stopped.
   const Status dead_letter_closed = dead_letter ? dead_letter->Close() : Status::OK();
   if (cancel_->load()) return Status::Cancelled("interrupted; no savepoint was written");
-  SFB_RETURN_IF_ERROR(read_error.Get());
+  SFB_RETURN_IF_ERROR(WithSpillUse(read_error.Get(), *store, counters_.records_forwarded));
   SFB_RETURN_IF_ERROR(dead_letter_closed);
-  SFB_RETURN_IF_ERROR(store->FinishLoad());
+  SFB_RETURN_IF_ERROR(WithSpillUse(store->FinishLoad(), *store, counters_.records_forwarded));
   summary_.read_seconds = SecondsSince(start);
   summary_.spill_bytes = store->ApproximateDiskBytes();
 

@@ -175,6 +175,12 @@ Status ShardStore::Flush() {
   return Status::OK();
 }
 
+uint64_t ShardStore::ApproximateBytes() const {
+  uint64_t memtables = 0;
+  db_->GetIntProperty("rocksdb.cur-size-all-mem-tables", &memtables);
+  return ApproximateDiskBytes() + memtables;
+}
+
 uint64_t ShardStore::ApproximateDiskBytes() const {
   uint64_t size = 0;
   db_->GetIntProperty("rocksdb.total-sst-files-size", &size);

@@ -103,6 +103,8 @@ class ShardStore {
   std::unique_ptr<Cursor> NewCursor(int first_key_group, int last_key_group);
   // Flushes memtables (so iteration reads sorted files and memory is released).
   Status FinishLoad();
+  // What the store holds in all: its files plus its memtables (not yet written).
+  uint64_t ApproximateBytes() const;
   uint64_t ApproximateDiskBytes() const;
   const std::string& dir() const { return dir_; }
 

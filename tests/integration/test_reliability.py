@@ -69,6 +69,9 @@ def test_file_size_limit_fails_clearly_and_leaves_nothing(counter_job, tmp_path)
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, proc.stderr
     assert "File too large" in proc.stderr, proc.stderr
+    # How much space it needed: the spill store's use per record (the limit hits the spill store first).
+    assert re.search(r"the spill store held \d+ MB for [1-9]\d* routed records, about [1-9]\d* bytes each",
+                     proc.stderr), proc.stderr
     assert "fix:" in proc.stderr and "no savepoint was written" in proc.stderr
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
