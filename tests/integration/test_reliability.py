@@ -69,9 +69,11 @@ def test_file_size_limit_fails_clearly_and_leaves_nothing(counter_job, tmp_path)
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, proc.stderr
     assert "File too large" in proc.stderr, proc.stderr
-    # How much space it needed: the spill store's use per record (the limit hits the spill store first).
+    # How much space it needed: the spill store's use per record, or how far the keyed-state file got
+    # (which file meets the limit first depends on how the splits' flushes fell).
     assert re.search(r"the spill store held \d+ MB for [1-9]\d* routed records, about [1-9]\d* bytes each",
-                     proc.stderr), proc.stderr
+                     proc.stderr) or re.search(r"keyed-state-functions-\d: File too large after \d+ bytes of this file",
+                                               proc.stderr), proc.stderr
     assert "fix:" in proc.stderr and "no savepoint was written" in proc.stderr
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
