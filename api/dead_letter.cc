@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "common/file_io.h"
 #include "common/java_string.h"
 #include "savepoint/entry_json.h"
 
@@ -56,15 +57,7 @@ Status DeadLetterFile::Add(const std::string& source, const std::string& positio
 Status DeadLetterFile::Commit(std::string_view lines, uint64_t* size) {
   std::lock_guard<std::mutex> lock(mu_);
   if (fd_ < 0) return Status::Internal("the dead-letter file is closed");
-  size_t written = 0;
-  while (written < lines.size()) {
-    const ssize_t n = ::write(fd_, lines.data() + written, lines.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno("cannot write", options_.path, errno);
-    }
-    written += static_cast<size_t>(n);
-  }
+  if (const int err = WriteAll(fd_, lines)) return Status::FromErrno("cannot write", options_.path, err);
   size_ += lines.size();
   if (!lines.empty() && ::fdatasync(fd_) != 0) return Status::FromErrno("cannot sync", options_.path, errno);
   if (size) *size = size_;

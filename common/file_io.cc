@@ -14,7 +14,8 @@ namespace sfb {
 namespace {
 constexpr size_t kSinkBuffer = 1 << 20;
 
-// Writes everything; returns 0 or the errno of the failed write.
+}  // namespace
+
 int WriteAll(int fd, std::string_view data) {
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
@@ -26,7 +27,6 @@ int WriteAll(int fd, std::string_view data) {
   }
   return 0;
 }
-}  // namespace
 
 Result<std::unique_ptr<FileSink>> FileSink::Create(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

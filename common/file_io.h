@@ -57,6 +57,9 @@ class MappedFile {
   size_t size_;
 };
 
+// Writes all of `data` to `fd` (retrying short and interrupted writes); returns 0 or the failed write's errno.
+int WriteAll(int fd, std::string_view data);
+
 Status ReadFileToString(const std::string& path, std::string* out);
 Status WriteStringToFileSynced(const std::string& path, std::string_view data);
 Status FsyncDirectory(const std::string& dir);

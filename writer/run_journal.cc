@@ -87,15 +87,7 @@ RunJournal::~RunJournal() {
 Status RunJournal::AppendLine(const nlohmann::ordered_json& line, bool sync) {
   std::string text = line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   text.push_back('\n');
-  size_t written = 0;
-  while (written < text.size()) {
-    const ssize_t n = ::write(fd_, text.data() + written, text.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno("cannot write", path_, errno);
-    }
-    written += static_cast<size_t>(n);
-  }
+  if (const int err = WriteAll(fd_, text)) return Status::FromErrno("cannot write", path_, err);
   if (sync && ::fdatasync(fd_) != 0) return Status::FromErrno("cannot sync", path_, errno);
   return Status::OK();
 }

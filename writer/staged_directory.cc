@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 
 #include "common/file_io.h"
 
@@ -50,20 +51,28 @@ Status CheckOutputPath(const std::string& raw_target, bool overwrite) {
   return Status::OK();
 }
 
-// Removes ".<name>.inprogress-<pid>-<n>" siblings whose process is gone: what a crashed (SIGKILL,
-// power loss) run leaves behind. Directories of live processes, including concurrent runs, are kept.
-void RemoveDirectoriesOfDeadRuns(const std::string& parent, const std::string& prefix) {
+// Calls fn(path, pid) for each entry of `parent` named `prefix` + PID + ... whose process is gone.
+static void ForEachDirectoryOfDeadRun(const std::string& parent, const std::string& prefix,
+                                      const std::function<void(const std::filesystem::path&, long)>& fn) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
     const std::string file = entry.path().filename().string();
     if (file.rfind(prefix, 0) != 0) continue;
     const long pid = std::strtol(file.c_str() + prefix.size(), nullptr, 10);
     if (pid <= 0 || pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
-    if (RemoveAll(entry.path().string()).ok()) {
-      std::fprintf(stderr, "note: removed %s, left by an earlier run (pid %ld) that did not finish\n",
-                   entry.path().c_str(), pid);
-    }
+    fn(entry.path(), pid);
   }
+}
+
+// Removes ".<name>.inprogress-<pid>-<n>" siblings whose process is gone: what a crashed (SIGKILL,
+// power loss) run leaves behind. Directories of live processes, including concurrent runs, are kept.
+void RemoveDirectoriesOfDeadRuns(const std::string& parent, const std::string& prefix) {
+  ForEachDirectoryOfDeadRun(parent, prefix, [](const std::filesystem::path& path, long pid) {
+    if (RemoveAll(path.string()).ok()) {
+      std::fprintf(stderr, "note: removed %s, left by an earlier run (pid %ld) that did not finish\n",
+                   path.c_str(), pid);
+    }
+  });
 }
 
 Result<std::unique_ptr<StagedDirectory>> StagedDirectory::Create(const std::string& raw_target, bool overwrite) {
@@ -90,20 +99,14 @@ Result<std::unique_ptr<StagedDirectory>> StagedDirectory::Resume(const std::stri
   const std::string prefix = "." + std::filesystem::path(target).filename().string() + ".inprogress-";
   std::string newest;
   std::filesystem::file_time_type newest_time;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
-    const std::string file = entry.path().filename().string();
-    if (file.rfind(prefix, 0) != 0) continue;
-    const long pid = std::strtol(file.c_str() + prefix.size(), nullptr, 10);
-    if (pid <= 0 || pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+  ForEachDirectoryOfDeadRun(parent, prefix, [&](const std::filesystem::path& path, long) {
     std::error_code e;
-    const auto t = std::filesystem::last_write_time(entry.path() / marker, e);
-    if (e) continue;
-    if (newest.empty() || t > newest_time) {
-      newest = entry.path().string();
+    const auto t = std::filesystem::last_write_time(path / marker, e);
+    if (!e && (newest.empty() || t > newest_time)) {
+      newest = path.string();
       newest_time = t;
     }
-  }
+  });
   if (newest.empty()) {
     return Status::NotFound("there is no interrupted run of " + target + " to resume (no " + prefix +
                             "* directory of a process that is gone, with its journal)")

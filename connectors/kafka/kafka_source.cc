@@ -60,14 +60,19 @@ KafkaSource::KafkaSource(KafkaSourceConfig config, std::shared_ptr<KafkaPlanBoar
 
 KafkaSource::~KafkaSource() = default;
 
-Status KafkaSource::Prepare() {
-  if (prepared_) return Status::OK();
+Status KafkaSource::LoadProtobufFormats() {
   if (config_.key.kind == KafkaFormat::Kind::kProtobuf) {
     SFB_ASSIGN_OR_RETURN(key_protobuf_, ProtobufFields::Load(config_.key.descriptor_set, config_.key.message));
   }
   if (config_.value.kind == KafkaFormat::Kind::kProtobuf) {
     SFB_ASSIGN_OR_RETURN(value_protobuf_, ProtobufFields::Load(config_.value.descriptor_set, config_.value.message));
   }
+  return Status::OK();
+}
+
+Status KafkaSource::Prepare() {
+  if (prepared_) return Status::OK();
+  SFB_RETURN_IF_ERROR(LoadProtobufFormats());
   SFB_ASSIGN_OR_RETURN(std::unique_ptr<KafkaClient> client, KafkaClient::Create(config_));
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   SFB_ASSIGN_OR_RETURN(KafkaReadPlan plan, PlanRead(config_, *client, cores));
@@ -107,12 +112,7 @@ Status KafkaSource::PrepareToResume(const nlohmann::ordered_json& state) {
     }
   }
   prepared_ = false;
-  if (config_.key.kind == KafkaFormat::Kind::kProtobuf) {
-    SFB_ASSIGN_OR_RETURN(key_protobuf_, ProtobufFields::Load(config_.key.descriptor_set, config_.key.message));
-  }
-  if (config_.value.kind == KafkaFormat::Kind::kProtobuf) {
-    SFB_ASSIGN_OR_RETURN(value_protobuf_, ProtobufFields::Load(config_.value.descriptor_set, config_.value.message));
-  }
+  SFB_RETURN_IF_ERROR(LoadProtobufFormats());
   Adopt(std::move(plan));
   return Status::OK();
 }

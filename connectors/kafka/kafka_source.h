@@ -69,6 +69,8 @@ class KafkaSource : public Source {
   KafkaSourceConfig config_;
   std::shared_ptr<KafkaPlanBoard> board_;
   std::shared_ptr<const ProtobufFields> key_protobuf_, value_protobuf_;
+  // The protobuf descriptions the key and value formats name, if any.
+  Status LoadProtobufFormats();
   // Takes `plan` as what this source reads.
   void Adopt(KafkaReadPlan plan);
   KafkaReadPlan plan_;
