@@ -85,7 +85,8 @@ Status Record::ParseValues(std::string_view in, std::shared_ptr<const Schema> sc
   uint16_t n;
   SFB_RETURN_IF_ERROR(r.U16("field count", &n));
   if (n != schema->size()) return Status::Corruption("spilled record does not match its schema");
-  std::vector<Value> values;
+  std::vector<Value> values = std::move(out->mutable_values());  // reuses its capacity: one record after another
+  values.clear();
   values.reserve(n);
   for (uint16_t i = 0; i < n; ++i) {
     uint8_t kind;

@@ -1,6 +1,5 @@
 #include "api/savepoint_creator.h"
 
-#include <rocksdb/write_batch.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,7 +24,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double SecondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-constexpr size_t kBatchBytes = 4 << 20;
+// Memory for records routed but not yet in the spill store, shared by the reader threads' loaders.
+constexpr size_t kLoadBufferBytes = 192 << 20;
+constexpr size_t kMinLoadBufferBytes = 16 << 20;
 
 // Collects the first error of many threads and tells all of them to stop.
 class FirstError {
@@ -77,10 +78,10 @@ nlohmann::ordered_json RecordJson(const Record& record) {
 // forwards are stored all or nothing: one the router rejects halfway leaves no trace but its dead letter.
 class RoutingConsumer final : public RecordConsumer, public Downstream {
  public:
-  RoutingConsumer(ShardStore* store, SchemaRegistry* schemas,
+  RoutingConsumer(ShardStore* store, size_t buffer_bytes, SchemaRegistry* schemas,
                   const std::unordered_map<std::string, uint16_t>* function_index, int max_parallelism,
                   RunCounters* counters, const std::atomic<bool>* user_cancel, DeadLetterFile* dead_letter)
-      : store_(store), schemas_(schemas), function_index_(function_index), max_parallelism_(max_parallelism),
+      : loader_(store->NewLoader(buffer_bytes)), schemas_(schemas), function_index_(function_index), max_parallelism_(max_parallelism),
         counters_(counters), user_cancel_(user_cancel), dead_letter_(dead_letter) {}
 
   void StartSplit(uint16_t source_index, const std::string* source_name, const Source* source, const Router* router) {
@@ -101,17 +102,16 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
     position_ = position;
     seq_ = 0;
     current_ = &record;
-    if (dead_letter_) batch_.SetSavePoint();
+    const ShardStore::Loader::Mark mark = loader_->mark();
     Status s = router_->Route(record, *this);
     if (s.ok()) {
-      if (dead_letter_) batch_.PopSavePoint();
       counters_->records_forwarded.fetch_add(seq_, std::memory_order_relaxed);
       split_.forwarded += seq_;
-      if (batch_.GetDataSize() >= kBatchBytes) return Flush();
+      if (loader_->full()) return Flush();
       return Status::OK();
     }
     if (!dead_letter_ || s.code() != Status::Code::kBadRecord) return s;
-    batch_.RollbackToSavePoint();
+    loader_->RollbackTo(mark);
     counters_->records_dead_lettered.fetch_add(1, std::memory_order_relaxed);
     ++split_.dead_lettered;
     // The line's "position" names where the record is; the source adds it to a returned error.
@@ -144,30 +144,31 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
       return Status::BadRecord("the function id for " + function_type + " is empty")
           .WithHint("every record must yield a non-empty id; filter out records without one (where:) or fix the data");
     }
-    if (!Utf8ToUtf16(id, &id16_)) {
+    int32_t hash;
+    id_bytes_.clear();
+    if (!PrepareJavaId(id, &id16_, &hash, &id_bytes_)) {
       return Status::BadRecord("the function id for " + function_type + " is not valid UTF-8");
     }
-    const int kg = KeyGroupForId(id16_, max_parallelism_);
-    id_bytes_.clear();
-    AppendStringValue(&id_bytes_, id16_);
+    const int kg = KeyGroupForHash(hash, max_parallelism_);
     key_.clear();
     EncodeStoreKey(&key_, kg, it->second, id_bytes_, source_, position_, seq_++);
+    // The registry takes a lock; a source hands the same schema to record after record.
+    if (payload.schema_ptr().get() != last_schema_) {
+      last_schema_id_ = schemas_->IdOf(payload.schema_ptr());
+      last_schema_ = payload.schema_ptr().get();
+    }
     value_.clear();
-    AppendVarint32(&value_, schemas_->IdOf(payload.schema_ptr()));
+    AppendVarint32(&value_, last_schema_id_);
     payload.SerializeValuesTo(&value_);
-    batch_.Put(key_, value_);
+    loader_->Put(key_, value_);
     return Status::OK();
   }
 
-  Status Flush() {
-    if (batch_.Count() == 0) return Status::OK();
-    Status s = store_->Write(&batch_);
-    batch_.Clear();
-    return s;
-  }
+  // Adds what this thread has buffered to the store.
+  Status Flush() { return loader_->Flush(); }
 
  private:
-  ShardStore* store_;
+  std::unique_ptr<ShardStore::Loader> loader_;
   SchemaRegistry* schemas_;
   const std::unordered_map<std::string, uint16_t>* function_index_;
   int max_parallelism_;
@@ -185,7 +186,8 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
   std::string pending_dead_letters_;
   std::u16string id16_;
   std::string id_bytes_, key_, value_;
-  rocksdb::WriteBatch batch_;
+  const Schema* last_schema_ = nullptr;  // kept alive by the registry, so never reused for another schema
+  uint32_t last_schema_id_ = 0;
 };
 
 // A full disk (or file-size limit) under the spill store: adds how much the store held for how many
@@ -440,8 +442,9 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
     std::mutex commit_mu;
     std::vector<std::unique_ptr<RoutingConsumer>> consumers;
     for (int i = 0; i < threads; ++i) {
-      consumers.push_back(std::make_unique<RoutingConsumer>(store.get(), &schemas, &function_index, max_parallelism_,
-                                                            &counters_, cancel_, dead_letter.get()));
+      consumers.push_back(std::make_unique<RoutingConsumer>(
+          store.get(), std::max(kMinLoadBufferBytes, kLoadBufferBytes / threads), &schemas, &function_index,
+          max_parallelism_, &counters_, cancel_, dead_letter.get()));
     }
     RunParallel(tasks.size(), threads, &read_error, [&](size_t t, size_t worker) -> Status {
       RoutingConsumer* consumer = consumers[worker].get();
@@ -449,10 +452,10 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
       Input& in = inputs_[task.input];
       consumer->StartSplit(task.input, &in.name, in.source.get(), in.router.get());
       Status s = in.source->ReadSplit(task.split, *consumer, read_error.stop());
-      if (s.ok()) s = consumer->Flush();
       // A finished split is journaled once its records are in the store's files and its dead letters
       // on disk; a failed one leaves no journal line (its dead letters are still written: they may be why).
-      if (s.ok() && resumable) s = store->Flush();
+      // Without a journal, a thread's loader carries on into its next split.
+      if (s.ok() && resumable) s = consumer->Flush();
       // One split at a time, so the journaled dead-letter size never covers another split's lines.
       std::lock_guard<std::mutex> lock(commit_mu);
       uint64_t dead_letter_bytes = 0;
@@ -464,6 +467,10 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
       if (s.ok() && resumable) s = journal->SplitDone(task.input, task.split, consumer->split_counts(), dead_letter_bytes);
       return s;
     });
+    if (read_error.Get().ok() && !cancel_->load()) {
+      RunParallel(consumers.size(), threads, &read_error,
+                  [&](size_t c, size_t) -> Status { return consumers[c]->Flush(); });
+    }
   }
   // The dead letters are kept whether or not the run goes on: they may be why it stopped.
   const Status dead_letter_closed = dead_letter ? dead_letter->Close() : Status::OK();

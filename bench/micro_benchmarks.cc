@@ -3,7 +3,6 @@
 //   build/bench/micro_benchmarks [--benchmark_filter=...]
 
 #include <benchmark/benchmark.h>
-#include <rocksdb/write_batch.h>
 
 #include <filesystem>
 
@@ -112,7 +111,7 @@ void BM_ShardInsert(benchmark::State& state) {
   std::u16string id16;
   std::string id_bytes, key;
   const std::string value(40, 'v');
-  rocksdb::WriteBatch batch;
+  auto loader = (*store)->NewLoader(64 << 20);
   uint64_t pos = 0;
   for (auto _ : state) {
     sfb::Utf8ToUtf16(ids[pos & 0xFFFF], &id16);
@@ -120,12 +119,11 @@ void BM_ShardInsert(benchmark::State& state) {
     sfb::AppendStringValue(&id_bytes, id16);
     key.clear();
     sfb::EncodeStoreKey(&key, sfb::KeyGroupForId(id16, 128), 0, id_bytes, 0, pos++, 0);
-    batch.Put(key, value);
-    if (batch.Count() == 4096) {
-      (void)(*store)->Write(&batch);
-      batch.Clear();
-    }
+    loader->Put(key, value);
+    if (loader->full()) (void)loader->Flush();
   }
+  (void)loader->Flush();
+  loader.reset();
   state.SetItemsProcessed(state.iterations());
   store->reset();
   std::filesystem::remove_all(dir);

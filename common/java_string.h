@@ -39,6 +39,10 @@ int32_t JavaStringHashCode(std::u16string_view s);
 
 // StringValue.writeString.
 void AppendStringValue(std::string* out, std::u16string_view s);
+// A function id given as UTF-8, prepared for a key: its String.hashCode and its StringValue encoding
+// (appended to `string_value`), in one pass over the bytes when the id is ASCII (the common case),
+// through `scratch` as UTF-16 otherwise. Returns false if `utf8` is not well-formed UTF-8.
+bool PrepareJavaId(std::string_view utf8, std::u16string* scratch, int32_t* hash, std::string* string_value);
 // StringValue.readString; a null string (length 0) is reported as Corruption since ids are never null.
 Status ReadStringValue(ByteReader* in, std::u16string* out);
 

@@ -66,6 +66,27 @@ TEST(OperatorId, FunctionsUid) {
   EXPECT_EQ(OperatorIdHex(Murmur3_128("hell")), "67f8103e69429962" "4753ebba820bdb92");
 }
 
+TEST(JavaString, PrepareJavaIdMatchesTheUtf16Path) {
+  const std::string ids[] = {"alice", "", "user-1234567", std::string(200, 'a'), "caf\xc3\xa9",
+                             "\xe6\x9d\xb1\xe4\xba\xac", "\xf0\x9f\x98\x80 smile", std::string("a\0b", 3)};
+  for (const std::string& id : ids) {
+    std::u16string scratch;
+    int32_t hash = 0;
+    std::string fast = "prefix";
+    ASSERT_TRUE(PrepareJavaId(id, &scratch, &hash, &fast)) << id;
+    std::string slow = "prefix";
+    AppendStringValue(&slow, U16(id));
+    EXPECT_EQ(Hex(fast), Hex(slow)) << id;
+    EXPECT_EQ(hash, JavaStringHashCode(U16(id))) << id;
+    EXPECT_EQ(KeyGroupForHash(hash, 128), KeyGroupForId(U16(id), 128)) << id;
+  }
+  std::u16string scratch;
+  int32_t hash;
+  std::string out;
+  EXPECT_FALSE(PrepareJavaId("bad \xff byte", &scratch, &hash, &out));
+  EXPECT_FALSE(PrepareJavaId("\xc3", &scratch, &hash, &out));  // truncated
+}
+
 TEST(JavaString, StringValueAndModifiedUtf8) {
   std::string out;
   AppendStringValue(&out, U16("alice"));

@@ -21,7 +21,11 @@ Status ValidateParallelism(int max_parallelism, int parallelism) {
 }
 
 int KeyGroupForId(std::u16string_view id, int max_parallelism) {
-  return FlinkMurmurHash(JavaStringHashCode(id)) % max_parallelism;
+  return KeyGroupForHash(JavaStringHashCode(id), max_parallelism);
+}
+
+int KeyGroupForHash(int32_t java_hash_code, int max_parallelism) {
+  return FlinkMurmurHash(java_hash_code) % max_parallelism;
 }
 
 int KeyGroupPrefixBytes(int max_parallelism) { return max_parallelism > 128 ? 2 : 1; }

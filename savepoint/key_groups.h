@@ -31,6 +31,8 @@ struct KeyGroupRange {
 Status ValidateParallelism(int max_parallelism, int parallelism);
 
 int KeyGroupForId(std::u16string_view id, int max_parallelism);
+// The same from the id's String.hashCode.
+int KeyGroupForHash(int32_t java_hash_code, int max_parallelism);
 int KeyGroupPrefixBytes(int max_parallelism);
 KeyGroupRange KeyGroupRangeForSubtask(int max_parallelism, int parallelism, int subtask);
 int SubtaskForKeyGroup(int max_parallelism, int parallelism, int key_group);

@@ -11,13 +11,17 @@
 // parallel with one iterator each. Keys are unique (position and seq come from the source), so the
 // order in which reader threads insert does not matter: the same input always yields the same store.
 //
-// Tuned for a one-shot bulk load: no WAL, large memtables, no compaction during the load (entries are
-// read once, merged across files by the iterator). Memory stays bounded by the memtable budget; the
-// rest lives on disk, so state larger than RAM works.
+// Tuned for a one-shot bulk load. Entries never pass through RocksDB's write path: each reader thread
+// has a Loader that collects entries in memory, sorts them itself and adds them to the store as one
+// sorted table file (SstFileWriter + IngestExternalFile). That skips the WAL, the memtable's copy and
+// locking, and RocksDB's generic comparator during the sort (measured: a third of a load's CPU time).
+// There is no compaction: the iterator merges the files when the shards are built. Memory stays bounded
+// by the loaders' buffers; the rest lives on disk, so state larger than RAM works.
 
 #ifndef SFB_WRITER_SHARD_STORE_H_
 #define SFB_WRITER_SHARD_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -33,8 +37,8 @@
 namespace rocksdb {
 class DB;
 class Iterator;
+struct Options;
 class Slice;
-class WriteBatch;
 }  // namespace rocksdb
 
 namespace sfb {
@@ -77,15 +81,49 @@ class ShardStore {
   struct Options {
     std::string dir;
     bool reopen = false;  // open the store an interrupted run left in dir (run --resume)
-    size_t memtable_bytes = 64 << 20;
-    int max_memtables = 3;
   };
   static Result<std::unique_ptr<ShardStore>> Open(const Options& options);
   ~ShardStore();
 
-  // Thread-safe.
-  Status Write(rocksdb::WriteBatch* batch);
-  // Writes what the memtables hold to the store's files (so it survives the process) and waits.
+  // Collects one thread's entries and adds them to the store, sorted, one table file per Flush. Not
+  // thread-safe; use one per thread (Flush may run concurrently with other loaders' Flush).
+  class Loader {
+   public:
+    // Adds an entry. An entry whose key was already added replaces it (in this loader or in the store).
+    void Put(std::string_view key, std::string_view value);
+    // Rolls back to a mark: the entries Put after Mark() are dropped.
+    struct Mark {
+      size_t entries, bytes;
+    };
+    Mark mark() const { return Mark{entries_.size(), arena_.size()}; }
+    void RollbackTo(const Mark& m);
+    // Whether the buffer has reached its budget (time to Flush).
+    bool full() const { return arena_.size() + entries_.size() * sizeof(Entry) >= budget_; }
+    size_t buffered_entries() const { return entries_.size(); }
+    // Sorts what the loader holds and adds it to the store as one file (synced), then empties the loader.
+    Status Flush();
+
+   private:
+    friend class ShardStore;
+    // The first 16 key bytes (as two big-endian numbers, zero-padded) decide most comparisons without
+    // touching the arena: keys of one function in one key group share their first 5 bytes or more.
+    struct Entry {
+      uint64_t prefix[2];
+      uint32_t offset;  // of the key in arena_; the value follows it
+      uint32_t key_size;
+      uint32_t value_size;
+    };
+    Loader(ShardStore* store, size_t budget) : store_(store), budget_(budget) { arena_.reserve(budget); }
+    ShardStore* store_;
+    size_t budget_;
+    std::string arena_;
+    std::vector<Entry> entries_;
+  };
+  // budget_bytes: memory the loader may hold before it must be flushed (keys, values and their index);
+  // under 4 GiB.
+  std::unique_ptr<Loader> NewLoader(size_t budget_bytes);
+
+  // Makes what the store holds durable (loaders' files are synced when added) and waits.
   Status Flush();
   // An iterator over the entries of key groups [first_key_group, last_key_group], in key order.
   class Cursor {
@@ -110,7 +148,11 @@ class ShardStore {
 
  private:
   ShardStore() = default;
+  Status AddFile(const std::string& path);
   std::string dir_;
+  std::string loads_dir_;  // where loaders write their files before the store takes them in
+  std::unique_ptr<rocksdb::Options> options_;
+  std::atomic<uint64_t> next_file_{0};
   std::unique_ptr<rocksdb::DB> db_;
 };
 

@@ -48,7 +48,10 @@ class Builder {
     result_.start_key_group = range.start;
     result_.offsets.assign(static_cast<size_t>(range.size()), 0);
     result_.entries_per_state.assign(in_.states->size(), 0);
-    for (size_t i = 0; i < in_.states->size(); ++i) runs_.emplace_back(in_.spill_dir, kRunMemoryLimit);
+    for (size_t i = 0; i < in_.states->size(); ++i) {
+      runs_.emplace_back(in_.spill_dir, kRunMemoryLimit);
+      java_string_.push_back((*in_.states)[i].type_name == "java.lang.String");
+    }
     for (const auto& f : *in_.functions) instances_.push_back(f.provider());
 
     SFB_ASSIGN_OR_RETURN(sink_, FileSink::Create(in_.file_path));
@@ -86,11 +89,19 @@ class Builder {
     in_address_ = true;
     function_ = key.function;
     id_bytes_.assign(key.id_bytes);
-    ByteReader r(id_bytes_);
-    std::u16string id16;
-    SFB_RETURN_IF_ERROR(ReadStringValue(&r, &id16));
     ctx_.address.function_type = (*in_.functions)[function_].function_type;
-    ctx_.address.id = Utf16ToUtf8(id16);
+    // A one-byte length and bytes under 0x80 is an ASCII id of under 127 characters, which is its own
+    // UTF-8; anything else goes through UTF-16.
+    const bool ascii = !id_bytes_.empty() && static_cast<uint8_t>(id_bytes_[0]) < 0x80 &&
+                       static_cast<size_t>(id_bytes_[0]) == id_bytes_.size() &&
+                       std::all_of(id_bytes_.begin(), id_bytes_.end(), [](char c) { return static_cast<uint8_t>(c) < 0x80; });
+    if (ascii) {
+      ctx_.address.id.assign(id_bytes_, 1);
+    } else {
+      ByteReader r(id_bytes_);
+      SFB_RETURN_IF_ERROR(ReadStringValue(&r, &id16_));
+      ctx_.address.id = Utf16ToUtf8(id16_);
+    }
     instances_[function_]->ClearAllStates();
     return Status::OK();
   }
@@ -99,9 +110,13 @@ class Builder {
     uint32_t schema_id = 0;
     size_t consumed = 0;
     SFB_RETURN_IF_ERROR(ReadSchemaId(value, &schema_id, &consumed));
-    auto schema = in_.schemas->Get(schema_id);
-    if (!schema) return Status::Corruption("unknown schema id in the spill store");
-    SFB_RETURN_IF_ERROR(Record::ParseValues(value.substr(consumed), std::move(schema), &record_));
+    // The registry takes a lock; consecutive records mostly share a schema.
+    if (!schema_ || schema_id != schema_id_) {
+      schema_ = in_.schemas->Get(schema_id);
+      if (!schema_) return Status::Corruption("unknown schema id in the spill store");
+      schema_id_ = schema_id;
+    }
+    SFB_RETURN_IF_ERROR(Record::ParseValues(value.substr(consumed), schema_, &record_));
     ctx_.source_name = &(*in_.source_names)[key.source];
     Status s = instances_[function_]->Bootstrap(ctx_, record_);
     if (!s.ok()) {
@@ -126,7 +141,7 @@ class Builder {
         return Status::Internal("state " + d.FlinkName() + " was set to a " + ValueReprName(ReprOf(v)) +
                                 " but holds " + ValueReprName(d.repr()));
       }
-      if (d.type_name == "java.lang.String" && !IsValidUtf8(std::get<std::string>(v))) {
+      if (java_string_[state_id] && !IsValidUtf8(std::get<std::string>(v))) {
         return Status::BadRecord("state " + d.state_name + " of " + ctx_.address.function_type + "/" +
                                  ctx_.address.id + " is not valid UTF-8 text");
       }
@@ -172,6 +187,10 @@ class Builder {
   std::unique_ptr<FileSink> sink_;
   std::vector<RunBuffer> runs_;
   std::vector<uint16_t> touched_;
+  std::vector<bool> java_string_;  // by state id: values must be valid UTF-8 text
+  std::shared_ptr<const Schema> schema_;
+  uint32_t schema_id_ = 0;
+  std::u16string id16_;
   std::vector<std::unique_ptr<StateBootstrapFunction>> instances_;
   AddressContext ctx_;
   Record record_;
