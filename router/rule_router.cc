@@ -1,6 +1,7 @@
 #include "router/rule_router.h"
 
 #include "common/java_string.h"
+#include "formats/json_fields.h"
 #include "router/value_conversion.h"
 #include "savepoint/entry_json.h"
 
@@ -130,9 +131,10 @@ Result<Value> EvaluateOperand(const StateRule& rule, const Record& record) {
       if (v.is_null()) return v;
       if (rule.codec == Codec::kJson) {
         const std::string text = v.ToText();
-        if (!nlohmann::json::accept(text)) {
+        std::string why;
+        if (!IsJsonText(text, &why)) {
           return Status::BadRecord("value '" + text.substr(0, 60) + "' is not JSON (state " + rule.state_name +
-                                   " has codec json)")
+                                   " has codec json: " + why + ")")
               .WithHint("give the state an object (set: {state: {field: \"{column}\"}}) or a field holding JSON text");
         }
         return Value::Bytes(text);

@@ -24,7 +24,7 @@
 
 #include "api/record.h"
 #include "common/status.h"
-#include "connectors/kafka/field_sink.h"
+#include "formats/field_sink.h"
 
 namespace google::protobuf {
 class Descriptor;

@@ -1,7 +1,7 @@
 #include "connectors/kafka/record_decoder.h"
 
 #include "common/java_string.h"
-#include "connectors/kafka/json_fields.h"
+#include "formats/json_fields.h"
 
 namespace sfb {
 namespace {

@@ -1,6 +1,7 @@
 // FlattenJson: one JSON document -> record fields, in a single pass without building a document.
 //
-// The Kafka connector decodes every message of a topic, so this is on the hot path; a general JSON
+// The Kafka connector decodes every message of a topic, and the router checks every value of a
+// json-codec state, so this is on the hot path; a general JSON
 // library spends most of its time building a tree and strings that are thrown away. Here:
 //   - an object's members become fields named prefix.member (nested objects: prefix.a.b) with their
 //     JSON types: string -> text, integer -> int (an integer beyond int64 but within uint64 -> its
@@ -12,13 +13,13 @@
 // The document must be RFC 8259 JSON in UTF-8 (one value, nothing after it but whitespace); anything
 // else is rejected with "parse error at byte N: ..." naming what was expected.
 
-#ifndef SFB_CONNECTORS_KAFKA_JSON_FIELDS_H_
-#define SFB_CONNECTORS_KAFKA_JSON_FIELDS_H_
+#ifndef SFB_FORMATS_JSON_FIELDS_H_
+#define SFB_FORMATS_JSON_FIELDS_H_
 
 #include <string>
 #include <string_view>
 
-#include "connectors/kafka/field_sink.h"
+#include "formats/field_sink.h"
 
 namespace sfb {
 
@@ -26,6 +27,9 @@ namespace sfb {
 // returns false and sets *error; fields added before the error are the caller's to discard.
 bool FlattenJson(std::string_view text, std::string_view prefix, std::string* path, FieldSink* sink, std::string* error);
 
+// Whether `text` is such a document (the same rules), without keeping its fields; *error says why not.
+bool IsJsonText(std::string_view text, std::string* error);
+
 }  // namespace sfb
 
-#endif  // SFB_CONNECTORS_KAFKA_JSON_FIELDS_H_
+#endif  // SFB_FORMATS_JSON_FIELDS_H_

@@ -1,7 +1,7 @@
 // FlattenJson against nlohmann/json as the oracle: the same documents accepted and rejected, the same
 // fields with the same values, plus the messages for what is malformed.
 
-#include "connectors/kafka/json_fields.h"
+#include "formats/json_fields.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -171,6 +171,18 @@ TEST(FlattenJson, RandomMutationsAgreeWithTheOracleAndNeverCrash) {
     }
   }
   EXPECT_GT(accepted, 100);  // the mutations do not only produce garbage
+}
+
+TEST(IsJsonText, AcceptsDocumentsAndSaysWhyNot) {
+  std::string error;
+  for (const char* doc : {"{\"a\": [1, {\"b\": null}], \"c\": \"\\u00e9\"}", "[]", "1", "\"text\"", " true "}) {
+    EXPECT_TRUE(IsJsonText(doc, &error)) << doc << ": " << error;
+  }
+  for (const char* doc : {"{\"a\": 1", "", "{a: 1}", "[1,]", "1 2", "\"\xff\""}) {
+    error.clear();
+    EXPECT_FALSE(IsJsonText(doc, &error)) << doc;
+    EXPECT_NE(error.find("parse error"), std::string::npos) << doc << ": " << error;
+  }
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "connectors/kafka/json_fields.h"
+#include "formats/json_fields.h"
 
 #include <charconv>
 #include <cstdint>
@@ -317,6 +317,15 @@ class Parser {
 bool FlattenJson(std::string_view text, std::string_view prefix, std::string* path, FieldSink* sink, std::string* error) {
   Parser parser(text, path, sink, error);
   return parser.Document(prefix);
+}
+
+bool IsJsonText(std::string_view text, std::string* error) {
+  class Discard final : public FieldSink {
+   public:
+    void Add(std::string_view, Value) override {}
+  } discard;
+  std::string path;
+  return Parser(text, &path, &discard, error).Document("");
 }
 
 }  // namespace sfb
