@@ -139,9 +139,10 @@ class ShardStore {
     std::unique_ptr<rocksdb::Iterator> it_;
   };
   std::unique_ptr<Cursor> NewCursor(int first_key_group, int last_key_group);
-  // Flushes memtables (so iteration reads sorted files and memory is released).
+  // Ends the load (after every loader's Flush): what the store holds is in its files.
   Status FinishLoad();
-  // What the store holds in all: its files plus its memtables (not yet written).
+  // What the store holds in all: its files plus its memtables (not yet written; loaders' buffers are
+  // not counted).
   uint64_t ApproximateBytes() const;
   uint64_t ApproximateDiskBytes() const;
   const std::string& dir() const { return dir_; }
