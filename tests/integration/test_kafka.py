@@ -257,7 +257,8 @@ def test_transaction_markers_and_read_committed_end(kafka, tmp_path):
 
 def test_messages_produced_during_the_run_are_not_read(kafka, tmp_path):
     kafka.create_topic("live", 3)
-    kafka.generate("live", 300000, keys=2000)
+    # Big enough that the run is still reading when the late messages arrive (about 2 s of reading).
+    kafka.generate("live", 1000000, keys=2000)
     job, sp = write_job(tmp_path, """
   example/user:
     states: { total: { type: io.statefun.types/long }, n: { type: io.statefun.types/long } }
@@ -279,14 +280,14 @@ def test_messages_produced_during_the_run_are_not_read(kafka, tmp_path):
     assert proc.returncode == 0, err
     assert during, "the run ended before the late messages were produced: make the topic bigger"
     prov = provenance(sp)["live"]
-    assert sum(prov["end_offsets"]["live"].values()) == 300000
-    assert prov["messages_read"] == 300000
-    assert sum(kafka.offsets("live").values()) == 300060
+    assert sum(prov["end_offsets"]["live"].values()) == 1000000
+    assert prov["messages_read"] == 1000000
+    assert sum(kafka.offsets("live").values()) == 1000060
     got = entries(sp, job)
     assert not [e for e in got if e["id"].startswith("late-")]
-    assert sum(e["value"] for e in got if e["state"] == "n") == 300000
-    assert sum(e["value"] for e in got if e["state"] == "total") == sum(i % 100 for i in range(300000))
-    assert "kafka live: topic live 300,000 messages" in err and "100.0% of the captured range" in err
+    assert sum(e["value"] for e in got if e["state"] == "n") == 1000000
+    assert sum(e["value"] for e in got if e["state"] == "total") == sum(i % 100 for i in range(1000000))
+    assert "kafka live: topic live 1,000,000 messages" in err and "100.0% of the captured range" in err
 
 
 def test_start_at_a_timestamp(kafka, tmp_path):
