@@ -135,7 +135,9 @@ Status FileSource::ReadSplit(size_t split, RecordConsumer& consumer, const std::
 
 Status FileSource::ReadCsv(size_t begin, size_t end, RecordConsumer& consumer, const std::atomic<bool>& cancel) {
   std::vector<std::optional<std::string>> fields;
-  std::vector<Value> values;
+  // One record, refilled line after line. Its schema is this split's own copy: reader threads sharing one
+  // schema object would share (and fight over) its reference count on every record.
+  Record record(std::make_shared<const Schema>(*csv_schema_), {});
   const size_t width = csv_schema_->size();
   uint64_t n = 0;
   for (size_t pos = begin; pos < end && pos < data_.size();) {
@@ -157,11 +159,10 @@ Status FileSource::ReadCsv(size_t begin, size_t end, RecordConsumer& consumer, c
       if (!s.ok()) return s;
       continue;
     }
+    std::vector<Value>& values = record.mutable_values();
     values.clear();
     for (auto& f : fields) values.push_back(f ? Value::Text(std::move(*f)) : Value::Null());
-    Record record(csv_schema_, std::move(values));
     s = consumer.Consume(record, line_start);
-    values = std::move(record.mutable_values());
     if (!s.ok()) {
       if (s.code() == Status::Code::kCancelled) return s;
       return s.WithContext(DescribePosition(line_start));

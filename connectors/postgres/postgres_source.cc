@@ -590,7 +590,10 @@ Status PostgresSource::ReadChunkOnce(PgSession& s, size_t split, RecordConsumer&
   const size_t ncols = types_.size();
   const size_t width = ncols + (plan_.position_column.empty() ? 0 : 1);
   std::vector<CopyField> fields;
-  std::vector<Value> values;
+  // One record, refilled row after row. Its schema is this chunk's own copy: workers sharing one schema
+  // object would share (and fight over) its reference count on every row.
+  Record record(std::make_shared<const Schema>(*schema_), {});
+  std::vector<Value>& values = record.mutable_values();
   std::string line, scratch;
   uint64_t row = 0;  // rows of this attempt
   // Stops the server's COPY before returning early, so libpqxx need not drain the rest of the chunk.
@@ -659,9 +662,7 @@ Status PostgresSource::ReadChunkOnce(PgSession& s, size_t split, RecordConsumer&
         Status st = consumer.Reject(position, std::move(decoded), raw);
         if (!st.ok()) return stop(st);
       } else {
-        Record record(schema_, std::move(values));
         Status st = consumer.Consume(record, position);
-        values = std::move(record.mutable_values());
         if (!st.ok()) {
           if (st.code() == Status::Code::kCancelled) return stop(st);
           return stop(st.WithContext(DescribePosition(position)));
