@@ -117,22 +117,37 @@ void AppendStringValue(std::string* out, std::u16string_view s) {
   for (char16_t c : s) AppendVarint(out, c);
 }
 
-bool PrepareJavaId(std::string_view utf8, std::u16string* scratch, int32_t* hash, std::string* string_value) {
+namespace {
+bool IsAscii(std::string_view s) {
   bool ascii = true;
-  for (char c : utf8) ascii &= static_cast<unsigned char>(c) < 0x80;
-  if (!ascii) {
+  for (char c : s) ascii &= static_cast<unsigned char>(c) < 0x80;
+  return ascii;
+}
+}  // namespace
+
+bool AppendStringValueUtf8(std::string* out, std::string_view utf8, std::u16string* scratch) {
+  if (!IsAscii(utf8)) {
+    if (!Utf8ToUtf16(utf8, scratch)) return false;
+    AppendStringValue(out, *scratch);
+    return true;
+  }
+  // An ASCII byte is its own UTF-16 code unit, and its own one-byte varint.
+  AppendVarint(out, static_cast<uint32_t>(utf8.size()) + 1);
+  out->append(utf8);
+  return true;
+}
+
+bool PrepareJavaId(std::string_view utf8, std::u16string* scratch, int32_t* hash, std::string* string_value) {
+  if (!IsAscii(utf8)) {
     if (!Utf8ToUtf16(utf8, scratch)) return false;
     *hash = JavaStringHashCode(*scratch);
     AppendStringValue(string_value, *scratch);
     return true;
   }
-  // An ASCII byte is its own UTF-16 code unit, and its own one-byte varint.
-  uint32_t h = 0;
+  uint32_t h = 0;  // over code units, which for ASCII are the bytes
   for (char c : utf8) h = 31 * h + static_cast<unsigned char>(c);
   *hash = static_cast<int32_t>(h);
-  AppendVarint(string_value, static_cast<uint32_t>(utf8.size()) + 1);
-  string_value->append(utf8);
-  return true;
+  return AppendStringValueUtf8(string_value, utf8, scratch);
 }
 
 namespace {

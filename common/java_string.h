@@ -39,6 +39,9 @@ int32_t JavaStringHashCode(std::u16string_view s);
 
 // StringValue.writeString.
 void AppendStringValue(std::string* out, std::u16string_view s);
+// StringValue.writeString of a string given as UTF-8: straight from the bytes when it is ASCII, through
+// `scratch` as UTF-16 otherwise. Returns false (appending nothing) if `utf8` is not well-formed UTF-8.
+bool AppendStringValueUtf8(std::string* out, std::string_view utf8, std::u16string* scratch);
 // A function id given as UTF-8, prepared for a key: its String.hashCode and its StringValue encoding
 // (appended to `string_value`), in one pass over the bytes when the id is ASCII (the common case),
 // through `scratch` as UTF-16 otherwise. Returns false if `utf8` is not well-formed UTF-8.

@@ -79,12 +79,17 @@ TEST(JavaString, PrepareJavaIdMatchesTheUtf16Path) {
     EXPECT_EQ(Hex(fast), Hex(slow)) << id;
     EXPECT_EQ(hash, JavaStringHashCode(U16(id))) << id;
     EXPECT_EQ(KeyGroupForHash(hash, 128), KeyGroupForId(U16(id), 128)) << id;
+    std::string value = "prefix";
+    ASSERT_TRUE(AppendStringValueUtf8(&value, id, &scratch)) << id;
+    EXPECT_EQ(Hex(value), Hex(slow)) << id;
   }
   std::u16string scratch;
   int32_t hash;
   std::string out;
   EXPECT_FALSE(PrepareJavaId("bad \xff byte", &scratch, &hash, &out));
   EXPECT_FALSE(PrepareJavaId("\xc3", &scratch, &hash, &out));  // truncated
+  EXPECT_FALSE(AppendStringValueUtf8(&out, "bad \xff byte", &scratch));
+  EXPECT_EQ(out, "");
 }
 
 TEST(JavaString, StringValueAndModifiedUtf8) {

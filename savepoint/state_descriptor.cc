@@ -267,9 +267,8 @@ void StateDescriptor::AppendValue(std::string* out, const StateValue& value, int
   } else if (type_name == "java.lang.Double") {
     w.U64(std::bit_cast<uint64_t>(std::get<double>(value)));
   } else if (type_name == "java.lang.String") {
-    std::u16string u16;
-    Utf8ToUtf16(std::get<std::string>(value), &u16);  // validated when the value was set
-    AppendStringValue(out, u16);
+    std::u16string scratch;
+    AppendStringValueUtf8(out, std::get<std::string>(value), &scratch);  // validated when the value was set
   } else {  // byte[]
     w.LengthPrefixed(std::get<std::string>(value));
   }
