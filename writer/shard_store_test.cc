@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <random>
+#include <thread>
 
 #include "common/byte_writer.h"
 
@@ -118,6 +119,28 @@ TEST_F(ShardStoreTest, NewestOfEqualKeysWinsWithinALoaderAndAcrossFiles) {
   all = Scan();
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[1].second, "third");
+}
+
+TEST_F(ShardStoreTest, LoadersOnSeveralThreadsFlushConcurrently) {
+  constexpr int kThreads = 4, kPerThread = 20000;
+  std::vector<std::thread> threads;
+  std::vector<Status> results(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t, &results] {
+      auto loader = store_->NewLoader(64 << 10);  // small: many files, flushed while other threads flush
+      Status s;
+      for (int i = 0; i < kPerThread && s.ok(); ++i) {
+        loader->Put(Key(static_cast<uint16_t>(i % 7), "t" + std::to_string(t) + "-" + std::to_string(i)), "v");
+        if (loader->full()) s = loader->Flush();
+      }
+      results[t] = s.ok() ? loader->Flush() : s;
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const Status& s : results) ASSERT_TRUE(s.ok()) << s.ToString();
+  auto all = Scan();
+  ASSERT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
+  for (size_t i = 1; i < all.size(); ++i) ASSERT_LT(all[i - 1].first, all[i].first) << i;
 }
 
 TEST_F(ShardStoreTest, RollbackDropsWhatFollowsTheMark) {
