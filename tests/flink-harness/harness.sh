@@ -12,19 +12,14 @@ JAR="$TARGET/flink-harness-0.1.0.jar"
 CLASSPATH_FILE="$TARGET/classpath.txt"
 MAIN=io.statefunbootstrap.harness.Main
 
-if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then
-  JAVA="$JAVA_HOME/bin/java"
-elif [[ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ]]; then
-  JAVA=/usr/lib/jvm/java-17-openjdk-amd64/bin/java
-else
-  JAVA=java
-fi
+# shellcheck source=../lib/java.sh
+source "$HERE/../lib/java.sh"
 
 die() { echo "harness.sh: $*" >&2; exit 1; }
 
 needs_build() {
   [[ -f "$JAR" && -s "$CLASSPATH_FILE" && -d "$TARGET/classes" ]] || return 0
-  [[ -n "$(find "$HERE/src" "$HERE/pom.xml" -newer "$JAR" -print -quit)" ]] && return 0
+  [[ -n "$(find "$HERE/src" "$FLINK_COMMON_SOURCES" "$HERE/pom.xml" -newer "$JAR" -print -quit)" ]] && return 0
   return 1
 }
 
@@ -52,29 +47,7 @@ if needs_build; then
   exec 9<&-
 fi
 
-# Flink 1.16 on Java 17: open the JDK internals Kryo/Flink/RocksDB reflect on.
-JVM_FLAGS=(
-  --add-opens=java.base/java.lang=ALL-UNNAMED
-  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
-  --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
-  --add-opens=java.base/java.util=ALL-UNNAMED
-  --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
-  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
-  --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED
-  --add-opens=java.base/java.io=ALL-UNNAMED
-  --add-opens=java.base/java.nio=ALL-UNNAMED
-  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
-  --add-opens=java.base/java.net=ALL-UNNAMED
-  --add-opens=java.base/java.time=ALL-UNNAMED
-  --add-opens=java.base/java.text=ALL-UNNAMED
-  --add-opens=java.base/java.math=ALL-UNNAMED
-  --add-opens=java.sql/java.sql=ALL-UNNAMED
-  --add-exports=java.base/sun.net.util=ALL-UNNAMED
-  --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED
-  --add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED
-  -XX:+UseSerialGC
-  -Xss2m
-)
+JVM_FLAGS=("${FLINK_JVM_FLAGS[@]}")
 if [[ "${1:-}" == "read" ]]; then
   # read is start-up bound: the C1 JIT alone gets there sooner
   JVM_FLAGS+=(-XX:TieredStopAtLevel=1 -Xmx768m)

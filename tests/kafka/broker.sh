@@ -16,13 +16,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 TARGET="$HERE/target"
 CLASSPATH_FILE="$TARGET/classpath.txt"
 
-if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then
-  JAVA="$JAVA_HOME/bin/java"
-elif [[ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ]]; then
-  JAVA=/usr/lib/jvm/java-17-openjdk-amd64/bin/java
-else
-  JAVA=java
-fi
+# shellcheck source=../lib/java.sh
+source "$HERE/../lib/java.sh"
 
 die() { echo "broker.sh: $*" >&2; exit 1; }
 

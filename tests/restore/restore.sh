@@ -10,13 +10,8 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then
-  JAVA="$JAVA_HOME/bin/java"
-elif [[ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ]]; then
-  JAVA=/usr/lib/jvm/java-17-openjdk-amd64/bin/java
-else
-  JAVA=java
-fi
+# shellcheck source=../lib/java.sh
+source "$HERE/../lib/java.sh"
 
 die() { echo "restore.sh: $*" >&2; exit 1; }
 
@@ -24,7 +19,7 @@ needs_build() {
   local m
   for m in app functions; do
     [[ -f "$HERE/$m/target/restore-$m-0.1.0.jar" && -s "$HERE/$m/target/classpath.txt" ]] || return 0
-    [[ -n "$(find "$HERE/$m/src" "$HERE/$m/pom.xml" "$HERE/pom.xml" -newer "$HERE/$m/target/restore-$m-0.1.0.jar" -print -quit)" ]] && return 0
+    [[ -n "$(find "$HERE/$m/src" "$FLINK_COMMON_SOURCES" "$HERE/$m/pom.xml" "$HERE/pom.xml" -newer "$HERE/$m/target/restore-$m-0.1.0.jar" -print -quit)" ]] && return 0
   done
   return 1
 }
@@ -70,31 +65,7 @@ case "$cmd" in
     ;;
 esac
 
-# Flink 1.16 on Java 17: open the JDK internals Kryo/Flink/RocksDB reflect on (as tests/flink-harness).
-JVM_FLAGS=(
-  --add-opens=java.base/java.lang=ALL-UNNAMED
-  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
-  --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
-  --add-opens=java.base/java.util=ALL-UNNAMED
-  --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
-  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
-  --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED
-  --add-opens=java.base/java.io=ALL-UNNAMED
-  --add-opens=java.base/java.nio=ALL-UNNAMED
-  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
-  --add-opens=java.base/java.net=ALL-UNNAMED
-  --add-opens=java.base/java.time=ALL-UNNAMED
-  --add-opens=java.base/java.text=ALL-UNNAMED
-  --add-opens=java.base/java.math=ALL-UNNAMED
-  --add-opens=java.sql/java.sql=ALL-UNNAMED
-  --add-exports=java.base/sun.net.util=ALL-UNNAMED
-  --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED
-  --add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED
-  -XX:+UseSerialGC
-  -XX:TieredStopAtLevel=1
-  -Xss2m
-  -Xmx768m
-)
+JVM_FLAGS=("${FLINK_JVM_FLAGS[@]}" -XX:TieredStopAtLevel=1 -Xmx768m)
 
 # Flink extracts the RocksDB native library, spill and blob directories under io.tmp.dirs: give
 # every run its own directory and remove it afterwards.

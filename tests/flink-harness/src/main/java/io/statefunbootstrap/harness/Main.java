@@ -1,5 +1,7 @@
 package io.statefunbootstrap.harness;
 
+import io.statefunbootstrap.flinkcommon.Failures;
+import io.statefunbootstrap.flinkcommon.LocalCluster;
 import java.util.Arrays;
 
 /**
@@ -19,6 +21,7 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    Failures.setVerboseVariable("HARNESS_VERBOSE");
     int rc;
     try {
       if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
@@ -61,6 +64,17 @@ public final class Main {
         + "                   [--state-backend rocksdb|hashmap] [--functions ns/a,ns/b]\n"
         + "                   [--rocksdb-unmanaged-memory] [--managed-memory 256m]\n"
         + "                   --input RECORDS_JSONL\n";
+  }
+
+  /** The harness's cluster: one slot per subtask, small network buffers, parallelism 1 unless a job sets it. */
+  static LocalCluster cluster(int slots, String managedMemory) throws Exception {
+    LocalCluster.Settings s = new LocalCluster.Settings();
+    s.name = "harness";
+    s.slots = slots;
+    s.managedMemory = managedMemory;
+    s.networkMemory = "16m";
+    s.defaultParallelism = 1;
+    return new LocalCluster(s);
   }
 
   /** Bad command line. */

@@ -1,5 +1,7 @@
 package io.statefunbootstrap.harness;
 
+import io.statefunbootstrap.flinkcommon.Failures;
+import io.statefunbootstrap.flinkcommon.LocalCluster;
 import io.statefunbootstrap.harness.Main.UsageException;
 import java.io.BufferedWriter;
 import java.io.File;
@@ -108,7 +110,7 @@ final class ReadCommand {
 
     long t0 = System.nanoTime();
     int failed = 0;
-    try (LocalCluster cluster = new LocalCluster(parallelism, managedMemory)) {
+    try (LocalCluster cluster = Main.cluster(parallelism, managedMemory)) {
       System.err.printf(
           "harness: MiniCluster up in %.2fs (parallelism %d)%n", secondsSince(t0), parallelism);
       int n = 0;

@@ -2,6 +2,7 @@ package io.statefunbootstrap.harness;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.statefunbootstrap.flinkcommon.LocalCluster;
 import io.statefunbootstrap.harness.Main.UsageException;
 import java.io.BufferedReader;
 import java.io.File;
@@ -98,7 +99,7 @@ final class WriteCommand {
 
     long jobStart = System.nanoTime();
     JobExecutionResult result;
-    try (LocalCluster cluster = new LocalCluster(parallelism, managedMemory)) {
+    try (LocalCluster cluster = Main.cluster(parallelism, managedMemory)) {
       ExecutionEnvironment env =
           new ExecutionEnvironment(
               cluster.executorLoader(),

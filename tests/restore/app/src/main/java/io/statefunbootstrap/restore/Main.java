@@ -2,6 +2,8 @@ package io.statefunbootstrap.restore;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.statefunbootstrap.flinkcommon.Failures;
+import io.statefunbootstrap.flinkcommon.LocalCluster;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,6 +17,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.execution.ExecutionState;
@@ -54,6 +57,7 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    Failures.setVerboseVariable("RESTORE_VERBOSE");
     int rc;
     try {
       if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
@@ -136,7 +140,7 @@ public final class Main {
 
     int failed = 0;
     long t0 = System.nanoTime();
-    try (LocalCluster cluster = new LocalCluster(slots, a.get("--managed-memory", "128m"))) {
+    try (LocalCluster cluster = cluster(slots, a.get("--managed-memory", "128m"))) {
       System.err.printf(
           "restore: MiniCluster up (%d slots) in %.1fs%n", slots, (System.nanoTime() - t0) / 1e9);
       for (int i = 0; i < runs.size(); i++) {
@@ -191,7 +195,7 @@ public final class Main {
             throw new IllegalStateException("address " + id + " reported twice");
           }
         }
-        if (runningAfter < 0 && cluster.allTasksRunning(client.getJobID())) {
+        if (runningAfter < 0 && allTasksRunning(cluster, client.getJobID())) {
           runningAfter = (System.nanoTime() - start) / 1e9;
         }
         if (byId.size() >= ids.size()) {
@@ -282,7 +286,7 @@ public final class Main {
 
     int rc = 0;
     try (LocalCluster cluster =
-        new LocalCluster(s.parallelism, a.get("--managed-memory", "128m"))) {
+        cluster(s.parallelism, a.get("--managed-memory", "128m"))) {
       long start = System.nanoTime();
       JobClient client = StatefunApp.start(cluster, s, provider);
       boolean announced = false;
@@ -300,7 +304,7 @@ public final class Main {
             rc = 1;
             break;
           }
-          if (!announced && cluster.allTasksRunning(client.getJobID())) {
+          if (!announced && allTasksRunning(cluster, client.getJobID())) {
             announced = true;
             String line =
                 String.format(
@@ -438,7 +442,25 @@ public final class Main {
     }
   }
 
-  /** For LocalCluster: every execution of the job is RUNNING (state restored, operators open). */
+  /** The restore harness's cluster. */
+  static LocalCluster cluster(int slots, String managedMemory) throws Exception {
+    LocalCluster.Settings s = new LocalCluster.Settings();
+    s.name = "restore";
+    s.slots = slots;
+    s.managedMemory = managedMemory;
+    return new LocalCluster(s);
+  }
+
+  /** Every task of the job is RUNNING: its state is restored and its operators are open. */
+  static boolean allTasksRunning(LocalCluster cluster, JobID jobId) {
+    try {
+      return allRunning(cluster.miniCluster().getArchivedExecutionGraph(jobId).get(10, TimeUnit.SECONDS));
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  /** Every execution of the job is RUNNING (state restored, operators open). */
   static boolean allRunning(AccessExecutionGraph graph) {
     int n = 0;
     for (AccessExecutionVertex v : graph.getAllExecutionVertices()) {

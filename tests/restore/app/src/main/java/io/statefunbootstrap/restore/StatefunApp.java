@@ -1,5 +1,6 @@
 package io.statefunbootstrap.restore;
 
+import io.statefunbootstrap.flinkcommon.LocalCluster;
 import java.nio.file.Path;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
