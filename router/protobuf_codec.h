@@ -14,11 +14,9 @@
 #include <string>
 
 #include "common/status.h"
+#include "formats/protobuf_message_type.h"
 
 namespace google::protobuf {
-class DescriptorPool;
-class DynamicMessageFactory;
-class Message;
 namespace util {
 class TypeResolver;
 }
@@ -35,16 +33,13 @@ class ProtobufCodec {
   Result<std::string> FromJson(const std::string& json) const;
   // Serialized message -> JSON text, for dump.
   Result<std::string> ToJson(const std::string& bytes) const;
-  const std::string& message_name() const { return message_name_; }
+  const std::string& message_name() const { return type_->name(); }
 
  private:
   ProtobufCodec() = default;
-  std::string message_name_;
+  std::unique_ptr<const ProtobufMessageType> type_;
   std::string type_url_;
-  std::unique_ptr<google::protobuf::DescriptorPool> pool_;
-  std::unique_ptr<google::protobuf::util::TypeResolver> resolver_;
-  std::unique_ptr<google::protobuf::DynamicMessageFactory> factory_;
-  const google::protobuf::Message* prototype_ = nullptr;
+  std::unique_ptr<google::protobuf::util::TypeResolver> resolver_;  // after type_: destroyed first
   mutable std::mutex mu_;
 };
 

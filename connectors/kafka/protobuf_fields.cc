@@ -1,8 +1,6 @@
 #include "connectors/kafka/protobuf_fields.h"
 
 #include <google/protobuf/descriptor.h>
-#include <google/protobuf/descriptor.pb.h>
-#include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/util/json_util.h>
 
@@ -11,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/file_io.h"
+#include "formats/protobuf_message_type.h"
 
 namespace sfb {
 namespace {
@@ -120,35 +118,13 @@ class Walker {
 ProtobufFields::~ProtobufFields() = default;
 
 Result<std::shared_ptr<const ProtobufFields>> ProtobufFields::Load(const std::string& path, const std::string& message) {
-  std::string bytes;
-  SFB_RETURN_IF_ERROR(ReadFileToString(path, &bytes).WithHint(
-      "generate it with: protoc --include_imports --descriptor_set_out=" + path + " your.proto"));
-  pb::FileDescriptorSet set;
-  if (!set.ParseFromString(bytes)) {
-    return Status::InvalidSpec(path + " is not a protobuf FileDescriptorSet")
-        .WithHint("generate it with: protoc --include_imports --descriptor_set_out=" + path + " your.proto");
-  }
   auto fields = std::shared_ptr<ProtobufFields>(new ProtobufFields());
-  fields->pool_ = std::make_unique<pb::DescriptorPool>();
-  for (const auto& file : set.file()) {
-    if (!fields->pool_->BuildFile(file)) {
-      return Status::InvalidSpec("cannot load " + file.name() + " from " + path + " (a dependency missing from the set?)")
-          .WithHint("pass --include_imports to protoc so the set contains every imported file");
-    }
-  }
-  fields->descriptor_ = fields->pool_->FindMessageTypeByName(message);
-  if (!fields->descriptor_) {
-    return Status::InvalidSpec("message type '" + message + "' is not in " + path)
-        .WithHint("write the full name with its package, e.g. example.Visit");
-  }
-  fields->factory_ = std::make_unique<pb::DynamicMessageFactory>(fields->pool_.get());
-  fields->prototype_ = fields->factory_->GetPrototype(fields->descriptor_);
-  fields->message_name_ = message;
+  SFB_ASSIGN_OR_RETURN(fields->type_, ProtobufMessageType::Load(path, message));
   return std::shared_ptr<const ProtobufFields>(std::move(fields));
 }
 
 ProtobufFields::Parser::Parser(const ProtobufFields* fields)
-    : fields_(fields), message_(fields->prototype_->New()) {}
+    : fields_(fields), message_(fields->type_->prototype()->New()) {}
 
 ProtobufFields::Parser::~Parser() = default;
 
@@ -157,7 +133,7 @@ Status ProtobufFields::Parser::Parse(std::string_view bytes, std::string_view pr
   message_->Clear();
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
       !message_->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return Status::BadRecord("the " + std::string(prefix) + " is not a valid " + fields_->message_name_ +
+    return Status::BadRecord("the " + std::string(prefix) + " is not a valid " + fields_->type_->name() +
                              " protobuf message (" + std::to_string(bytes.size()) + " bytes)");
   }
   pb::util::JsonPrintOptions options;
@@ -166,12 +142,12 @@ Status ProtobufFields::Parser::Parse(std::string_view bytes, std::string_view pr
   json->clear();
   auto status = pb::util::MessageToJsonString(*message_, json, options);
   if (!status.ok()) {
-    return Status::BadRecord("the " + std::string(prefix) + " (a " + fields_->message_name_ +
+    return Status::BadRecord("the " + std::string(prefix) + " (a " + fields_->type_->name() +
                              ") has no JSON form: " + std::string(status.message()));
   }
   name_.assign(prefix);
   Walker walker(sink, &name_, *json);
-  walker.Walk(message_.get(), fields_->descriptor_, 0);
+  walker.Walk(message_.get(), fields_->type_->descriptor(), 0);
   return Status::OK();
 }
 

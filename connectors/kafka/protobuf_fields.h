@@ -25,11 +25,9 @@
 #include "api/record.h"
 #include "common/status.h"
 #include "formats/field_sink.h"
+#include "formats/protobuf_message_type.h"
 
 namespace google::protobuf {
-class Descriptor;
-class DescriptorPool;
-class DynamicMessageFactory;
 class Message;
 }  // namespace google::protobuf
 
@@ -40,7 +38,7 @@ class ProtobufFields {
   static Result<std::shared_ptr<const ProtobufFields>> Load(const std::string& descriptor_set_path,
                                                             const std::string& message_name);
   ~ProtobufFields();
-  const std::string& message_name() const { return message_name_; }
+  const std::string& message_name() const { return type_->name(); }
 
   // Per-thread parsing state (a reusable message).
   class Parser {
@@ -59,11 +57,7 @@ class ProtobufFields {
 
  private:
   ProtobufFields() = default;
-  std::string message_name_;
-  std::unique_ptr<google::protobuf::DescriptorPool> pool_;
-  std::unique_ptr<google::protobuf::DynamicMessageFactory> factory_;
-  const google::protobuf::Descriptor* descriptor_ = nullptr;
-  const google::protobuf::Message* prototype_ = nullptr;
+  std::unique_ptr<const ProtobufMessageType> type_;
 };
 
 }  // namespace sfb
