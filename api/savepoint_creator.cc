@@ -81,8 +81,8 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
   RoutingConsumer(ShardStore* store, size_t buffer_bytes, SchemaRegistry* schemas,
                   const std::unordered_map<std::string, uint16_t>* function_index, int max_parallelism,
                   RunCounters* counters, const std::atomic<bool>* user_cancel, DeadLetterFile* dead_letter)
-      : loader_(store->NewLoader(buffer_bytes)), schemas_(schemas), function_index_(function_index), max_parallelism_(max_parallelism),
-        counters_(counters), user_cancel_(user_cancel), dead_letter_(dead_letter) {}
+      : loader_(store->NewLoader(buffer_bytes)), schemas_(schemas), function_index_(function_index),
+        max_parallelism_(max_parallelism), counters_(counters), user_cancel_(user_cancel), dead_letter_(dead_letter) {}
 
   void StartSplit(uint16_t source_index, const std::string* source_name, const Source* source, const Router* router) {
     source_ = source_index;

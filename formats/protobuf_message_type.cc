@@ -14,7 +14,8 @@ ProtobufMessageType::~ProtobufMessageType() = default;
 
 Result<std::unique_ptr<const ProtobufMessageType>> ProtobufMessageType::Load(const std::string& path,
                                                                              const std::string& message) {
-  const std::string regenerate = "generate it with: protoc --include_imports --descriptor_set_out=" + path + " your.proto";
+  const std::string regenerate =
+      "generate it with: protoc --include_imports --descriptor_set_out=" + path + " your.proto";
   std::string bytes;
   SFB_RETURN_IF_ERROR(ReadFileToString(path, &bytes).WithHint(regenerate));
   pb::FileDescriptorSet set;
@@ -25,7 +26,8 @@ Result<std::unique_ptr<const ProtobufMessageType>> ProtobufMessageType::Load(con
   type->pool_ = std::make_unique<pb::DescriptorPool>();
   for (const auto& file : set.file()) {
     if (!type->pool_->BuildFile(file)) {
-      return Status::InvalidSpec("cannot load " + file.name() + " from " + path + " (a dependency missing from the set?)")
+      return Status::InvalidSpec("cannot load " + file.name() + " from " + path +
+                                 " (a dependency missing from the set?)")
           .WithHint("pass --include_imports to protoc so the set contains every imported file");
     }
   }

@@ -74,7 +74,9 @@ TEST_F(ShardStoreTest, KeysComeOutInBytewiseOrderAcrossLoadersAndFiles) {
   std::mt19937 rng(7);
   for (int i = 0; i < 2000; ++i) {
     std::string rest;
-    for (int n = static_cast<int>(rng() % 24); n > 0; --n) rest.push_back(static_cast<char>("ab\0\x7f\x80\xff"[rng() % 6]));
+    for (int n = static_cast<int>(rng() % 24); n > 0; --n) {
+      rest.push_back(static_cast<char>("ab\0\x7f\x80\xff"[rng() % 6]));
+    }
     keys.push_back(Key(static_cast<uint16_t>(rng() % 4), rest));
   }
   std::sort(keys.begin(), keys.end());
