@@ -125,7 +125,7 @@ def main():
                 rows_out.append(dict(size=n, what="Flink StatefulFunctionsSavepointCreator", threads=2, **m,
                                      rate=n / m["wall"], bytes=dir_bytes(out)))
             shutil.rmtree(d, ignore_errors=True)
-        connectors = [] if args.smoke or args.skip_connectors else run_connector_benchmarks(args.connector_rows)
+        connectors = [] if args.smoke or args.skip_connectors else run_connector_benchmarks(args.connector_rows, work)
         report(rows_out, threads, args.smoke, connectors)
     finally:
         if not args.workdir:
@@ -136,13 +136,19 @@ def number(text):
     return float(text.replace(",", ""))
 
 
-def run_connector_benchmarks(rows):
-    """Runs bench/postgres/bench.sh and bench/kafka/bench.sh (each measures its raw baseline on the same
-    table or topic in the same script) and returns [(title, their output, ratio lines)]."""
+def run_connector_benchmarks(rows, work):
+    """Runs bench/postgres/bench.sh and bench/kafka/bench.sh on the same generated users as the file
+    benchmark (loaded with COPY, produced into a topic; each script measures its raw baseline on that
+    table or topic) and returns [(title, their output, ratio lines)]."""
+    d = work / "connectors"
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir()
+    users, _ = generate(rows, d)
     out = []
-    for name, script in (("PostgreSQL", "bench/postgres/bench.sh"), ("Kafka", "bench/kafka/bench.sh")):
-        print(f"== {name}: {script} {rows}", flush=True)
-        proc = subprocess.run(["bash", script, str(rows)], cwd=ROOT, capture_output=True, text=True)
+    for name, args in (("PostgreSQL", ["bench/postgres/bench.sh", str(rows), str(users)]),
+                       ("Kafka", ["bench/kafka/bench.sh", str(rows), "6", str(users)])):
+        print(f"== {name}: {' '.join(args)}", flush=True)
+        proc = subprocess.run(["bash", *args], cwd=ROOT, capture_output=True, text=True)
         if proc.returncode != 0:
             raise SystemExit(f"{script} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
         text = proc.stdout

@@ -2,22 +2,24 @@
 # Kafka connector benchmark (not a test): statefun-bootstrap replaying a topic, next to plain consumers
 # of the same topic, measured in one script on one broker. See bench/kafka/README.md.
 #
-#   bench/kafka/bench.sh [MESSAGES] [PARTITIONS]        default 10000000 messages, 6 partitions
+#   bench/kafka/bench.sh [MESSAGES] [PARTITIONS] [USERS_CSV]   default 10000000 messages, 6 partitions
 #
-# Starts a throwaway single-node broker (tests/kafka/broker.sh) in a temp directory, produces MESSAGES
-# JSON messages {"user":"user-<i % 1M>","n":i,"amount":i % 100,"pad":""} keyed by user, then measures:
+# Starts a throwaway single-node broker (tests/kafka/broker.sh) in a temp directory and produces one
+# message per user of USERS_CSV (the file benchmark's users, bench/run.py; generated the same way when
+# not given): key "user-<i>", value {"id":"user-<i>","name":"Name <i>","visits":<(i*7) % 1000>}. Then:
 #   1. plain librdkafka consume to /dev/null (sfb-kafka-tool consume: assign every partition, read to
 #      the end offsets captured at start, discard),
 #   2. kcat -C -e to /dev/null,
 #   3. statefun-bootstrap, read only: the route drops every record after decoding (where: never true),
-#   4. statefun-bootstrap run: every message routed to its user (1M addresses), sum + count + last JSON
-#      value, a parallelism-2 savepoint written.
+#   4. statefun-bootstrap run: every message routed to its user, visits and name set as embedded Long
+#      and String states (the file benchmark's job), a parallelism-2 savepoint written.
 # Uses SFB_BUILD_DIR (default build/) for statefun-bootstrap and sfb-kafka-tool.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$(pwd)"
 MESSAGES="${1:-10000000}"
 PARTITIONS="${2:-6}"
+USERS_CSV="${3:-}"
 BUILD="${SFB_BUILD_DIR:-$ROOT/build}"
 CLI="$BUILD/statefun-bootstrap"
 TOOL="$BUILD/sfb-kafka-tool"
@@ -49,9 +51,15 @@ rate() { python3 -c "print(f'{$1 / $2:,.0f}')"; }
 
 echo "== producing $MESSAGES messages into $PARTITIONS partitions"
 "$TOOL" create-topic --brokers "$BROKERS" --topic bench --partitions "$PARTITIONS"
-"$TOOL" generate --brokers "$BROKERS" --topic bench --count "$MESSAGES" --keys 1000000
+if [[ -z "$USERS_CSV" ]]; then
+  USERS_CSV="$WORK/users.csv"
+  awk -v n="$MESSAGES" 'BEGIN{print "id,name,visits"; for(i=0;i<n;i++) printf "user-%d,Name %d,%d\n", i, i, (i*7)%1000}' \
+    > "$USERS_CSV"
+fi
+awk -F, -v n="$MESSAGES" 'NR > 1 && NR <= n + 1 {printf "{\"topic\":\"bench\",\"key\":\"%s\",\"value\":\"{\\\"id\\\":\\\"%s\\\",\\\"name\\\":\\\"%s\\\",\\\"visits\\\":%s}\"}\n", $1, $1, $2, $3}' \
+  "$USERS_CSV" | "$TOOL" produce --brokers "$BROKERS"
 BYTES="$(find "$WORK/broker/data" -name '*.log' -printf '%s\n' | awk '{s += $1} END {print s}')"
-echo "   log segments: $((BYTES / 1048576)) MB (lz4-compressed record batches)"
+echo "   log segments: $((BYTES / 1048576)) MB (uncompressed record batches)"
 
 # measure NAME COMMAND...: wall seconds, CPU seconds (user + system) and peak RSS of the command, by
 # Python (no dependency on GNU time); its stdout goes to $WORK/NAME.out.
@@ -87,9 +95,8 @@ savepoint: { path: $WORK/savepoint, max_parallelism: 128, parallelism: 2 }
 functions:
   bench/user:
     states:
-      total: { type: io.statefun.types/long }
-      n: { type: io.statefun.types/long }
-      last: { type: bench/Event, codec: json }
+      visits: { type: java.lang.Long }
+      name: { type: java.lang.String }
 sources:
   events: { kafka: { brokers: "$BROKERS", topics: [bench], progress: 30s } }
 routes:
@@ -98,12 +105,12 @@ EOF
 }
 
 echo "== statefun-bootstrap, read only (records decoded, then dropped by the route)"
-job "$WORK/read-only.yaml" '  - { from: events, to: bench/user, where: "{offset} == -1", merge: { n: count } }'
+job "$WORK/read-only.yaml" '  - { from: events, to: bench/user, id: "{value.id}", where: "{offset} == -1", set: { visits: "{value.visits}" } }'
 rm -rf "$WORK/savepoint"
 measure read_only "$CLI" run "$WORK/read-only.yaml" --threads 2 --summary-json "$WORK/read_only.json"
 
-echo "== statefun-bootstrap run (1M addresses, sum + count + last, parallelism 2)"
-job "$WORK/run.yaml" '  - { from: events, to: bench/user, set: { last: "{value}" }, merge: { total: "sum(value.amount)", n: count } }'
+echo "== statefun-bootstrap run (one address per user: visits and name set, parallelism 2)"
+job "$WORK/run.yaml" '  - { from: events, to: bench/user, id: "{value.id}", set: { visits: "{value.visits}", name: "{value.name}" } }'
 rm -rf "$WORK/savepoint"
 measure run "$CLI" run "$WORK/run.yaml" --threads 2 --summary-json "$WORK/run.json"
 grep -E "records read|addresses|time" "$WORK/run.out" | sed 's/^/   /'

@@ -2,18 +2,22 @@
 # Benchmark (not a test): `statefun-bootstrap run` reading a PostgreSQL table, next to a plain
 # `COPY (SELECT ...) TO STDOUT` of the same columns to /dev/null, with 1 and 2 workers.
 #
-#   bench/postgres/bench.sh [ROWS]        (default 10000000)
+#   bench/postgres/bench.sh [ROWS] [USERS_CSV]        (default 10000000)
 #
-# Starts a throwaway cluster (tests/postgres/cluster.sh), loads ROWS rows, and prints rows/s for:
+# Starts a throwaway cluster (tests/postgres/cluster.sh), loads ROWS users with COPY from USERS_CSV (the
+# file benchmark's users, bench/run.py; generated the same way when not given: id text primary key,
+# name text, visits bigint), and prints rows/s for:
 #   copy-text       psql COPY ... TO STDOUT (text format) > /dev/null; 2 workers = two ctid halves at once
 #   copy-binary     the same in binary format (the connector reads text: see README.md, "COPY format")
 #   read-only       statefun-bootstrap run whose route drops every row: the connector's reading alone
-#   run             statefun-bootstrap run of a job that routes every row to 1M addresses and writes the
-#                   savepoint (rows/s over the whole run, and over its read phase)
+#   run             statefun-bootstrap run of the file benchmark's job (one address per user, visits and
+#                   name as embedded Long and String) writing the savepoint (rows/s over the whole run,
+#                   and over its read phase)
 # Environment: SFB_BUILD_DIR (default build), BENCH_KEEP=1 keeps the cluster and prints its directory.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROWS=${1:-10000000}
+USERS_CSV=${2:-}
 BUILD=${SFB_BUILD_DIR:-build}
 CLI="$BUILD/statefun-bootstrap"
 CLUSTER=tests/postgres/cluster.sh
@@ -30,19 +34,22 @@ PORT=$(cat "$DIR/port")
 export SFB_BENCH_PASSWORD=$(cat "$DIR/superuser.pw")
 psql_() { "$CLUSTER" psql "$DIR" -d bench "$@"; }
 
-echo "== loading $ROWS rows"
+if [[ -z "$USERS_CSV" ]]; then
+  USERS_CSV="$WORK/users.csv"
+  awk -v n="$ROWS" 'BEGIN{print "id,name,visits"; for(i=0;i<n;i++) printf "user-%d,Name %d,%d\n", i, i, (i*7)%1000}' \
+    > "$USERS_CSV"
+fi
+echo "== loading $ROWS users with COPY from $USERS_CSV"
 "$CLUSTER" psql "$DIR" -c "CREATE DATABASE bench"
 t0=$(date +%s.%N)
-psql_ -c "CREATE TABLE events (id bigint, user_id integer, amount integer, ts timestamptz, note text)" \
-      -c "INSERT INTO events SELECT g, ((g::bigint * 7919) % 1000000)::int, g % 1000 - 100,
-                 timestamptz '2024-01-01' + g * interval '1 second', 'note-' || g
-          FROM generate_series(1, $ROWS) g" \
-      -c "ALTER TABLE events ADD PRIMARY KEY (id)" -c "VACUUM ANALYZE events"
-echo "   loaded in $(python3 -c "print(round($(date +%s.%N) - $t0))") s; $(psql_ -At -c "SELECT pg_size_pretty(pg_relation_size('events'))") heap"
-PAGES=$(psql_ -At -c "SELECT pg_relation_size('events') / current_setting('block_size')::int")
+psql_ -c "CREATE TABLE users (id text, name text, visits bigint)"
+head -n "$((ROWS + 1))" "$USERS_CSV" | psql_ -c "COPY users FROM STDIN WITH (FORMAT csv, HEADER true)"
+psql_ -c "ALTER TABLE users ADD PRIMARY KEY (id)" -c "VACUUM ANALYZE users"
+echo "   loaded in $(python3 -c "print(round($(date +%s.%N) - $t0))") s; $(psql_ -At -c "SELECT pg_size_pretty(pg_relation_size('users'))") heap"
+PAGES=$(psql_ -At -c "SELECT pg_relation_size('users') / current_setting('block_size')::int")
 HALF=$((PAGES / 2))
-COLS="id, user_id, amount, ts, note"
-psql_ -c "COPY (SELECT $COLS FROM events) TO STDOUT" >/dev/null  # warm the cache
+COLS="id, name, visits"
+psql_ -c "COPY (SELECT $COLS FROM users) TO STDOUT" >/dev/null  # warm the cache
 
 rate() { python3 -c "print(f'{$ROWS / $1:,.0f}')"; }
 timed() {  # seconds a command takes
@@ -52,10 +59,10 @@ timed() {  # seconds a command takes
   e=$(date +%s.%N)
   python3 -c "print($e - $s)"
 }
-copy_one() { psql_ -c "COPY (SELECT $COLS FROM events) TO STDOUT $1" >/dev/null; }
+copy_one() { psql_ -c "COPY (SELECT $COLS FROM users) TO STDOUT $1" >/dev/null; }
 copy_two() {
-  psql_ -c "COPY (SELECT $COLS FROM events WHERE ctid < '($HALF,0)'::tid) TO STDOUT $1" >/dev/null &
-  psql_ -c "COPY (SELECT $COLS FROM events WHERE ctid >= '($HALF,0)'::tid) TO STDOUT $1" >/dev/null &
+  psql_ -c "COPY (SELECT $COLS FROM users WHERE ctid < '($HALF,0)'::tid) TO STDOUT $1" >/dev/null &
+  psql_ -c "COPY (SELECT $COLS FROM users WHERE ctid >= '($HALF,0)'::tid) TO STDOUT $1" >/dev/null &
   wait
 }
 
@@ -65,27 +72,25 @@ savepoint: { path: $WORK/sp, max_parallelism: 128, parallelism: 2 }
 functions:
   bench/user:
     states:
-      total: { type: io.statefun.types/long }
-      n: { type: io.statefun.types/int }
-      last_note: { type: io.statefun.types/string }
+      visits: { type: java.lang.Long }
+      name: { type: java.lang.String }
 sources:
-  events:
+  users:
     postgres:
       host: 127.0.0.1
       port: $PORT
       database: bench
       user: postgres
       password: \${SFB_BENCH_PASSWORD}
-      table: public.events
-      columns: [id, user_id, amount, ts, note]
+      table: public.users
+      columns: [id, name, visits]
       workers: $1
 routes:
-  - from: events
+  - from: users
     to: bench/user
-    id: "{user_id}"
+    id: "{id}"
     where: "$2"
-    set: { last_note: "{note}" }
-    merge: { total: sum(amount), n: count }
+    set: { visits: "{visits}", name: "{name}" }
 JOB
 }
 ours() {  # ours WORKERS FILTER -> "total_seconds read_seconds"
@@ -100,11 +105,11 @@ for fmt in text binary; do
   one=$(timed copy_one "$opt"); two=$(timed copy_two "$opt")
   printf '%-34s %12s %12s\n' "COPY ($fmt) to /dev/null" "$(rate "$one")" "$(rate "$two")"
 done
-read -r t1 r1 < <(ours 1 "{id} == -1")
-read -r t2 r2 < <(ours 2 "{id} == -1")
+read -r t1 r1 < <(ours 1 "{visits} == -1")
+read -r t2 r2 < <(ours 2 "{visits} == -1")
 printf '%-34s %12s %12s\n' "statefun-bootstrap, read only" "$(rate "$t1")" "$(rate "$t2")"
-read -r t1 r1 < <(ours 1 "{id} != -1")
-read -r t2 r2 < <(ours 2 "{id} != -1")
+read -r t1 r1 < <(ours 1 "{visits} != -1")
+read -r t2 r2 < <(ours 2 "{visits} != -1")
 printf '%-34s %12s %12s\n' "statefun-bootstrap run (whole run)" "$(rate "$t1")" "$(rate "$t2")"
 printf '%-34s %12s %12s\n' "statefun-bootstrap run (read phase)" "$(rate "$r1")" "$(rate "$r2")"
 echo "(machine: $(nproc) cores; server and client share them)"
