@@ -123,17 +123,22 @@ bool IsAscii(std::string_view s) {
   for (char c : s) ascii &= static_cast<unsigned char>(c) < 0x80;
   return ascii;
 }
+
+// StringValue.writeString of an ASCII string: each byte is its own UTF-16 code unit, and its own
+// one-byte varint.
+void AppendAsciiStringValue(std::string* out, std::string_view ascii) {
+  AppendVarint(out, static_cast<uint32_t>(ascii.size()) + 1);
+  out->append(ascii);
+}
 }  // namespace
 
 bool AppendStringValueUtf8(std::string* out, std::string_view utf8, std::u16string* scratch) {
-  if (!IsAscii(utf8)) {
-    if (!Utf8ToUtf16(utf8, scratch)) return false;
-    AppendStringValue(out, *scratch);
+  if (IsAscii(utf8)) {
+    AppendAsciiStringValue(out, utf8);
     return true;
   }
-  // An ASCII byte is its own UTF-16 code unit, and its own one-byte varint.
-  AppendVarint(out, static_cast<uint32_t>(utf8.size()) + 1);
-  out->append(utf8);
+  if (!Utf8ToUtf16(utf8, scratch)) return false;
+  AppendStringValue(out, *scratch);
   return true;
 }
 
@@ -147,7 +152,8 @@ bool PrepareJavaId(std::string_view utf8, std::u16string* scratch, int32_t* hash
   uint32_t h = 0;  // over code units, which for ASCII are the bytes
   for (char c : utf8) h = 31 * h + static_cast<unsigned char>(c);
   *hash = static_cast<int32_t>(h);
-  return AppendStringValueUtf8(string_value, utf8, scratch);
+  AppendAsciiStringValue(string_value, utf8);
+  return true;
 }
 
 namespace {
@@ -180,6 +186,23 @@ Status ReadStringValue(ByteReader* in, std::u16string* out) {
     SFB_RETURN_IF_ERROR(ReadVarint(in, "string character", 0xFFFF, &c));
     out->push_back(static_cast<char16_t>(c));
   }
+  return Status::OK();
+}
+
+Status ReadStringValueUtf8(ByteReader* in, std::u16string* scratch, std::string* out) {
+  // A one-byte length and then bytes under 0x80 is an ASCII string of under 127 characters, which is
+  // its own UTF-8 (the inverse of AppendAsciiStringValue); anything else goes through UTF-16.
+  const std::string_view rest = in->data().substr(in->position());
+  if (!rest.empty()) {
+    const size_t len = static_cast<uint8_t>(rest[0]);  // code units + 1
+    if (len >= 1 && len < 0x80 && rest.size() >= len && IsAscii(rest.substr(1, len - 1))) {
+      out->assign(rest.substr(1, len - 1));
+      in->Seek(in->position() + len);
+      return Status::OK();
+    }
+  }
+  SFB_RETURN_IF_ERROR(ReadStringValue(in, scratch));
+  *out = Utf16ToUtf8(*scratch);
   return Status::OK();
 }
 

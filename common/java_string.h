@@ -48,6 +48,9 @@ bool AppendStringValueUtf8(std::string* out, std::string_view utf8, std::u16stri
 bool PrepareJavaId(std::string_view utf8, std::u16string* scratch, int32_t* hash, std::string* string_value);
 // StringValue.readString; a null string (length 0) is reported as Corruption since ids are never null.
 Status ReadStringValue(ByteReader* in, std::u16string* out);
+// The same, as UTF-8 (unpaired surrogates become U+FFFD): straight from the bytes when the string is
+// ASCII, through `scratch` as UTF-16 otherwise.
+Status ReadStringValueUtf8(ByteReader* in, std::u16string* scratch, std::string* out);
 
 // writeUTF. Fails if the encoded form exceeds 65535 bytes.
 Status AppendJavaUtf(std::string* out, std::string_view utf8);

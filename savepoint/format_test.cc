@@ -82,6 +82,14 @@ TEST(JavaString, PrepareJavaIdMatchesTheUtf16Path) {
     std::string value = "prefix";
     ASSERT_TRUE(AppendStringValueUtf8(&value, id, &scratch)) << id;
     EXPECT_EQ(Hex(value), Hex(slow)) << id;
+    // And back, from a reader positioned after other bytes, leaving it after the string.
+    const std::string bytes = value + "tail";
+    ByteReader in(bytes);
+    in.Seek(6);
+    std::string back;
+    ASSERT_TRUE(ReadStringValueUtf8(&in, &scratch, &back).ok()) << id;
+    EXPECT_EQ(back, id);
+    EXPECT_EQ(in.remaining(), 4u) << id;
   }
   std::u16string scratch;
   int32_t hash;
@@ -90,6 +98,10 @@ TEST(JavaString, PrepareJavaIdMatchesTheUtf16Path) {
   EXPECT_FALSE(PrepareJavaId("\xc3", &scratch, &hash, &out));  // truncated
   EXPECT_FALSE(AppendStringValueUtf8(&out, "bad \xff byte", &scratch));
   EXPECT_EQ(out, "");
+  ByteReader null_string(std::string(1, '\0'));
+  EXPECT_EQ(ReadStringValueUtf8(&null_string, &scratch, &out).message(), "null string where a key was expected");
+  ByteReader truncated("\x06" "ali");  // says 5 code units, holds 3
+  EXPECT_FALSE(ReadStringValueUtf8(&truncated, &scratch, &out).ok());
 }
 
 TEST(JavaString, StringValueAndModifiedUtf8) {

@@ -90,19 +90,8 @@ class Builder {
     function_ = key.function;
     id_bytes_.assign(key.id_bytes);
     ctx_.address.function_type = (*in_.functions)[function_].function_type;
-    // A one-byte length and bytes under 0x80 is an ASCII id of under 127 characters, which is its own
-    // UTF-8; anything else goes through UTF-16.
-    const auto is_ascii = [](char c) { return static_cast<uint8_t>(c) < 0x80; };
-    const bool ascii = !id_bytes_.empty() && is_ascii(id_bytes_[0]) &&
-                       static_cast<size_t>(id_bytes_[0]) == id_bytes_.size() &&
-                       std::all_of(id_bytes_.begin(), id_bytes_.end(), is_ascii);
-    if (ascii) {
-      ctx_.address.id.assign(id_bytes_, 1);
-    } else {
-      ByteReader r(id_bytes_);
-      SFB_RETURN_IF_ERROR(ReadStringValue(&r, &id16_));
-      ctx_.address.id = Utf16ToUtf8(id16_);
-    }
+    ByteReader r(id_bytes_);
+    SFB_RETURN_IF_ERROR(ReadStringValueUtf8(&r, &id16_, &ctx_.address.id));
     instances_[function_]->ClearAllStates();
     return Status::OK();
   }
