@@ -199,7 +199,7 @@ Status WithSpillUse(Status s, const ShardStore& store, uint64_t records) {
        m.find("quota") == std::string::npos)) {
     return s;
   }
-  const uint64_t bytes = store.ApproximateBytes();
+  const uint64_t bytes = store.ApproximateDiskBytes();
   std::string use = "the spill store held " + std::to_string(bytes >> 20) + " MB for " + std::to_string(records) +
                     " routed records";
   if (records > 0) {

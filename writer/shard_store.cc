@@ -246,20 +246,12 @@ std::unique_ptr<ShardStore::Cursor> ShardStore::NewCursor(int first, int last) {
   return c;
 }
 
-Status ShardStore::FinishLoad() { return Flush(); }
-
-Status ShardStore::Flush() {
+Status ShardStore::FinishLoad() {
   rocksdb::FlushOptions fo;
   fo.wait = true;
   rocksdb::Status s = db_->Flush(fo);
   if (!s.ok()) return SpillIoError("cannot flush the spill store in", dir_, s);
   return Status::OK();
-}
-
-uint64_t ShardStore::ApproximateBytes() const {
-  uint64_t memtables = 0;
-  db_->GetIntProperty("rocksdb.cur-size-all-mem-tables", &memtables);
-  return ApproximateDiskBytes() + memtables;
 }
 
 uint64_t ShardStore::ApproximateDiskBytes() const {

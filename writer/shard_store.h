@@ -91,7 +91,7 @@ class ShardStore {
    public:
     // Adds an entry. An entry whose key was already added replaces it (in this loader or in the store).
     void Put(std::string_view key, std::string_view value);
-    // Rolls back to a mark: the entries Put after Mark() are dropped.
+    // Rolls back to a mark: the entries Put after mark() are dropped.
     struct Mark {
       size_t entries, bytes;
     };
@@ -123,8 +123,6 @@ class ShardStore {
   // under 4 GiB.
   std::unique_ptr<Loader> NewLoader(size_t budget_bytes);
 
-  // Makes what the store holds durable (loaders' files are synced when added) and waits.
-  Status Flush();
   // An iterator over the entries of key groups [first_key_group, last_key_group], in key order.
   class Cursor {
    public:
@@ -141,9 +139,7 @@ class ShardStore {
   std::unique_ptr<Cursor> NewCursor(int first_key_group, int last_key_group);
   // Ends the load (after every loader's Flush): what the store holds is in its files.
   Status FinishLoad();
-  // What the store holds in all: its files plus its memtables (not yet written; loaders' buffers are
-  // not counted).
-  uint64_t ApproximateBytes() const;
+  // What the store's files hold (loaders' buffers are not counted).
   uint64_t ApproximateDiskBytes() const;
   const std::string& dir() const { return dir_; }
 

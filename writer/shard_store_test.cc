@@ -179,7 +179,7 @@ TEST_F(ShardStoreTest, ReopenedStoreKeepsAddedFiles) {
   auto loader = store_->NewLoader(1 << 20);
   loader->Put(Key(5, "survives"), "yes");
   ASSERT_TRUE(loader->Flush().ok());
-  ASSERT_TRUE(store_->Flush().ok());
+  ASSERT_TRUE(store_->FinishLoad().ok());
   loader.reset();
   store_.reset();
   ShardStore::Options o;
