@@ -13,9 +13,10 @@
 //   {"schema":3,"names":["id","name"]}          a record schema id used in the store (before its split)
 //   {"done":[0,5],"read":..,"forwarded":..,"dead_lettered":..,"dead_letter_bytes":..}   a finished split
 // A line cut short by the crash is ignored. When a source cannot resume (its resume state is null) the
-// run writes only the header, so --resume can say why it refuses, and spends no flushes on "done" lines. "fingerprint" identifies the job (spec, layout); "sources"
-// holds each source's Source::ResumeState(), which a resumed run must reproduce; "spill_dir" is empty
-// when the store lives inside the staging directory, else its absolute path (--tmp-dir).
+// run writes only the header, so --resume can say why it refuses, and spends no flushes on "done" lines.
+// "fingerprint" identifies the job (spec, layout); "sources" holds each source's Source::ResumeState(),
+// which a resumed run must reproduce; "spill_dir" is empty when the store lives inside the staging
+// directory, else its absolute path (--tmp-dir).
 
 #ifndef SFB_WRITER_RUN_JOURNAL_H_
 #define SFB_WRITER_RUN_JOURNAL_H_
