@@ -58,9 +58,8 @@ def measure(cmd, env=None):
 def generate(rows, workdir):
     """users.csv (the job's input) and records.jsonl (the same state for Flink's creator)."""
     csv = workdir / "users.csv"
-    subprocess.run(["awk", "-v", f"n={rows}", 'BEGIN{print "id,name,visits"; '
-                    'for(i=0;i<n;i++) printf "user-%d,Name %d,%d\\n", i, i, (i*7)%1000}'],
-                   stdout=open(csv, "w"), check=True)
+    with open(csv, "w") as out:
+        subprocess.run(["bash", ROOT / "bench" / "generate-users.sh", str(rows)], stdout=out, check=True)
     jsonl = workdir / "records.jsonl"
     subprocess.run(["awk", "-v", f"n={rows}", 'BEGIN{for(i=0;i<n;i++){'
                     'printf "{\\"function\\":\\"bench/user\\",\\"id\\":\\"user-%d\\",\\"state\\":\\"long_value\\",\\"value\\":%d}\\n", i, (i*7)%1000; '

@@ -53,8 +53,7 @@ echo "== producing $MESSAGES messages into $PARTITIONS partitions"
 "$TOOL" create-topic --brokers "$BROKERS" --topic bench --partitions "$PARTITIONS"
 if [[ -z "$USERS_CSV" ]]; then
   USERS_CSV="$WORK/users.csv"
-  awk -v n="$MESSAGES" 'BEGIN{print "id,name,visits"; for(i=0;i<n;i++) printf "user-%d,Name %d,%d\n", i, i, (i*7)%1000}' \
-    > "$USERS_CSV"
+  bench/generate-users.sh "$MESSAGES" > "$USERS_CSV"
 fi
 awk -F, -v n="$MESSAGES" 'NR > 1 && NR <= n + 1 {printf "{\"topic\":\"bench\",\"key\":\"%s\",\"value\":\"{\\\"id\\\":\\\"%s\\\",\\\"name\\\":\\\"%s\\\",\\\"visits\\\":%s}\"}\n", $1, $1, $2, $3}' \
   "$USERS_CSV" | "$TOOL" produce --brokers "$BROKERS"

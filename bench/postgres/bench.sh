@@ -36,8 +36,7 @@ psql_() { "$CLUSTER" psql "$DIR" -d bench "$@"; }
 
 if [[ -z "$USERS_CSV" ]]; then
   USERS_CSV="$WORK/users.csv"
-  awk -v n="$ROWS" 'BEGIN{print "id,name,visits"; for(i=0;i<n;i++) printf "user-%d,Name %d,%d\n", i, i, (i*7)%1000}' \
-    > "$USERS_CSV"
+  bench/generate-users.sh "$ROWS" > "$USERS_CSV"
 fi
 echo "== loading $ROWS users with COPY from $USERS_CSV"
 "$CLUSTER" psql "$DIR" -c "CREATE DATABASE bench"
