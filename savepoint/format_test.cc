@@ -98,7 +98,8 @@ TEST(JavaString, PrepareJavaIdMatchesTheUtf16Path) {
   EXPECT_FALSE(PrepareJavaId("\xc3", &scratch, &hash, &out));  // truncated
   EXPECT_FALSE(AppendStringValueUtf8(&out, "bad \xff byte", &scratch));
   EXPECT_EQ(out, "");
-  ByteReader null_string(std::string(1, '\0'));
+  const std::string null_bytes(1, '\0');
+  ByteReader null_string(null_bytes);
   EXPECT_EQ(ReadStringValueUtf8(&null_string, &scratch, &out).message(), "null string where a key was expected");
   ByteReader truncated("\x06" "ali");  // says 5 code units, holds 3
   EXPECT_FALSE(ReadStringValueUtf8(&truncated, &scratch, &out).ok());
