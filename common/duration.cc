@@ -3,11 +3,13 @@
 #include <cctype>
 #include <string>
 
+#include "common/str_cat.h"
+
 namespace sfb {
 
 Result<int64_t> ParseDurationMillis(std::string_view text) {
   const auto bad = [&] {
-    return Status::InvalidSpec("'" + std::string(text) + "' is not a duration")
+    return Status::InvalidSpec(StrCat("'", text, "' is not a duration"))
         .WithHint("write a positive duration such as 500ms, 90s, 15m, 12h, 7d or 1h30m");
   };
   if (text.empty()) return bad();

@@ -55,7 +55,7 @@ class Parser {
       *error_ += "the end of the text";
     } else {
       const char c = text_[pos_];
-      *error_ += c >= 0x20 && c < 0x7f ? "'" + std::string(1, c) + "'" : "byte " + std::to_string(static_cast<uint8_t>(c));
+      *error_ += c >= 0x20 && c < 0x7f ? std::string{'\'', c, '\''} : "byte " + std::to_string(static_cast<uint8_t>(c));
     }
     return false;
   }

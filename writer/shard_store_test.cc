@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/byte_writer.h"
+#include "common/str_cat.h"
 
 namespace sfb {
 namespace {
@@ -87,7 +88,7 @@ TEST_F(ShardStoreTest, KeysComeOutInBytewiseOrderAcrossLoadersAndFiles) {
   auto a = store_->NewLoader(1 << 20), b = store_->NewLoader(1 << 20);
   for (size_t i = 0; i < shuffled.size(); ++i) {
     ShardStore::Loader* loader = i % 2 ? a.get() : b.get();
-    loader->Put(shuffled[i], "v" + std::to_string(i));
+    loader->Put(shuffled[i], StrCat("v", std::to_string(i)));
     if (i % 500 == 499) {
       ASSERT_TRUE(loader->Flush().ok());  // several files per loader
     }
@@ -132,7 +133,7 @@ TEST_F(ShardStoreTest, LoadersOnSeveralThreadsFlushConcurrently) {
       auto loader = store_->NewLoader(64 << 10);  // small: many files, flushed while other threads flush
       Status s;
       for (int i = 0; i < kPerThread && s.ok(); ++i) {
-        loader->Put(Key(static_cast<uint16_t>(i % 7), "t" + std::to_string(t) + "-" + std::to_string(i)), "v");
+        loader->Put(Key(static_cast<uint16_t>(i % 7), StrCat("t", std::to_string(t), "-", std::to_string(i))), "v");
         if (loader->full()) s = loader->Flush();
       }
       results[t] = s.ok() ? loader->Flush() : s;
@@ -165,7 +166,7 @@ TEST_F(ShardStoreTest, RollbackDropsWhatFollowsTheMark) {
 TEST_F(ShardStoreTest, LoaderReportsFullAtItsBudgetAndIsEmptyAfterFlush) {
   auto loader = store_->NewLoader(4096);
   int puts = 0;
-  while (!loader->full()) loader->Put(Key(1, "k" + std::to_string(puts++)), std::string(50, 'v'));
+  while (!loader->full()) loader->Put(Key(1, StrCat("k", std::to_string(puts++))), std::string(50, 'v'));
   EXPECT_GT(puts, 10);
   EXPECT_LT(puts, 80);
   ASSERT_TRUE(loader->Flush().ok());

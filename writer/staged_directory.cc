@@ -14,6 +14,7 @@
 #include <functional>
 
 #include "common/file_io.h"
+#include "common/str_cat.h"
 
 namespace sfb {
 namespace {
@@ -64,6 +65,11 @@ static void ForEachDirectoryOfDeadRun(const std::string& parent, const std::stri
   }
 }
 
+// ".<name>.inprogress-": how the staging directories of a run writing TARGET begin (then "<pid>-<n>").
+static std::string StagingPrefix(const std::string& target) {
+  return StrCat(".", std::filesystem::path(target).filename().string(), ".inprogress-");
+}
+
 // Removes ".<name>.inprogress-<pid>-<n>" siblings whose process is gone: what a crashed (SIGKILL,
 // power loss) run leaves behind. Directories of live processes, including concurrent runs, are kept.
 void RemoveDirectoriesOfDeadRuns(const std::string& parent, const std::string& prefix) {
@@ -82,10 +88,10 @@ Result<std::unique_ptr<StagedDirectory>> StagedDirectory::Create(const std::stri
   std::error_code ec;
   std::filesystem::create_directories(parent, ec);
   if (ec) return Status::IoError("cannot create directory " + parent + ": " + ec.message());
-  RemoveDirectoriesOfDeadRuns(parent, "." + std::filesystem::path(target).filename().string() + ".inprogress-");
+  const std::string prefix = StagingPrefix(target);
+  RemoveDirectoriesOfDeadRuns(parent, prefix);
   static std::atomic<int> counter{0};
-  const std::string staging = parent + "/." + std::filesystem::path(target).filename().string() + ".inprogress-" +
-                              std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  const std::string staging = parent + "/" + prefix + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   SFB_RETURN_IF_ERROR(RemoveAll(staging));
   if (::mkdir(staging.c_str(), 0755) != 0) return Status::FromErrno("cannot create directory", staging, errno);
   return std::unique_ptr<StagedDirectory>(new StagedDirectory(target, staging, overwrite));
@@ -96,7 +102,7 @@ Result<std::unique_ptr<StagedDirectory>> StagedDirectory::Resume(const std::stri
   const std::string target = TrimTrailingSlashes(raw_target);
   SFB_RETURN_IF_ERROR(CheckOutputPath(target, overwrite));
   const std::string parent = ParentOf(target);
-  const std::string prefix = "." + std::filesystem::path(target).filename().string() + ".inprogress-";
+  const std::string prefix = StagingPrefix(target);
   std::string newest;
   std::filesystem::file_time_type newest_time;
   ForEachDirectoryOfDeadRun(parent, prefix, [&](const std::filesystem::path& path, long) {

@@ -17,6 +17,7 @@
 
 #include "api/savepoint_creator.h"
 #include "api/types.h"
+#include "common/str_cat.h"
 #include "connectors/kafka/kafka_source.h"
 
 namespace sfb {
@@ -69,8 +70,8 @@ class MockCluster {
     rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
     for (int p = 0; p < kPartitions; ++p) {
       for (int i = 0; i < kPerPartition; ++i) {
-        const std::string key = "k" + std::to_string(p) + "-" + std::to_string(i % 7);
-        const std::string value = "{\"p\":" + std::to_string(p) + ",\"i\":" + std::to_string(i) + "}";
+        const std::string key = StrCat("k", std::to_string(p), "-", std::to_string(i % 7));
+        const std::string value = StrCat("{\"p\":", std::to_string(p), ",\"i\":", std::to_string(i), "}");
         rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(kTopic), RD_KAFKA_V_PARTITION(p),
                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key.data(), key.size()),
                           RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_END);

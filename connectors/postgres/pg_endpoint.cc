@@ -69,15 +69,15 @@ std::string PgEndpoint::Label() const {
   std::string out;
   if (!Get("user").empty()) out += Get("user") + "@";
   out += Get("host").empty() ? (Get("hostaddr").empty() ? "(default host)" : Get("hostaddr")) : Get("host");
-  if (!Get("port").empty()) out += ":" + Get("port");
-  if (!Get("dbname").empty()) out += "/" + Get("dbname");
+  if (!Get("port").empty()) out.append(":").append(Get("port"));
+  if (!Get("dbname").empty()) out.append("/").append(Get("dbname"));
   return Redact(out);
 }
 
 nlohmann::ordered_json PgEndpoint::Describe() const {
   nlohmann::ordered_json j;
   std::string server = Get("host").empty() ? Get("hostaddr") : Get("host");
-  if (!Get("port").empty()) server += ":" + Get("port");
+  if (!Get("port").empty()) server.append(":").append(Get("port"));
   if (!server.empty()) j["server"] = Redact(server);
   if (!Get("dbname").empty()) j["database"] = Redact(Get("dbname"));
   if (!Get("user").empty()) j["user"] = Redact(Get("user"));

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "api/dead_letter.h"
+#include "common/str_cat.h"
 #include "connectors/postgres/copy_text.h"
 #include "router/template.h"
 
@@ -437,12 +438,12 @@ Status PostgresSource::ResolveTypes(PgSession& s, const std::vector<uint32_t>& o
   std::set<uint32_t> wanted(oids.begin(), oids.end());
   for (int round = 0; round < 8 && !wanted.empty(); ++round) {
     std::string list;
-    for (uint32_t o : wanted) list += (list.empty() ? "" : ",") + std::to_string(o);
+    for (uint32_t o : wanted) list.append(list.empty() ? "" : ",").append(std::to_string(o));
     SFB_ASSIGN_OR_RETURN(
         pqxx::result r,
         s.ExecParams("SELECT oid, typtype::text, typbasetype, typelem, typcategory::text, format_type(oid, NULL) "
                      "FROM pg_catalog.pg_type WHERE oid = ANY($1::oid[])",
-                     "looking up column types", "{" + list + "}"));
+                     "looking up column types", StrCat("{", list, "}")));
     wanted.clear();
     for (const auto& row : r) {
       Row t;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/str_cat.h"
+
 namespace sfb {
 
 std::string ReadPlan::ChunkSql(size_t i) const {
@@ -119,7 +121,7 @@ bool ParseCtid(std::string_view t, uint64_t* position) {
 }
 
 std::string CtidText(uint64_t position) {
-  return "(" + std::to_string(position >> 16) + "," + std::to_string(position & 0xFFFF) + ")";
+  return StrCat("(", std::to_string(position >> 16), ",", std::to_string(position & 0xFFFF), ")");
 }
 
 }  // namespace sfb
