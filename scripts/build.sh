@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Configures and builds statefun-bootstrap into build/ (or $SFB_BUILD_DIR), warnings as errors.
+# Configures and builds statefun-bootstrap into build/ (or $SFB_BUILD_DIR).
 #   scripts/build.sh [extra cmake arguments]
+# SFB_BUILD_TYPE (default RelWithDebInfo) and SFB_WERROR (default OFF; scripts/test.sh turns it ON, so
+# warnings fail CI but never a user's build) choose the configuration of a new build directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="${SFB_BUILD_DIR:-build}"
 if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${SFB_BUILD_TYPE:-RelWithDebInfo}" "$@" >/dev/null
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${SFB_BUILD_TYPE:-RelWithDebInfo}" \
+    -DSFB_WERROR="${SFB_WERROR:-OFF}" "$@" >/dev/null
 fi
 cmake --build "$BUILD_DIR" -- -j"$(nproc)"

@@ -5,6 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   cmake ninja-build g++ pkg-config
+  dpkg-dev  # dpkg-shlibdeps: cpack computes the .deb's dependencies with it
   librocksdb-dev libprotobuf-dev protobuf-compiler libboost-dev libgtest-dev
   libyaml-cpp-dev nlohmann-json3-dev
   python3

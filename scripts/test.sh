@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Runs every test: installs what is missing, builds, then
-#   1. C++ unit tests (ctest);
+# Runs every test: installs what is missing, builds (warnings are errors here, not in a user's build), then
+#   1. C++ unit tests (ctest), in the default build and in the Release build users and the Dockerfile make;
 #   2. hardening: unit and CLI tests under ASan+UBSan, the multithreaded writer under TSan, a bounded
 #      fuzzing run of every libFuzzer target, the real-Flink harness's self-test, a 100k-row benchmark
 #      smoke run (set SFB_QUICK=1 to skip this stage while iterating);
 #   3. the integration tests (pytest, tests/integration): CLI, examples, PostgreSQL and Kafka against
 #      real servers the tests start, and real Flink 1.16.2 + statefun 3.3.0 reading and restoring our
-#      savepoints.
+#      savepoints; and what users build, built for real: the bootstrap and demo-function images (rootful
+#      podman), the .deb installed into a bookworm-slim container, the installed C++ API used from outside.
 # .ci/run calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CTEST_OUTPUT_ON_FAILURE=1
+export SFB_WERROR=ON
 
 echo "==> installing dependencies"
 ./scripts/install-deps.sh
@@ -18,6 +20,9 @@ echo "==> building"
 ./scripts/build.sh
 echo "==> unit tests"
 (cd build && ctest -j"$(nproc)")
+echo "==> Release build and unit tests"
+SFB_BUILD_DIR=build-release SFB_BUILD_TYPE=Release ./scripts/build.sh
+(cd build-release && ctest -j"$(nproc)")
 
 if [[ "${SFB_QUICK:-0}" != 1 ]]; then
   echo "==> ASan+UBSan: unit tests and CLI tests"

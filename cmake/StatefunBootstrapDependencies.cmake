@@ -1,0 +1,27 @@
+# The libraries statefun-bootstrap's core library links, found the same way for the project's own build
+# and for a project that uses the installed library (StatefunBootstrapConfig.cmake includes this file), so
+# the two can never disagree about a dependency. Every one is a Debian package (scripts/install-deps.sh).
+#
+# Defines the imported targets the core library's link interface names: RocksDB::rocksdb,
+# protobuf::libprotobuf, yaml-cpp, nlohmann_json::nlohmann_json, Boost::boost, Threads::Threads,
+# PkgConfig::RDKAFKA (librdkafka) and PkgConfig::PQXX (libpqxx with libpq).
+include_guard(GLOBAL)
+
+find_package(Threads REQUIRED)
+# Debian's librocksdb-dev ships a CMake package; a RocksDB built without one is found by name.
+find_package(RocksDB CONFIG QUIET)
+if(NOT RocksDB_FOUND AND NOT TARGET RocksDB::rocksdb)
+  find_library(ROCKSDB_LIB rocksdb REQUIRED)
+  find_path(ROCKSDB_INCLUDE rocksdb/db.h REQUIRED)
+  add_library(RocksDB::rocksdb UNKNOWN IMPORTED)
+  set_target_properties(RocksDB::rocksdb PROPERTIES IMPORTED_LOCATION ${ROCKSDB_LIB}
+                        INTERFACE_INCLUDE_DIRECTORIES ${ROCKSDB_INCLUDE})
+endif()
+find_package(Protobuf REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(Boost REQUIRED)
+find_package(PkgConfig REQUIRED)
+# librdkafka and libpqxx are found through pkg-config (neither ships a CMake package on Debian 12).
+pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
+pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx libpq)
