@@ -7,8 +7,9 @@ What can be checked without Docker:
 * services, images, commands, mounts and ordering, and that they name the files scripts/demo-local.sh uses;
 * the seed transform the compose services run (sed) on the real seed files;
 * the greeter's ValueSpecs against the job spec, the job spec against its file-source twin.
-What cannot: pulling and running the images (postgres:16, apache/kafka:3.7.1, apache/flink-statefun:3.3.0,
-the maven/temurin build images), building the Dockerfiles, and the containers' networking.
+What cannot: pulling and running the images only Docker Hub has (postgres:16, apache/kafka:3.7.1,
+apache/flink-statefun:3.3.0), and the containers' networking. Both Dockerfiles of ours are built and their
+images run in test_containers.py (podman).
 
 scripts/demo-local.sh runs the same story on this machine and is run here end to end.
 """
