@@ -1,6 +1,7 @@
 #include "router/rule_router.h"
 
 #include "common/java_string.h"
+#include "common/text_preview.h"
 #include "formats/json_fields.h"
 #include "router/value_conversion.h"
 #include "savepoint/entry_json.h"
@@ -133,7 +134,7 @@ Result<Value> EvaluateOperand(const StateRule& rule, const Record& record) {
         const std::string text = v.ToText();
         std::string why;
         if (!IsJsonText(text, &why)) {
-          return Status::BadRecord("value '" + text.substr(0, 60) + "' is not JSON (state " + rule.state_name +
+          return Status::BadRecord("value '" + PreviewText(text, 60) + "' is not JSON (state " + rule.state_name +
                                    " has codec json: " + why + ")")
               .WithHint("give the state an object (set: {state: {field: \"{column}\"}}) or a field holding JSON text");
         }

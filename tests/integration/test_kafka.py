@@ -542,6 +542,43 @@ def test_bad_records_name_topic_partition_offset_and_the_fix(kafka, tmp_path):
     assert err.count("error:") == 1
 
 
+def test_errors_and_ids_show_non_ascii_text_as_written(kafka, tmp_path):
+    """A decode error quotes the value as the producer wrote it (UTF-8 as is, only control characters and
+    bytes that are not UTF-8 escaped), and ids print as written in errors, dump and get."""
+    kafka.create_topic("utf8")
+    kafka.produce([{"topic": "utf8", "key": "Zoë", "value": '{"s": Zoë}'}])
+    job, sp = write_job(tmp_path / "json", SIMPLE_FUNCTION, kafka_source("u", kafka, ["utf8"]), """
+  - { from: u, to: example/t, set: { s: "{value.s}" } }
+""")
+    failing_run(job, sp, "error: topic utf8 partition 0 offset 0: the value is not JSON ('{\"s\": Zoë}'): "
+                "parse error at byte 7: expected a JSON value, found 'Z'")
+
+    kafka.create_topic("latin1")
+    kafka.produce([{"topic": "latin1", "key": "k", "value_b64": b64("Zoë\n".encode("latin-1"))}])
+    job, sp = write_job(tmp_path / "raw", SIMPLE_FUNCTION, kafka_source("l", kafka, ["latin1"], ", value: raw"), """
+  - { from: l, to: example/t, set: { s: "{value}" } }
+""")
+    failing_run(job, sp, "the value is not UTF-8 text ('Zo\\xeb\\n')")
+
+    kafka.create_topic("utf8-names")
+    kafka.produce([{"topic": "utf8-names", "key": "Zoë", "value": json.dumps({"s": "Zoë Ä 中文"})}])
+    job, sp = write_job(tmp_path / "ids", """
+  example/t:
+    states: { n: { type: io.statefun.types/int } }
+""", kafka_source("u", kafka, ["utf8-names"]), """
+  - { from: u, to: example/t, set: { n: "{value.s}" } }
+""")
+    failing_run(job, sp, "route #1 (u -> example/t) state n: value 'Zoë Ä 中文' (text) is not a 32-bit integer")
+    job, sp = write_job(tmp_path / "ok", SIMPLE_FUNCTION, kafka_source("u", kafka, ["utf8-names"]), """
+  - { from: u, to: example/t, set: { s: "{value.s}" } }
+""")
+    run_cli("run", job)
+    out = run_cli("dump", sp, "--spec", job).stdout
+    assert '"id":"Zoë"' in out and '"value":"Zoë Ä 中文"' in out, out
+    out = run_cli("get", sp, "example/t/Zoë", "--spec", job).stdout
+    assert '"address": "example/t/Zoë"' in out and '"value": "Zoë Ä 中文"' in out, out
+
+
 def test_bad_messages_go_to_the_dead_letter_file_with_topic_partition_offset(kafka, tmp_path):
     """errors.dead_letter: every bad message is one line with its topic/partition/offset and the raw key
     and value (base64 when not UTF-8); every good one is in the savepoint; read = routed + dead-lettered."""
