@@ -3,6 +3,7 @@
 #include <map>
 #include <thread>
 
+#include "job/python_state_names.h"
 #include "router/rule_function.h"
 #include "router/rule_router.h"
 #include "savepoint/key_groups.h"
@@ -250,6 +251,18 @@ Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o, bool conne
         if (!codec.ok()) return Status(codec.status()).WithContext(s.where);
         codecs[d->FlinkName()] = std::move(codec).value();
       }
+      if (s.kind == StateKind::kRemote) {
+        const std::string problem = PythonStateNameProblem(s.name);
+        if (!problem.empty()) {
+          job.warnings.push_back(SpecWarning{
+              s.where,
+              "function " + f.type + " state '" + s.name + "': a function using statefun's Python SDK cannot declare "
+                  "this state, because " + problem + " (its ValueSpec names must be lower-case Python identifiers "
+                  "that are not keywords), so it could never read the bootstrapped values",
+              "if a Python function reads this state, rename it (e.g. " + PythonStateNameSuggestion(s.name) +
+                  ") here and in the function; the Java, Go and JavaScript SDKs accept the name as it is"});
+        }
+      }
       fn_states[f.type].push_back(*d);
       job.states.push_back(std::move(d).value());
     }
@@ -379,6 +392,10 @@ nlohmann::ordered_json BuiltJob::PlanJson(const JobSpec& spec) const {
     nlohmann::ordered_json route{{"from", r->source}, {"to", r->function_type}, {"id", r->id.text()}, {"rules", rules}};
     for (const auto& c : r->delete_when) route["delete_when"].push_back(c.text);
     plan["routes"].push_back(std::move(route));
+  }
+  plan["warnings"] = nlohmann::ordered_json::array();
+  for (const auto& w : warnings) {
+    plan["warnings"].push_back({{"location", w.location}, {"message", w.message}, {"hint", w.hint}});
   }
   return plan;
 }
