@@ -83,6 +83,8 @@ constexpr char kValidateHelp[] = R"(usage: statefun-bootstrap validate JOB.yaml 
 Checks the job file (keys, types, states, merge rules, templates), opens every source and checks that
 the fields the routes use exist (CSV headers), then prints the plan: states with their Flink names and
 serializers, sources, routes. Reads no records and writes nothing. --json prints the plan as JSON.
+Warnings (valid, but probably not meant: a state a Python SDK function cannot declare, a Kafka route
+whose id a tombstone cannot give) go to stderr and do not fail the check; --json also lists them.
 )";
 
 constexpr char kInspectHelp[] = R"(usage: statefun-bootstrap inspect SAVEPOINT [--json]
@@ -128,6 +130,11 @@ int ExitCode(const Status& s) {
 int Fail(const Status& s) {
   std::fprintf(stderr, "%s\n", s.ToUserString().c_str());
   return ExitCode(s);
+}
+
+// Warnings go to stderr, so stdout stays the plan (or the summary) alone.
+void PrintWarnings(const BuiltJob& job) {
+  for (const auto& w : job.warnings) std::fprintf(stderr, "%s\n", w.ToUserString().c_str());
 }
 
 int Usage(const std::string& message, const char* help) {
@@ -263,12 +270,15 @@ int CmdValidate(int argc, char** argv) {
   JobSpec spec;
   auto job = LoadAndBuild(args->positional[0], *args, &spec, args->flags.count("--connect") > 0);
   if (!job.ok()) return Fail(job.status());
+  PrintWarnings(*job);
   const auto plan = job->PlanJson(spec);
   if (args->flags.count("--json")) {
     std::printf("%s\n", plan.dump(2).c_str());
   } else {
     PrintPlan(plan);
-    std::printf("ok: %s is valid\n", args->positional[0].c_str());
+    const size_t n = job->warnings.size();
+    std::printf("ok: %s is valid%s\n", args->positional[0].c_str(),
+                n == 0 ? "" : (" (" + std::to_string(n) + (n == 1 ? " warning" : " warnings") + ", on stderr)").c_str());
   }
   return 0;
 }
@@ -330,6 +340,7 @@ int CmdRun(int argc, char** argv) {
   JobSpec spec;
   auto job = LoadAndBuild(args->positional[0], *args, &spec);
   if (!job.ok()) return Fail(job.status());
+  PrintWarnings(*job);
   const bool overwrite = args->flags.count("--overwrite") > 0;
   if (args->flags.count("--dry-run")) {
     Status s = CheckOutputPath(job->output, overwrite);

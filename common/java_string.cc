@@ -1,11 +1,21 @@
 #include "common/java_string.h"
 
 #include "common/byte_writer.h"
+#include "common/text_preview.h"
 
 namespace sfb {
 namespace {
 
-// Decodes one code point from UTF-8; returns bytes consumed or 0 when malformed.
+void AppendVarint(std::string* out, uint32_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+}  // namespace
+
 size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
   const auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
   const uint8_t c = b(i);
@@ -32,16 +42,6 @@ size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
   if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) return 0;
   return n;
 }
-
-void AppendVarint(std::string* out, uint32_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-}  // namespace
 
 void AppendUtf8(std::string* out, uint32_t cp) {
   if (cp < 0x80) {
@@ -224,7 +224,7 @@ Status AppendJavaUtf(std::string* out, std::string_view utf8) {
   }
   if (body.size() > 0xFFFF) {
     return Status::InvalidSpec("string longer than 65535 bytes in modified UTF-8: " +
-                               std::string(utf8.substr(0, 40)) + "...");
+                               PreviewText(utf8, 40));
   }
   ByteWriter(out).U16(static_cast<uint16_t>(body.size()));
   out->append(body);

@@ -31,6 +31,9 @@ bool Utf8ToUtf16(std::string_view utf8, std::u16string* out);
 std::string Utf16ToUtf8(std::u16string_view utf16);
 // True if `s` is well-formed UTF-8.
 bool IsValidUtf8(std::string_view s);
+// Decodes the character at s[i] (i < s.size()): returns its length in bytes and sets *cp, or returns 0
+// when the bytes there are not well-formed UTF-8 (overlong, a surrogate, cut short by the end of `s`).
+size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp);
 // Appends code point `cp` (at most 0x10FFFF, not a surrogate) as UTF-8.
 void AppendUtf8(std::string* out, uint32_t cp);
 

@@ -33,6 +33,10 @@ class SourceDefinition {
   // delete_when condition ("{value} == null": a Kafka tombstone deletes the states its route sets).
   virtual std::string default_route_id() const { return ""; }
   virtual std::string default_delete_when() const { return ""; }
+  // The field a tombstone of this source has as NULL, and whose sub-fields ("value.<f>") it lacks:
+  // "value" for a Kafka source that routes tombstones; empty when the source has none. Routes use it to
+  // decide what a tombstone can be asked (router/rules.h, "Tombstones").
+  virtual std::string tombstone_field() const { return ""; }
 };
 
 }  // namespace sfb

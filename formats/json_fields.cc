@@ -5,6 +5,8 @@
 #include <limits>
 
 #include "common/java_string.h"
+#include "common/str_cat.h"
+#include "common/text_preview.h"
 
 namespace sfb {
 namespace {
@@ -54,8 +56,10 @@ class Parser {
     if (pos_ >= text_.size()) {
       *error_ += "the end of the text";
     } else {
-      const char c = text_[pos_];
-      *error_ += c >= 0x20 && c < 0x7f ? std::string{'\'', c, '\''} : "byte " + std::to_string(static_cast<uint8_t>(c));
+      // The character as the text has it ('ë' too), or the byte when it is a control or not UTF-8.
+      const std::string_view found = FirstCharacter(text_.substr(pos_));
+      const std::string shown = PreviewText(found, found.size());
+      *error_ += shown == found ? StrCat("'", shown, "'") : "byte " + std::to_string(static_cast<uint8_t>(found[0]));
     }
     return false;
   }

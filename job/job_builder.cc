@@ -3,6 +3,7 @@
 #include <map>
 #include <thread>
 
+#include "job/python_state_names.h"
 #include "router/rule_function.h"
 #include "router/rule_router.h"
 #include "savepoint/key_groups.h"
@@ -93,9 +94,13 @@ std::vector<std::string> OperandFields(const Operand& o) {
   return out;
 }
 
+// `tombstone_field` is the route's source's (SourceDefinition::tombstone_field()); what the route may not
+// mean is added to `warnings`.
 Result<std::shared_ptr<CompiledRoute>> CompileRoute(const RouteSpecYaml& r, int index, const FunctionSpecYaml& fn,
                                                     const std::vector<StateDescriptor>& fn_states,
-                                                    const std::map<std::string, std::shared_ptr<const ProtobufCodec>>& codecs) {
+                                                    const std::map<std::string, std::shared_ptr<const ProtobufCodec>>& codecs,
+                                                    const std::string& tombstone_field,
+                                                    std::vector<SpecWarning>* warnings) {
   auto route = std::make_shared<CompiledRoute>();
   route->index = index;
   route->source = r.from;
@@ -118,6 +123,24 @@ Result<std::shared_ptr<CompiledRoute>> CompileRoute(const RouteSpecYaml& r, int 
     auto cond = ParseCondition(c);
     if (!cond.ok()) return Status(cond.status()).WithContext(at("delete_when"));
     route->delete_when.push_back(std::move(cond).value());
+  }
+  // Tombstones (router/rules.h): where conditions on the field they lack are skipped for them, and the
+  // id must come from what they carry, or the route could not delete what it set.
+  route->tombstone_field = tombstone_field;
+  for (const auto& c : route->where) {
+    route->where_reads_tombstone_field.push_back(!tombstone_field.empty() && NamesFieldOrSubField(c.lhs, tombstone_field));
+  }
+  // An events topic may be keyed by anything and never hold a tombstone, so this is a warning; a
+  // tombstone that does arrive fails as a bad record saying the same.
+  route->id_reads_tombstone_field =
+      !tombstone_field.empty() && !route->delete_when.empty() && NamesFieldOrSubField(route->id, tombstone_field);
+  if (route->id_reads_tombstone_field) {
+    warnings->push_back(SpecWarning{
+        at("id"),
+        route->Describe() + ": the id '" + r.id + "' is taken from the " + tombstone_field +
+            ", but a tombstone has no " + tombstone_field + " (only a key): a tombstone in the topic would fail the run",
+        "address the records by their key (id: \"{key}\", or \"{key.<field>}\" for a json key) so tombstones "
+        "delete, or, if the topic has no tombstones, say so on the source: tombstones: skip"});
   }
   std::vector<std::string> state_names;
   for (const auto& s : fn.states) state_names.push_back(s.name);
@@ -250,6 +273,18 @@ Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o, bool conne
         if (!codec.ok()) return Status(codec.status()).WithContext(s.where);
         codecs[d->FlinkName()] = std::move(codec).value();
       }
+      if (s.kind == StateKind::kRemote) {
+        const std::string problem = PythonStateNameProblem(s.name);
+        if (!problem.empty()) {
+          job.warnings.push_back(SpecWarning{
+              s.where,
+              "function " + f.type + " state '" + s.name + "': a function using statefun's Python SDK cannot declare "
+                  "this state, because " + problem + " (its ValueSpec names must be lower-case Python identifiers "
+                  "that are not keywords), so it could never read the bootstrapped values",
+              "if a Python function reads this state, rename it (e.g. " + PythonStateNameSuggestion(s.name) +
+                  ") here and in the function; the Java, Go and JavaScript SDKs accept the name as it is"});
+        }
+      }
       fn_states[f.type].push_back(*d);
       job.states.push_back(std::move(d).value());
     }
@@ -281,7 +316,8 @@ Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o, bool conne
           .WithContext(r.where)
           .WithHint(s.empty() ? "declare it under functions: with its states" : "did you mean '" + s + "'?");
     }
-    SFB_ASSIGN_OR_RETURN(auto route, CompileRoute(r, static_cast<int>(i), *fn, fn_states[r.to], codecs));
+    SFB_ASSIGN_OR_RETURN(auto route, CompileRoute(r, static_cast<int>(i), *fn, fn_states[r.to], codecs,
+                                                  sources[r.from]->definition->tombstone_field(), &job.warnings));
     job.routes.push_back(route);
     routes_by_source[r.from].push_back(route);
   }
@@ -379,6 +415,10 @@ nlohmann::ordered_json BuiltJob::PlanJson(const JobSpec& spec) const {
     nlohmann::ordered_json route{{"from", r->source}, {"to", r->function_type}, {"id", r->id.text()}, {"rules", rules}};
     for (const auto& c : r->delete_when) route["delete_when"].push_back(c.text);
     plan["routes"].push_back(std::move(route));
+  }
+  plan["warnings"] = nlohmann::ordered_json::array();
+  for (const auto& w : warnings) {
+    plan["warnings"].push_back({{"location", w.location}, {"message", w.message}, {"hint", w.hint}});
   }
   return plan;
 }

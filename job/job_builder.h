@@ -16,6 +16,7 @@
 
 #include "api/savepoint_creator.h"
 #include "job/job_spec.h"
+#include "job/spec_warning.h"
 #include "router/rules.h"
 
 namespace sfb {
@@ -38,6 +39,8 @@ struct BuiltJob {
   DeadLetterOptions dead_letter;
   std::vector<StateDescriptor> states;
   std::vector<std::shared_ptr<const CompiledRoute>> routes;
+  // What the spec says that is valid but likely a mistake (job/spec_warning.h), in spec order.
+  std::vector<SpecWarning> warnings;
   // The plan as JSON (what `validate --json` prints; the real-Flink harness reads "states" from it).
   nlohmann::ordered_json PlanJson(const JobSpec& spec) const;
 };

@@ -50,6 +50,18 @@ TEST(ValueConversion, StrictIntegers) {
   EXPECT_FALSE(ConvertToStateValue(Value::Bool(true), ValueRepr::kInt64).ok());
 }
 
+TEST(ValueConversion, ErrorsQuoteTheValueAsWritten) {
+  auto s = ConvertToStateValue(Value::Text("Zoë"), ValueRepr::kInt32).status();
+  EXPECT_EQ(s.message(), "value 'Zoë' (text) is not a 32-bit integer (int)");
+  s = ConvertToStateValue(Value::Text("line\nbreak"), ValueRepr::kInt32).status();
+  EXPECT_EQ(s.message(), "value 'line\\nbreak' (text) is not a 32-bit integer (int)");
+  s = ConvertToStateValue(Value::Bytes("\xff" "1"), ValueRepr::kInt64).status();
+  EXPECT_EQ(s.message(), "value \\xff1 (bytes) is not a 64-bit integer (long)");
+  // Long values are cut after 60 bytes, never inside a character: 59 x's, then the ë would not fit.
+  s = ConvertToStateValue(Value::Text(std::string(59, 'x') + "ëë"), ValueRepr::kBool).status();
+  EXPECT_EQ(s.message().substr(0, 70), "value '" + std::string(59, 'x') + "...'");
+}
+
 TEST(ValueConversion, FloatsBoolsAndText) {
   EXPECT_TRUE(std::isnan(std::get<double>(*ConvertToStateValue(Value::Text("NaN"), ValueRepr::kDouble))));
   EXPECT_EQ(std::get<float>(*ConvertToStateValue(Value::Text("3.4028235e38"), ValueRepr::kFloat)), 3.4028235e38f);

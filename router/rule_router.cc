@@ -1,6 +1,7 @@
 #include "router/rule_router.h"
 
 #include "common/java_string.h"
+#include "common/text_preview.h"
 #include "formats/json_fields.h"
 #include "router/value_conversion.h"
 #include "savepoint/entry_json.h"
@@ -58,6 +59,13 @@ Result<Condition> ParseCondition(const std::string& text) {
     }
   }
   return c;
+}
+
+bool NamesFieldOrSubField(const Template& t, const std::string& field) {
+  for (const auto& f : t.fields()) {
+    if (f.compare(0, field.size(), field) == 0 && (f.size() == field.size() || f[field.size()] == '.')) return true;
+  }
+  return false;
 }
 
 namespace {
@@ -133,7 +141,7 @@ Result<Value> EvaluateOperand(const StateRule& rule, const Record& record) {
         const std::string text = v.ToText();
         std::string why;
         if (!IsJsonText(text, &why)) {
-          return Status::BadRecord("value '" + text.substr(0, 60) + "' is not JSON (state " + rule.state_name +
+          return Status::BadRecord("value '" + PreviewText(text, 60) + "' is not JSON (state " + rule.state_name +
                                    " has codec json: " + why + ")")
               .WithHint("give the state an object (set: {state: {field: \"{column}\"}}) or a field holding JSON text");
         }
@@ -166,17 +174,44 @@ Result<Value> EvaluateOperand(const StateRule& rule, const Record& record) {
 }
 
 Status RuleRouter::Route(const Record& record, Downstream& downstream) const {
-  for (const auto& route : routes_) {
-    bool pass = true;
-    for (const auto& c : route->where) {
-      auto holds = Holds(c, record);
-      if (!holds.ok()) return Status(holds.status()).WithContext(route->Describe() + " where");
-      if (!*holds) {
-        pass = false;
-        break;
-      }
+  // Which `where` conditions to evaluate: all of them, or only those on (or not on) the tombstone field.
+  enum class Part { kAll, kTombstoneField, kOtherFields };
+  auto where_holds = [&record](const CompiledRoute& route, Part part) -> Result<bool> {
+    for (size_t i = 0; i < route.where.size(); ++i) {
+      const bool reads = route.where_reads_tombstone_field.size() > i && route.where_reads_tombstone_field[i];
+      if ((part == Part::kTombstoneField && !reads) || (part == Part::kOtherFields && reads)) continue;
+      auto holds = Holds(route.where[i], record);
+      if (!holds.ok()) return Status(holds.status()).WithContext(route.Describe() + " where");
+      if (!*holds) return false;
     }
+    return true;
+  };
+  for (const auto& route : routes_) {
+    // A tombstone is asked only what it can answer before we know whether it deletes (rules.h).
+    bool tombstone = false;
+    if (!route->tombstone_field.empty() && !route->delete_when.empty()) {
+      const Value* payload = record.Find(route->tombstone_field);
+      tombstone = payload && payload->is_null();
+    }
+    SFB_ASSIGN_OR_RETURN(bool pass, where_holds(*route, tombstone ? Part::kOtherFields : Part::kAll));
     if (!pass) continue;
+    bool deletes = !route->delete_when.empty();
+    for (const auto& c : route->delete_when) {
+      auto holds = Holds(c, record);
+      if (!holds.ok()) return Status(holds.status()).WithContext(route->Describe() + " delete_when");
+      deletes = deletes && *holds;
+    }
+    if (tombstone && !deletes) {
+      SFB_ASSIGN_OR_RETURN(pass, where_holds(*route, Part::kTombstoneField));
+      if (!pass) continue;
+    }
+    if (tombstone && deletes && route->id_reads_tombstone_field) {
+      return Status::BadRecord("a tombstone has no " + route->tombstone_field + ", so the id template '" +
+                               route->id.text() + "' cannot say which address it deletes")
+          .WithContext(route->Describe())
+          .WithHint("address the records by their key (id: \"{key}\", or \"{key.<field>}\" for a json key), or drop "
+                    "tombstones before routing: tombstones: skip");
+    }
     auto id = route->id.Evaluate(record);
     if (!id.ok()) return Status(id.status()).WithContext(route->Describe() + " id");
     if (id->is_null()) {
@@ -191,12 +226,6 @@ Status RuleRouter::Route(const Record& record, Downstream& downstream) const {
           .WithContext(route->Describe())
           .WithHint("statefun ids must not be empty: fix the data, or skip such records with where: \"" +
                     route->id.text() + "\"");
-    }
-    bool deletes = !route->delete_when.empty();
-    for (const auto& c : route->delete_when) {
-      auto holds = Holds(c, record);
-      if (!holds.ok()) return Status(holds.status()).WithContext(route->Describe() + " delete_when");
-      deletes = deletes && *holds;
     }
     if (deletes) {
       Record deletion(route->deletion_schema, {Value::Int(CompiledRoute::DeletionIndex(route->index))});

@@ -16,6 +16,20 @@
 //     deletes every state the route sets or merges at its address instead: the states are unset, as
 //     if never written, until a later record sets them again. A Kafka tombstone ("{value} == null",
 //     the default for kafka sources) is the typical case; "last" still means last in record order.
+//   - Tombstones (documented for users in connectors/kafka/README.md, "Tombstones and ordering"): a
+//     source may have records that carry no payload, only a key (SourceDefinition::tombstone_field():
+//     a Kafka record whose `value` is NULL has no `value.<f>` fields either). When a route's
+//     delete_when holds for such a tombstone, the route deletes the address its id gives, and
+//       * `where` conditions that name the tombstone field or its sub-fields are not evaluated: a
+//         tombstone has nothing to evaluate them on, and a changelog filtered on its values must
+//         still delete (an address the filter kept out has nothing to delete, so nothing changes);
+//       * the other `where` conditions (on the key, headers, topic...) are evaluated as for any record;
+//       * no set or merge operand is evaluated.
+//     So for a tombstone the order is: where without the tombstone field, delete_when, and only when
+//     it does not delete, the rest of where. An id that names the tombstone field cannot address a
+//     tombstone: such a tombstone is a bad record saying so (and the job builder warns of the route).
+//     A tombstone for which delete_when does not hold (delete_when: [], tombstones: keep) is an
+//     ordinary record.
 
 #ifndef SFB_ROUTER_RULES_H_
 #define SFB_ROUTER_RULES_H_
@@ -73,6 +87,11 @@ struct CompiledRoute {
   Template id;
   std::vector<Condition> where;
   std::vector<Condition> delete_when;  // all hold: delete the states of `rules` (empty: never)
+  // The source's tombstone field (empty: its records are never tombstones) and, for each `where`
+  // condition, whether it names that field or one of its sub-fields (so a tombstone skips it).
+  std::string tombstone_field;
+  std::vector<bool> where_reads_tombstone_field;
+  bool id_reads_tombstone_field = false;  // and delete_when is set: a tombstone cannot be addressed
   std::vector<StateRule> rules;
   std::shared_ptr<const Schema> payload_schema;  // "route", then one field per rule
   // A deletion's payload: one field "route" holding DeletionIndex(index), which is negative.
@@ -82,6 +101,9 @@ struct CompiledRoute {
 };
 
 Result<Condition> ParseCondition(const std::string& text);
+
+// True when `t` names `field` or one of its flattened sub-fields (`field.<f>`).
+bool NamesFieldOrSubField(const Template& t, const std::string& field);
 
 }  // namespace sfb
 

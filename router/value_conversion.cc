@@ -6,12 +6,16 @@
 #include <cstdlib>
 #include <limits>
 
+#include "common/text_preview.h"
+
 namespace sfb {
 namespace {
 
+// How much of a value a conversion error quotes.
+constexpr size_t kQuoteBytes = 60;
+
 std::string Quote(const Value& v) {
-  std::string t = v.ToText();
-  if (t.size() > 60) t = t.substr(0, 57) + "...";
+  const std::string t = PreviewText(v.ToText(), kQuoteBytes);
   return v.kind() == Value::Kind::kText ? "'" + t + "'" : t;
 }
 

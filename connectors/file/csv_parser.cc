@@ -1,5 +1,7 @@
 #include "connectors/file/csv_parser.h"
 
+#include "common/text_preview.h"
+
 namespace sfb {
 
 Status ParseCsvRecord(std::string_view data, size_t* pos, const CsvOptions& o,
@@ -44,7 +46,8 @@ Status ParseCsvRecord(std::string_view data, size_t* pos, const CsvOptions& o,
       if (i < n && data[i] == '\r' && (i + 1 == n || data[i + 1] == '\n')) ++i;
       if (i < n && data[i] != o.delimiter && data[i] != '\n') {
         skip_line();
-        return Status::BadRecord(std::string("unexpected character '") + data[i] + "' after a closing quote")
+        const std::string_view c = FirstCharacter(data.substr(i));
+        return Status::BadRecord("unexpected character '" + PreviewText(c, c.size()) + "' after a closing quote")
             .WithHint("a quoted field must be followed by the delimiter or the end of the line");
       }
       fields->push_back(std::move(value));

@@ -63,5 +63,18 @@ TEST(CsvParser, StrayQuotesAreErrors) {
   EXPECT_FALSE(ParseCsvRecord("\"never closed", &pos, CsvOptions{}, &f).ok());
 }
 
+TEST(CsvParser, ErrorsNameTheWholeCharacter) {
+  Fields f;
+  size_t pos = 0;
+  Status s = ParseCsvRecord("u1,\"Zo\"ë,3\n", &pos, CsvOptions{}, &f);
+  EXPECT_EQ(s.message(), "unexpected character 'ë' after a closing quote");
+  pos = 0;
+  s = ParseCsvRecord("u1,\"Zo\"\xeb,3\n", &pos, CsvOptions{}, &f);  // Latin-1: not UTF-8
+  EXPECT_EQ(s.message(), "unexpected character '\\xeb' after a closing quote");
+  pos = 0;
+  s = ParseCsvRecord("u1,\"Zo\"\x01,3\n", &pos, CsvOptions{}, &f);
+  EXPECT_EQ(s.message(), "unexpected character '\\x01' after a closing quote");
+}
+
 }  // namespace
 }  // namespace sfb

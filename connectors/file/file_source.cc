@@ -9,9 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "api/dead_letter.h"
+#include "common/text_preview.h"
 
 namespace sfb {
 namespace {
+
+// A JSON parser's message quotes the token it stopped in, which can be a whole long string.
+constexpr size_t kMaxParserMessage = 200;
 
 bool IsBlankLine(std::string_view data, size_t pos) {
   return pos < data.size() && (data[pos] == '\n' || (data[pos] == '\r' && pos + 1 < data.size() && data[pos + 1] == '\n'));
@@ -195,6 +199,8 @@ Status FileSource::ReadJsonl(size_t begin, size_t end, RecordConsumer& consumer,
         why = e.what();
         const auto p = why.find("parse error");
         if (p != std::string::npos) why = why.substr(p);
+        // The parser quotes what it last read byte for byte: show it as text, escaping what is not.
+        why = PreviewText(why, kMaxParserMessage);
       }
       Status bad = consumer.Reject(line_start,
                                    Status::BadRecord(why).WithContext(DescribePosition(line_start))

@@ -162,6 +162,10 @@ std::string KafkaSourceDefinition::default_delete_when() const {
   return config_.tombstones == KafkaSourceConfig::Tombstones::kDelete ? "{value} == null" : "";
 }
 
+std::string KafkaSourceDefinition::tombstone_field() const {
+  return config_.tombstones == KafkaSourceConfig::Tombstones::kSkip ? "" : "value";
+}
+
 nlohmann::ordered_json KafkaSourceDefinition::Describe() const {
   const KafkaSourceConfig& c = config_;
   nlohmann::ordered_json j{{"kind", "kafka"}, {"brokers", c.brokers}};

@@ -37,6 +37,8 @@ class KafkaSourceDefinition : public SourceDefinition {
   nlohmann::ordered_json Describe() const override;
   std::string default_route_id() const override { return "{key}"; }
   std::string default_delete_when() const override;
+  // "value" unless tombstones: skip drops them before routing.
+  std::string tombstone_field() const override;
   const KafkaSourceConfig& config() const { return config_; }
 
  private:

@@ -1,16 +1,16 @@
 #include "connectors/kafka/record_decoder.h"
 
 #include "common/java_string.h"
+#include "common/text_preview.h"
 #include "formats/json_fields.h"
 
 namespace sfb {
 namespace {
 
-std::string Preview(std::string_view bytes) {
-  std::string out;
-  for (char c : bytes.substr(0, 40)) out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
-  return bytes.size() > 40 ? out + "..." : out;
-}
+// How much of a key or value a decode error quotes.
+constexpr size_t kPreviewBytes = 40;
+
+std::string Preview(std::string_view bytes) { return PreviewText(bytes, kPreviewBytes); }
 
 }  // namespace
 

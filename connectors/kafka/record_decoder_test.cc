@@ -92,6 +92,24 @@ TEST(RecordDecoder, MalformedJsonIsABadRecordWithAFix) {
   EXPECT_EQ(s.hint(), "fix the producer, or read the value as text: value: raw");
 }
 
+TEST(RecordDecoder, ErrorsQuoteTheTextAsWrittenAndEscapeOnlyWhatIsNotPrintableText) {
+  RecordDecoder json(Format(KafkaFormat::Kind::kRaw), Format(KafkaFormat::Kind::kJson), nullptr, nullptr);
+  Record r;
+  Status s = json.Decode(Message("Zoë", "{\"name\": Zoë,\n \"city\": \"Zürich\"}"), &r);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "the value is not JSON ('{\"name\": Zoë,\\n \"city\": \"Zürich\"}'): parse error at byte 10: "
+                         "expected a JSON value, found 'Z'");
+  s = json.Decode(Message("k", "{\"name\": ë}"), &r);
+  EXPECT_NE(s.message().find("found 'ë'"), std::string::npos) << s.message();
+  // A long value is cut at the preview's length, before a character that would not fit whole.
+  s = json.Decode(Message("k", "{\"name\": \"" + std::string(28, 'x') + "Zoë\" x}"), &r);
+  EXPECT_NE(s.message().find("('{\"name\": \"" + std::string(28, 'x') + "Zo...')"), std::string::npos) << s.message();
+
+  RecordDecoder text(Format(KafkaFormat::Kind::kRaw), Format(KafkaFormat::Kind::kRaw), nullptr, nullptr);
+  s = text.Decode(Message("k", "Zoë is \xeb in Latin-1"), &r);
+  EXPECT_EQ(s.message(), "the value is not UTF-8 text ('Zoë is \\xeb in Latin-1')");
+}
+
 TEST(RecordDecoder, RawValuesAreCheckedTextOrBytes) {
   RecordDecoder text(Format(KafkaFormat::Kind::kRaw), Format(KafkaFormat::Kind::kRaw), nullptr, nullptr);
   Record r;
@@ -99,7 +117,7 @@ TEST(RecordDecoder, RawValuesAreCheckedTextOrBytes) {
   EXPECT_EQ(r.Get("value"), Value::Text("héllo"));
   const Status s = text.Decode(Message("k", std::string_view("\xff\xfe", 2)), &r);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message(), "the value is not UTF-8 text ('?\?')");
+  EXPECT_EQ(s.message(), "the value is not UTF-8 text ('\\xff\\xfe')");
   EXPECT_EQ(s.hint(), "read binary data as bytes: value: {format: raw, as: bytes}");
 
   RecordDecoder bytes(Format(KafkaFormat::Kind::kRaw), Format(KafkaFormat::Kind::kRaw, true), nullptr, nullptr);

@@ -1,5 +1,6 @@
 // Changelog semantics through the router: a record for which a route's delete_when holds (a Kafka
-// tombstone by default) deletes the states that route sets, and later records set them again.
+// tombstone by default) deletes the states that route sets, and later records set them again; what a
+// tombstone is asked of a route's where and id (router/rules.h, "Tombstones").
 
 #include <gtest/gtest.h>
 
@@ -58,6 +59,7 @@ routes:
     auto job = BuildJob(*spec, JobOverrides{}, /*connect_remote=*/false);
     ASSERT_TRUE(job.ok()) << job.status().ToString();
     routes_ = job->routes;
+    warnings_ = job->warnings;
     std::vector<StateSpec> specs;
     for (const auto& d : job->states) {
       specs.push_back(StateSpec{d.state_name, StateType{d.kind, d.type_name, d.codec, d.repr()},
@@ -86,6 +88,7 @@ routes:
   }
 
   std::vector<std::shared_ptr<const CompiledRoute>> routes_;
+  std::vector<SpecWarning> warnings_;
   std::unique_ptr<RuleFunction> function_;
 };
 
@@ -123,6 +126,81 @@ TEST_F(Tombstones, DeleteWhenTakesAnyConditionAndAnEmptyListTurnsItOff) {
   slots = Apply({Message("ana", "Ana"), Message("ana", std::nullopt)}, "ana");
   EXPECT_EQ(std::get<std::string>(*slots[0]), "Ana");
   EXPECT_EQ(std::get<int64_t>(*slots[1]), 2);
+}
+
+// A record as the decoder gives it (record_decoder.h): a tombstone has `value` NULL and no `value.<f>`.
+Record Changelog(const std::string& key, std::optional<std::pair<std::string, std::string>> name_kind) {
+  if (!name_kind) return MakeRecord({{"key", Value::Text(key)}, {"value", Value::Null()}});
+  return MakeRecord({{"key", Value::Text(key)},
+                     {"value", Value::Text("{...}")},
+                     {"value.name", Value::Text(name_kind->first)},
+                     {"value.kind", Value::Text(name_kind->second)}});
+}
+
+TEST_F(Tombstones, AFilteredChangelogStillDeletesWhereOnlyValueFieldsAreSkippedForTombstones) {
+  Build("where: [\"{value.kind} != test\", \"{key} != kept\"],");
+  const std::vector<Record> log = {
+      Changelog("ana", std::pair{"Ana", "real"}), Changelog("ana", std::nullopt),          // deleted
+      Changelog("tst", std::pair{"Tess", "test"}), Changelog("tst", std::nullopt),         // filtered out, then a tombstone
+      Changelog("bob", std::pair{"Bob", "real"}), Changelog("bob", std::nullopt),
+      Changelog("bob", std::pair{"Bob 2", "real"}),                                       // back after its tombstone
+      Changelog("cid", std::pair{"Cid", "real"}), Changelog("cid", std::pair{"Cid", "test"}),  // a filtered update
+      Changelog("kept", std::nullopt),                                                    // filtered on the key
+  };
+  RuleRouter router(routes_);
+  Capture capture;
+  for (const auto& r : log) {
+    const Status s = router.Route(r, capture);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  std::vector<std::string> to;
+  for (const auto& [id, payload] : capture.forwarded) to.push_back(id);
+  // The test-kind record is not forwarded, its tombstone is (a deletion of nothing); the key filter
+  // holds for tombstones too.
+  EXPECT_EQ(to, (std::vector<std::string>{"ana", "ana", "tst", "bob", "bob", "bob", "cid"}));
+
+  EXPECT_FALSE(Apply(log, "ana")[0].has_value());
+  EXPECT_FALSE(Apply(log, "tst")[0].has_value());
+  EXPECT_EQ(std::get<std::string>(*Apply(log, "bob")[0]), "Bob 2");
+  EXPECT_EQ(std::get<int64_t>(*Apply(log, "bob")[1]), 1);
+  EXPECT_EQ(std::get<std::string>(*Apply(log, "cid")[0]), "Cid");
+}
+
+TEST_F(Tombstones, ATombstoneThatDoesNotDeleteIsAnOrdinaryRecord) {
+  // Without delete_when every where condition applies to a tombstone, which lacks value.kind.
+  Build("delete_when: [], where: \"{value.kind} != test\",");
+  RuleRouter router(routes_);
+  Capture capture;
+  const Status s = router.Route(Changelog("ana", std::nullopt), capture);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "the record has no field 'value.kind' (used in template '{value.kind}')");
+  // A value condition that comes after one the tombstone fails is not reached.
+  Build("delete_when: [], where: [\"{value} != null\", \"{value.kind} != test\"],");
+  RuleRouter skipping(routes_);
+  EXPECT_TRUE(skipping.Route(Changelog("ana", std::nullopt), capture).ok());
+}
+
+TEST_F(Tombstones, AnIdFromTheValueIsAWarningAndATombstoneForItABadRecord) {
+  Build("id: \"{value.name}\",");
+  ASSERT_EQ(warnings_.size(), 1u);
+  EXPECT_EQ(warnings_[0].message,
+            "route #1 (users -> example/user): the id '{value.name}' is taken from the value, but a tombstone has no "
+            "value (only a key): a tombstone in the topic would fail the run");
+  EXPECT_EQ(warnings_[0].location, "job.yaml:12:41");  // the id
+  RuleRouter router(routes_);
+  Capture capture;
+  EXPECT_TRUE(router.Route(Changelog("ana", std::pair{"Ana", "real"}), capture).ok());
+  const Status s = router.Route(Changelog("ana", std::nullopt), capture);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.ToString(), "route #1 (users -> example/user): a tombstone has no value, so the id template "
+                          "'{value.name}' cannot say which address it deletes");
+  EXPECT_EQ(s.hint(), "address the records by their key (id: \"{key}\", or \"{key.<field>}\" for a json key), or "
+                      "drop tombstones before routing: tombstones: skip");
+  // Ids from the key's fields, and routes that do not delete, are fine.
+  Build("id: \"{key}-x\",");
+  EXPECT_TRUE(warnings_.empty());
+  Build("id: \"{value.name}\", delete_when: [],");
+  EXPECT_TRUE(warnings_.empty());
 }
 
 TEST_F(Tombstones, ATombstoneWithoutAKeyCannotBeAddressed) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "common/text_preview.h"
 #include "savepoint/entry_json.h"
 
 namespace sfb {
@@ -154,7 +155,7 @@ class ArrayParser {
   }
 
  private:
-  Status Bad() const { return Status::Corruption("malformed array literal: " + std::string(s_.substr(0, 80))); }
+  Status Bad() const { return Status::Corruption("malformed array literal: " + PreviewText(s_, 80)); }
 
   Status Level() {
     if (!Expect(s_, &pos_, '{')) return Bad();
@@ -388,7 +389,7 @@ Status DecodePgText(const PgType& type, std::string_view text, TimestampMode mod
       *out = Value::Text(std::string(text));
       return Status::OK();
   }
-  return Status::Corruption("the server sent '" + std::string(text.substr(0, 60)) + "' for a " + type.name + " value");
+  return Status::Corruption("the server sent '" + PreviewText(text, 60) + "' for a " + type.name + " value");
 }
 
 }  // namespace sfb

@@ -55,6 +55,16 @@ TEST(PgTypes, DecodesScalars) {
   EXPECT_FALSE(DecodePgText(T(PgKind::kBytea), "00ff", TimestampMode::kIso, &v).ok());
 }
 
+TEST(PgTypes, ErrorsQuoteTheValueAsTheServerSentIt) {
+  Value v;
+  PgType type{PgKind::kBool, PgKind::kText, "boolean"};
+  EXPECT_EQ(DecodePgText(type, "sí", TimestampMode::kIso, &v).message(), "the server sent 'sí' for a boolean value");
+  EXPECT_EQ(DecodePgText(type, "s\xed\t", TimestampMode::kIso, &v).message(),  // SQL_ASCII bytes, a tab
+            "the server sent 's\\xed\\t' for a boolean value");
+  type = PgType{PgKind::kArray, PgKind::kInt, "integer[]"};
+  EXPECT_EQ(DecodePgText(type, "{1,zwölf", TimestampMode::kIso, &v).message(), "malformed array literal: {1,zwölf");
+}
+
 TEST(PgTypes, TimestampsAsIso8601) {
   EXPECT_EQ(IsoTimestamp("2024-01-31 12:00:00.5+00", PgKind::kTimestampTz), "2024-01-31T12:00:00.5Z");
   EXPECT_EQ(IsoTimestamp("2024-01-31 12:00:00", PgKind::kTimestamp), "2024-01-31T12:00:00");

@@ -8,6 +8,7 @@
 
 #include "api/dead_letter.h"
 #include "common/str_cat.h"
+#include "common/text_preview.h"
 #include "connectors/postgres/copy_text.h"
 #include "router/template.h"
 
@@ -619,14 +620,14 @@ Status PostgresSource::ReadChunkOnce(PgSession& s, size_t split, RecordConsumer&
           const std::string_view k = fields[ncols].raw;
           auto r = std::from_chars(k.data(), k.data() + k.size(), key);
           if (r.ec != std::errc() || fields[ncols].null) {
-            return stop(Status::Corruption("bad primary key value '" + std::string(k) + "' in " + ChunkName(split)));
+            return stop(Status::Corruption("bad primary key value '" + PreviewText(k, 60) + "' in " + ChunkName(split)));
           }
           position = IntKeyPosition(key);
           break;
         }
         case PositionKind::kCtid:
           if (!ParseCtid(fields[ncols].raw, &position)) {
-            return stop(Status::Corruption("bad ctid '" + std::string(fields[ncols].raw) + "' in " + ChunkName(split)));
+            return stop(Status::Corruption("bad ctid '" + PreviewText(fields[ncols].raw, 60) + "' in " + ChunkName(split)));
           }
           break;
         case PositionKind::kOrdinal:

@@ -47,6 +47,57 @@ def test_validate_prints_the_plan_and_writes_nothing(tmp_path):
     assert not out.exists()
 
 
+PYTHON_NAMES_JOB = """\
+savepoint: { path: out }
+functions:
+  example/user:
+    states:
+      firstName: { type: io.statefun.types/string }
+      class: { type: io.statefun.types/string }
+      seen_count: { type: io.statefun.types/int }
+  example/ledger:
+    states:
+      Balance: { type: java.lang.Long }
+sources:
+  users: { file: { path: users.csv } }
+routes:
+  - { from: users, to: example/user, id: "{id}", set: { firstName: "{first}", class: "{first}" }, merge: { seen_count: count } }
+  - { from: users, to: example/ledger, id: "{id}", set: { Balance: "1" } }
+"""
+
+
+def test_validate_warns_of_state_names_a_python_function_cannot_declare(tmp_path):
+    """Other SDKs accept them, so the job is valid, but validate (and run) say which states a Python SDK
+    function could never read, and why; embedded (Java) functions' states are not a Python SDK's business."""
+    (tmp_path / "users.csv").write_text("id,first\nu1,Ana\n")
+    job = tmp_path / "job.yaml"
+    job.write_text(PYTHON_NAMES_JOB)
+    proc = run_cli("validate", job)
+    expected = [
+        f"warning: {job}:5:18: function example/user state 'firstName': a function using statefun's Python SDK "
+        "cannot declare this state, because it has upper-case letters (its ValueSpec names must be lower-case "
+        "Python identifiers that are not keywords), so it could never read the bootstrapped values\n"
+        "  fix: if a Python function reads this state, rename it (e.g. first_name) here and in the function; the "
+        "Java, Go and JavaScript SDKs accept the name as it is",
+        f"warning: {job}:6:14: function example/user state 'class': a function using statefun's Python SDK "
+        "cannot declare this state, because 'class' is a Python keyword (its ValueSpec names must be lower-case "
+        "Python identifiers that are not keywords), so it could never read the bootstrapped values\n"
+        "  fix: if a Python function reads this state, rename it (e.g. class_) here and in the function; the "
+        "Java, Go and JavaScript SDKs accept the name as it is",
+    ]
+    assert proc.stderr == "".join(w + "\n" for w in expected), proc.stderr
+    assert f"ok: {job} is valid (2 warnings, on stderr)" in proc.stdout
+    plan = json.loads(run_cli("validate", job, "--json").stdout)
+    assert [(w["location"], w["message"].split(":")[0]) for w in plan["warnings"]] == [
+        (f"{job}:5:18", "function example/user state 'firstName'"), (f"{job}:6:14", "function example/user state 'class'")]
+    proc = run_cli("run", job, "--quiet")
+    assert proc.stderr.count("warning: ") == 2 and "savepoint written" in proc.stdout
+    # Names a Python function can declare give no warning.
+    job.write_text(PYTHON_NAMES_JOB.replace("firstName", "first_name").replace("class", "kind"))
+    proc = run_cli("validate", job)
+    assert proc.stderr == "" and f"ok: {job} is valid\n" in proc.stdout
+
+
 def test_summary_inspect_and_get(tmp_path):
     job = ROOT / "examples" / "greeter" / "job.yaml"
     out = tmp_path / "sp"

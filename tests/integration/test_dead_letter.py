@@ -35,6 +35,10 @@ CSV_LINES = [
     (b"u11,Kim,,{}", True, None, None),  # NULL visits: the state is just not set
     (b'u12,"Lu, Jr.",12,"{""a"": [1, 2]}"', True, None, None),
     (b"\xc3\xa9\xc3\xa9,\xc3\x89lo\xc3\xafse,13,{}", True, None, None),  # non-ASCII id and name
+    # messages quote input as written, escaping only control characters and bytes that are not UTF-8
+    (b'u14,"Zo"\xc3\xab,4,{}', False, "parse", "unexpected character '\u00eb' after a closing quote"),
+    (b"u15,Zo\xc3\xab,Zo\xc3\xab,{}", False, "route", "value 'Zo\u00eb' (text) is not a 32-bit integer"),
+    (b"u16,Zo,Zo\xeb,{}", False, "route", "value 'Zo\\xeb' (text) is not a 32-bit integer"),
 ]
 
 JSONL_LINES = [
@@ -46,6 +50,8 @@ JSONL_LINES = [
     (b'{"id": "", "visits": 6}', False, "route", "gives an empty id"),
     (b'{"name": "no id at all", "visits": 7}', False, "route", "the record has no field 'id'"),
     (b'{"id": "j8", "visits": 8}', True, None, None),
+    (b'{"id": "j9", "visits": Zo\xc3\xab}', False, "parse", "invalid literal; last read: '\"visits\": Z'"),
+    (b'{"id": "j10", "visits": "Zo\xeb"}', False, "parse", "ill-formed UTF-8 byte; last read: '\"Zo\\xeb\"'"),
 ]
 
 

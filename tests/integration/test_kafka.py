@@ -220,6 +220,77 @@ def test_tombstones_delete_state_on_a_compacted_topic(kafka, tmp_path):
     assert names == {"ana": "Ana 2", "bob": "Bob", "cid": "Cid"}
 
 
+FILTERED_CHANGELOG = [  # (key, value): None is a tombstone; the route keeps kind != test
+    ("ana", {"name": "Ana", "kind": "real"}),
+    ("ana", None),                                  # ana: deleted
+    ("tess", {"name": "Tess", "kind": "test"}),
+    ("tess", None),                                 # tess: filtered out, and its tombstone deletes nothing
+    ("bob", {"name": "Bob", "kind": "real"}),
+    ("bob", None),
+    ("bob", {"name": "Bob 2", "kind": "real"}),     # bob: back after its tombstone
+    ("cid", {"name": "Cid", "kind": "real"}),
+    ("cid", {"name": "Cid (test copy)", "kind": "test"}),  # cid: a filtered update leaves the kept value
+    ("dan", {"name": "Dan", "kind": "real"}),       # dan: never deleted
+    ("dan", None),
+    ("dan", {"name": "Dan", "kind": "test"}),       # ... deleted, then back only as a test record: gone
+]
+
+
+def test_a_changelog_filtered_on_its_values_still_applies_its_tombstones(kafka, tmp_path):
+    """where conditions on value fields are not evaluated for tombstones (README: What a tombstone is asked):
+    a deleted address ends unset, a filtered-out one never appears, one set again after its tombstone holds
+    the new value; and `get` shows each address as the savepoint holds it."""
+    kafka.create_topic("users-filtered", 2, cleanup_policy="compact")
+    kafka.produce([{"topic": "users-filtered", "key": k, "value": None if v is None else json.dumps(v)}
+                   for k, v in FILTERED_CHANGELOG])
+    job, sp = write_job(tmp_path, """
+  example/user:
+    states:
+      name: { type: io.statefun.types/string }
+      changes: { type: io.statefun.types/int }
+""", kafka_source("users", kafka, ["users-filtered"]), """
+  - from: users
+    to: example/user
+    where: "{value.kind} != test"
+    set: { name: "{value.name}" }
+    merge: { changes: count }
+""")
+    proc = run_cli("validate", job)
+    assert "warning" not in proc.stderr, proc.stderr
+    run_cli("run", job)
+    u = "example/user"
+    assert_entries_equal([
+        {"function": u, "state": "name", "id": "bob", "value": "Bob 2"},
+        {"function": u, "state": "changes", "id": "bob", "value": 1},  # counted again after its tombstone
+        {"function": u, "state": "name", "id": "cid", "value": "Cid"},
+        {"function": u, "state": "changes", "id": "cid", "value": 1},
+    ], entries(sp, job), label="filtered changelog")
+    bob = json.loads(run_cli("get", sp, f"{u}/bob", "--spec", job).stdout)
+    assert bob["states"]["name"]["value"] == "Bob 2", bob
+    for gone in ("ana", "tess", "dan"):
+        proc = run_cli("get", sp, f"{u}/{gone}", "--spec", job, check=False)
+        assert proc.returncode == 1 and proc.stderr.startswith(f"no state for {u}/{gone} "), proc.stderr
+
+
+def test_a_route_whose_id_a_tombstone_cannot_give_is_a_warning_and_its_tombstone_a_bad_record(kafka, tmp_path):
+    kafka.create_topic("by-session")
+    kafka.produce([{"topic": "by-session", "key": "s1", "value": json.dumps({"user": "ana", "name": "Ana"})},
+                   {"topic": "by-session", "key": "s1", "value": None}])
+    job, sp = write_job(tmp_path, SIMPLE_FUNCTION, kafka_source("sessions", kafka, ["by-session"]), """
+  - { from: sessions, to: example/t, id: "{value.user}", set: { s: "{value.name}" } }
+""")
+    proc = run_cli("validate", job)
+    assert ("warning: " + str(job) + ":12:42: route #1 (sessions -> example/t): the id '{value.user}' is taken from "
+            "the value, but a tombstone has no value (only a key): a tombstone in the topic would fail the run\n"
+            "  fix: address the records by their key (id: \"{key}\", or \"{key.<field>}\" for a json key) so "
+            "tombstones delete, or, if the topic has no tombstones, say so on the source: tombstones: skip") in proc.stderr, \
+        proc.stderr
+    assert "(1 warning, on stderr)" in proc.stdout
+    failing_run(job, sp, "topic by-session partition 0 offset 1: route #1 (sessions -> example/t): a tombstone has "
+                "no value, so the id template '{value.user}' cannot say which address it deletes",
+                "fix: address the records by their key")
+
+
 def test_transaction_markers_and_read_committed_end(kafka, tmp_path):
     """A committed transaction ends in a control record (an offset no reader receives) and an open one
     holds the last stable offset back: read_committed stops there, read_uncommitted at the high watermark."""
@@ -540,6 +611,43 @@ def test_bad_records_name_topic_partition_offset_and_the_fix(kafka, tmp_path):
     failing_run(job, sp, "topic no-key partition 0 offset 1", "the id template '{key}' gives NULL",
                 "where: \"{key} != null\"")
     assert err.count("error:") == 1
+
+
+def test_errors_and_ids_show_non_ascii_text_as_written(kafka, tmp_path):
+    """A decode error quotes the value as the producer wrote it (UTF-8 as is, only control characters and
+    bytes that are not UTF-8 escaped), and ids print as written in errors, dump and get."""
+    kafka.create_topic("utf8")
+    kafka.produce([{"topic": "utf8", "key": "Zoë", "value": '{"s": Zoë}'}])
+    job, sp = write_job(tmp_path / "json", SIMPLE_FUNCTION, kafka_source("u", kafka, ["utf8"]), """
+  - { from: u, to: example/t, set: { s: "{value.s}" } }
+""")
+    failing_run(job, sp, "error: topic utf8 partition 0 offset 0: the value is not JSON ('{\"s\": Zoë}'): "
+                "parse error at byte 7: expected a JSON value, found 'Z'")
+
+    kafka.create_topic("latin1")
+    kafka.produce([{"topic": "latin1", "key": "k", "value_b64": b64("Zoë\n".encode("latin-1"))}])
+    job, sp = write_job(tmp_path / "raw", SIMPLE_FUNCTION, kafka_source("l", kafka, ["latin1"], ", value: raw"), """
+  - { from: l, to: example/t, set: { s: "{value}" } }
+""")
+    failing_run(job, sp, "the value is not UTF-8 text ('Zo\\xeb\\n')")
+
+    kafka.create_topic("utf8-names")
+    kafka.produce([{"topic": "utf8-names", "key": "Zoë", "value": json.dumps({"s": "Zoë Ä 中文"})}])
+    job, sp = write_job(tmp_path / "ids", """
+  example/t:
+    states: { n: { type: io.statefun.types/int } }
+""", kafka_source("u", kafka, ["utf8-names"]), """
+  - { from: u, to: example/t, set: { n: "{value.s}" } }
+""")
+    failing_run(job, sp, "route #1 (u -> example/t) state n: value 'Zoë Ä 中文' (text) is not a 32-bit integer")
+    job, sp = write_job(tmp_path / "ok", SIMPLE_FUNCTION, kafka_source("u", kafka, ["utf8-names"]), """
+  - { from: u, to: example/t, set: { s: "{value.s}" } }
+""")
+    run_cli("run", job)
+    out = run_cli("dump", sp, "--spec", job).stdout
+    assert '"id":"Zoë"' in out and '"value":"Zoë Ä 中文"' in out, out
+    out = run_cli("get", sp, "example/t/Zoë", "--spec", job).stdout
+    assert '"address": "example/t/Zoë"' in out and '"value": "Zoë Ä 中文"' in out, out
 
 
 def test_bad_messages_go_to_the_dead_letter_file_with_topic_partition_offset(kafka, tmp_path):

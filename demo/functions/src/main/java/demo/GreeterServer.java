@@ -104,6 +104,9 @@ public final class GreeterServer {
     }
   }
 
+  /** The listen backlog (see main). */
+  static final int LISTEN_BACKLOG = 4096;
+
   public static void main(String[] args) throws Exception {
     int port = Integer.parseInt(System.getenv().getOrDefault("PORT", "8000"));
     String bind = System.getenv().getOrDefault("BIND", "0.0.0.0");
@@ -115,7 +118,11 @@ public final class GreeterServer {
             .withSupplier(Greeter::new));
     RequestReplyHandler handler = functions.requestReplyHandler();
 
-    HttpServer server = HttpServer.create(new InetSocketAddress(bind, port), 64);
+    // statefun's async transport opens many connections per function type and subtask at once; with a
+    // small listen backlog the kernel drops SYNs when the accept queue is full and every client waits on
+    // TCP back-off (1, 3, 7, 15, 31 s), so greetings stall with nothing logged at WARN. 4096 is Linux's
+    // default net.core.somaxconn, the most listen(2) grants (the JDK's default is 50).
+    HttpServer server = HttpServer.create(new InetSocketAddress(bind, port), LISTEN_BACKLOG);
     server.setExecutor(Executors.newFixedThreadPool(4));
     server.createContext(
         "/",

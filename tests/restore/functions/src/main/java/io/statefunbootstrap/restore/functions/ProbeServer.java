@@ -61,6 +61,15 @@ import org.apache.flink.statefun.sdk.java.types.Type;
  */
 public final class ProbeServer {
 
+  /**
+   * The listen backlog. statefun's async transport opens many connections per function type and
+   * subtask at once (a restore opens them in a burst); when the accept queue is full the kernel drops
+   * the SYNs, and each client retries on TCP back-off (1, 3, 7, 15, 31 s) with nothing logged at WARN,
+   * so a test stalls or times out at random. 4096 is Linux's default net.core.somaxconn, the most a
+   * listen(2) backlog gets (the JDK's default is 50).
+   */
+  static final int LISTEN_BACKLOG = 4096;
+
   private static final ObjectMapper JSON = new ObjectMapper();
   static final TypeName REPORT_TYPE = TypeName.typeNameFromString("io.statefunbootstrap.restore/Report");
   static final Type<String> REPORT =
@@ -118,7 +127,7 @@ public final class ProbeServer {
 
     int port = Integer.parseInt(opts.getOrDefault("--port", "0"));
     HttpServer server =
-        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), LISTEN_BACKLOG);
     server.setExecutor(Executors.newFixedThreadPool(4));
     server.createContext(
         "/",
