@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include "common/str_cat.h"
+
 namespace sfb {
 namespace {
 
@@ -27,7 +29,7 @@ bool IsAscii(char c) { return static_cast<unsigned char>(c) < 0x80; }
 
 std::string PythonStateNameProblem(std::string_view name) {
   if (name.empty()) return "the name is empty";
-  if (IsKeyword(name)) return "'" + std::string(name) + "' is a Python keyword";
+  if (IsKeyword(name)) return StrCat("'", name, "' is a Python keyword");
   if (IsAsciiDigit(name[0])) return "it starts with a digit";
   bool upper = false, other = false, letter = false;
   for (char c : name) {
