@@ -83,7 +83,7 @@ Result<std::unique_ptr<PgSession>> PgSession::Open(const PgEndpoint& endpoint, c
     conn = std::make_unique<pqxx::connection>(endpoint.conninfo() + " fallback_application_name='statefun-bootstrap " +
                                               role + "'");
   } catch (const std::exception& e) {
-    const std::string why = endpoint.Redact(FirstLine(e.what()));
+    const std::string why = FirstLine(e.what());
     return Status::IoError("cannot connect to PostgreSQL at " + endpoint.Label() + ": " + why)
         .WithHint(ConnectHint(why, endpoint));
   }
@@ -165,7 +165,7 @@ void PgSession::CancelQuery() {
 
 PgError PgSession::Convert(const std::exception& e, const std::string& what) const {
   PgError out;
-  const std::string message = endpoint_.Redact(FirstLine(e.what()));
+  const std::string message = FirstLine(e.what());
   const std::string where = "while " + what + " on " + endpoint_.Label();
   if (dynamic_cast<const pqxx::broken_connection*>(&e)) {
     out.connection_lost = true;

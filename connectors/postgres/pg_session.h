@@ -9,9 +9,9 @@
 // libpqxx's automatic reconnection is switched off: a session whose connection broke is discarded,
 // never silently replaced by a new connection outside the snapshot.
 //
-// Failures are PgErrors: a Status whose message is redacted (no password) and has a hint, plus whether
-// the connection itself was lost (the backend was terminated, the server stopped, the network broke),
-// which is what makes a chunk worth retrying.
+// Failures are PgErrors: a Status whose message has a hint (and, like all text here, no password),
+// plus whether the connection itself was lost (the backend was terminated, the server stopped, the
+// network broke), which is what makes a chunk worth retrying.
 
 #ifndef SFB_CONNECTORS_POSTGRES_PG_SESSION_H_
 #define SFB_CONNECTORS_POSTGRES_PG_SESSION_H_

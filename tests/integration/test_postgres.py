@@ -525,6 +525,37 @@ def test_password_in_the_dsn_is_never_shown(pg, tmp_path):
     assert "127.0.0.1" in proc.stdout
 
 
+def create_role(pg, name, password, grants="GRANT SELECT ON events TO {role}"):
+    """A login role of the test's own (once per cluster), with CONNECT on sfb_test and `grants`."""
+    pg.psql(f"DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') THEN "
+            f"CREATE ROLE {name} LOGIN PASSWORD '{password}'; END IF; END$$; "
+            f"GRANT CONNECT ON DATABASE sfb_test TO {name}; " + grants.format(role=name))
+
+
+def test_a_short_password_leaves_the_database_name_intact(pg, tmp_path):
+    """Secrets are never formatted in, so nothing is masked afterwards: a one-letter password that also
+    occurs in the database and user names leaves both intact in the summary, the provenance and errors."""
+    create_role(pg, "sfb_tiny", "t")
+    conn = f"host: 127.0.0.1, port: {pg.port}, database: sfb_test, user: sfb_tiny, password: t"
+    job, sp = events_job(tmp_path, pg, conn=conn)
+    summary = tmp_path / "summary.json"
+    proc = run_cli("run", job, "--overwrite", "--summary-json", summary)
+    prov = json.loads((sp / "statefun-bootstrap.json").read_text())["sources"][0]["provenance"]
+    assert (prov["server"], prov["database"], prov["user"]) == (f"127.0.0.1:{pg.port}", "sfb_test", "sfb_tiny"), prov
+    assert json.loads(summary.read_text())["sources"][0]["provenance"]["database"] == "sfb_test"
+    assert '"database":"sfb_test","user":"sfb_tiny"' in proc.stdout, proc.stdout
+    plan = run_cli("validate", job, "--connect").stdout
+    assert "database=sfb_test user=sfb_tiny" in plan, plan
+    for text in (proc.stdout, proc.stderr, plan, summary.read_text(), (sp / "statefun-bootstrap.json").read_text()):
+        text = text.replace(str(tmp_path), "")  # the test's own directory is named after it
+        assert "***" not in text and "password" not in text, text
+    # A wrong one-letter password: the error names user, server and database as they are.
+    bad_job, _ = events_job(tmp_path / "bad", pg, conn=conn.replace("password: t", "password: s"))
+    err = run_cli("run", bad_job, check=False).stderr
+    assert f"cannot connect to PostgreSQL at sfb_tiny@127.0.0.1:{pg.port}/sfb_test: " in err, err
+    assert 'password authentication failed for user "sfb_tiny"' in err and "***" not in err, err
+
+
 # --- Bad input: clear errors before any data is read ------------------------------------------------
 
 def fails_before_reading(pg, tmp_path, source_block, *needles, route_id="{id}", password=READER_PASSWORD):
