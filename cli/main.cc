@@ -395,7 +395,7 @@ int CmdRun(int argc, char** argv) {
 Result<std::map<std::string, StateDescriptor>> SpecStates(const std::string& job_file) {
   std::map<std::string, StateDescriptor> out;
   if (job_file.empty()) return out;
-  SFB_ASSIGN_OR_RETURN(JobSpec spec, LoadJobSpec(job_file));
+  SFB_ASSIGN_OR_RETURN(JobSpec spec, LoadJobSpec(job_file, JobSpecParts::kStatesOnly));
   for (const auto& f : spec.functions) {
     for (const auto& s : f.states) {
       auto d = StateDescriptor::Make(f.type, s.name, s.kind, s.type, s.codec, s.ttl_mode, s.ttl_millis);
@@ -416,13 +416,20 @@ const StateDescriptor& Effective(const ParsedStateMeta& meta, const std::map<std
   return meta.descriptor;
 }
 
-Result<nlohmann::ordered_json> EntryJson(const SavepointReader::Entry& e, const StateDescriptor& d) {
+// `exact`: set to the stored JSON text of a json-codec value whose numbers a double would not hold
+// (ExactJsonText), which the caller prints in place of "value".
+Result<nlohmann::ordered_json> EntryJson(const SavepointReader::Entry& e, const StateDescriptor& d,
+                                         std::string* exact = nullptr) {
   StateValue v;
   int64_t ts;
   Status s = d.DecodeValue(e.value, &v, &ts);
   if (!s.ok()) return s.WithContext("value of " + d.FlinkName() + " for id '" + Utf16ToUtf8(e.id) + "'");
   nlohmann::json value;
   PutValueJson(d, v, &value);
+  if (exact && d.codec == Codec::kJson && value.contains("value") && std::holds_alternative<std::string>(v)) {
+    *exact = ExactJsonText(std::get<std::string>(v));
+    if (!exact->empty()) value["value"] = nullptr;  // a placeholder, replaced by the exact text
+  }
   nlohmann::ordered_json j;
   j["function"] = d.function_type;
   j["id"] = Utf16ToUtf8(e.id);
@@ -453,8 +460,15 @@ int CmdDump(int argc, char** argv) {
       if (!e.state->supported) return Status::OK();
       const StateDescriptor& d = Effective(*e.state, *spec);
       if (!only.empty() && only != d.FlinkName() && only != d.state_name) return Status::OK();
-      SFB_ASSIGN_OR_RETURN(nlohmann::ordered_json j, EntryJson(e, d));
-      out += j.dump();
+      std::string exact;
+      SFB_ASSIGN_OR_RETURN(nlohmann::ordered_json j, EntryJson(e, d, &exact));
+      std::string line = j.dump();
+      if (!exact.empty()) {
+        // `,"value":null` cannot occur inside a dumped string (a quote there is always escaped).
+        const size_t at = line.find(",\"value\":null");
+        if (at != std::string::npos) line.replace(at + 9, 4, exact);
+      }
+      out += line;
       out.push_back('\n');
       if (out.size() > (1 << 16)) {
         std::fwrite(out.data(), 1, out.size(), stdout);

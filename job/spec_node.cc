@@ -31,7 +31,9 @@ Status SpecContext::CheckKeys(const YAML::Node& map, const std::string& what,
   for (auto it = map.begin(); it != map.end(); ++it) {
     const std::string key = it->first.as<std::string>();
     bool known = false;
-    for (const auto& a : allowed) known |= a == key;
+    for (const auto& a : allowed) {
+      known |= a == key || (!a.empty() && a.back() == '*' && key.rfind(a.substr(0, a.size() - 1), 0) == 0);
+    }
     if (known) continue;
     const std::string suggestion = SuggestName(key, allowed);
     std::string list;

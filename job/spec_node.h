@@ -29,6 +29,7 @@ class SpecContext {
   // A path from the spec, resolved against the job file's directory.
   std::string Path(const std::string& path) const;
 
+  // `allowed` may hold prefixes ending in '*' ("x-*": every key starting with x-).
   Status CheckKeys(const YAML::Node& map, const std::string& what, const std::vector<std::string>& allowed) const;
   Result<std::string> Scalar(const YAML::Node& node, const std::string& what) const;
   Result<int64_t> Integer(const YAML::Node& node, const std::string& what, int64_t lo, int64_t hi,

@@ -146,7 +146,8 @@ Result<Value> EvaluateOperand(const StateRule& rule, const Record& record) {
       SFB_ASSIGN_OR_RETURN(StateValue sv, ConvertToStateValue(v, rule.repr));
       if (rule.text && !IsValidUtf8(std::get<std::string>(sv))) {
         return Status::BadRecord("the value for state " + rule.state_name + " is not UTF-8 text")
-            .WithHint("fix the input's encoding, or declare the state io.statefun.types/bytes (byte[]) to keep raw bytes");
+            .WithHint("fix the input's encoding; to keep raw bytes, give the state a custom type with codec: raw "
+                      "(e.g. { type: example/Blob, codec: raw }) or, for an embedded function, type: byte[]");
       }
       return StateValueToValue(sv);
     }
