@@ -3,6 +3,9 @@
 // Exit codes: 0 success; 1 the run failed (bad record, I/O, corrupt savepoint); 2 the command line or
 // job spec is wrong; 130 interrupted (SIGINT/SIGTERM), always after removing partial output.
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <csignal>
 #include <cstdio>
@@ -11,11 +14,13 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/progress.h"
+#include "common/exit_cleanup.h"
 #include "common/java_string.h"
 #include "job/job_builder.h"
 #include "job/job_spec.h"
@@ -110,9 +115,45 @@ Exits 1 when the address has no state.
 )";
 
 std::atomic<bool> g_cancel{false};
+int g_signal_pipe[2] = {-1, -1};
 
+// The first SIGINT/SIGTERM asks the run to stop (readers stop, PostgreSQL statements are cancelled,
+// the partial output is removed on the way out). Each signal also wakes the interrupt thread, which on
+// the second one removes the partial output itself and exits at once.
 extern "C" void OnSignal(int) {
-  if (g_cancel.exchange(true)) _exit(130);  // a second Ctrl-C stops at once
+  g_cancel.store(true);
+  const int saved = errno;
+  const char byte = 1;
+  if (g_signal_pipe[1] >= 0 && ::write(g_signal_pipe[1], &byte, 1) < 0) {
+  }
+  errno = saved;
+}
+
+void InterruptThread() {
+  int seen = 0;
+  char byte;
+  while (seen < 2) {
+    const ssize_t n = ::read(g_signal_pipe[0], &byte, 1);
+    if (n == 1) ++seen;
+    else if (n < 0 && errno == EINTR) continue;
+    else return;
+  }
+  const int removed = RunExitCleanupNow();  // cancels server statements, removes the partial output
+  std::fprintf(stderr, "interrupted again: stopped at once%s; no savepoint was written\n",
+               removed > 0 ? " and removed the partial output" : "");
+  std::fflush(stderr);
+  _exit(130);
+}
+
+void HandleInterrupts() {
+  if (::pipe(g_signal_pipe) != 0) g_signal_pipe[0] = g_signal_pipe[1] = -1;
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  if (g_signal_pipe[0] >= 0) std::thread(InterruptThread).detach();
 }
 
 int ExitCode(const Status& s) {
@@ -338,8 +379,7 @@ int CmdRun(int argc, char** argv) {
     std::printf("dry run: nothing was written\n");
     return 0;
   }
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
+  HandleInterrupts();
   job->creator->SetCancelFlag(&g_cancel);
   WriteOptions options;
   options.overwrite = overwrite;
