@@ -182,8 +182,6 @@ PgError PgSession::Convert(const std::exception& e, const std::string& what) con
   if (code.rfind("08", 0) == 0 || code == "57P01" || code == "57P02" || code == "57P03") {
     out.connection_lost = true;
     out.status = Status::IoError("the server ended the connection " + where + ": " + message);
-  } else if (code == "42P01" || code == "42703" || code == "3F000" || code == "42883") {
-    out.status = Status::NotFound(message + " (" + what + ")");
   } else if (code == "42501") {
     out.status = Status::IoError("permission denied " + where + ": " + message)
                      .WithHint("GRANT the role SELECT on what it reads (and USAGE on the schema), or read as "
@@ -197,7 +195,7 @@ PgError PgSession::Convert(const std::exception& e, const std::string& what) con
   } else if (code == "25006") {
     out.status = Status::InvalidSpec(message + " (" + what + ")")
                      .WithHint("sources are read in a READ ONLY transaction: the query must only read");
-  } else if (code.rfind("42", 0) == 0) {
+  } else if (code.rfind("42", 0) == 0 || code == "3F000") {  // a name or the SQL of the spec is wrong
     out.status = Status::InvalidSpec(message + " (" + what + ")");
   } else {
     out.status = Status::IoError("PostgreSQL error" + (code.empty() ? "" : " " + code) + " " + where + ": " + message);

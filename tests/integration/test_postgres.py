@@ -16,6 +16,7 @@ import os
 import pathlib
 import re
 import secrets
+import signal
 import subprocess
 import threading
 import time
@@ -556,6 +557,59 @@ def test_a_short_password_leaves_the_database_name_intact(pg, tmp_path):
     assert 'password authentication failed for user "sfb_tiny"' in err and "***" not in err, err
 
 
+def test_small_honest_fixes(pg, tmp_path):
+    """An empty password variable is called empty; dump/get --spec need no source secrets; a missing table
+    or column exits 2 like every spec error; the bytea hint names a type that exists; top-level x- keys
+    hold YAML anchors; dump --spec prints a stored numeric exactly."""
+    env = {k: v for k, v in os.environ.items() if k != "SFB_PG_PASSWORD"}
+    body = f"""
+x-password: &password "${{SFB_PG_PASSWORD}}"
+functions:
+  pg/n:
+    states:
+      num: {{ type: pg/Num, codec: json }}
+      by: {{ type: io.statefun.types/string }}
+sources:
+  n:
+    postgres: {{ host: 127.0.0.1, port: {pg.port}, database: sfb_test, user: sfb_reader, password: *password,
+                table: public.all_types, columns: [id, num, by] }}
+routes:
+  - {{ from: n, to: pg/n, id: "{{id}}", where: "{{id}} != 3", set: {{ num: "{{num}}" }} }}
+"""
+    job, sp = write_job(tmp_path, body)
+    # Set but empty: said so, with the way to allow an empty value.
+    empty = subprocess.run([str(CLI), "run", str(job)], capture_output=True, text=True,
+                           env={**env, "SFB_PG_PASSWORD": ""})
+    assert empty.returncode == 2, empty.stderr
+    assert "environment variable SFB_PG_PASSWORD is set but empty" in empty.stderr, empty.stderr
+    assert "${SFB_PG_PASSWORD:-}" in empty.stderr
+    run(job)  # the x- key holding the anchor is ignored
+    # dump and get decode with the spec's states, without the password the sources would need.
+    lines = subprocess.run([str(CLI), "dump", str(sp), "--spec", str(job)], capture_output=True, text=True, env=env)
+    assert lines.returncode == 0, lines.stderr
+    assert '"id":"1","state":"num","type":"pg/Num","value":12345678901234567890.0123456789,' in lines.stdout, \
+        lines.stdout
+    assert '"id":"4","state":"num","type":"pg/Num","value":0.5,' in lines.stdout
+    got = subprocess.run([str(CLI), "get", str(sp), "pg/n/4", "--spec", str(job)], capture_output=True, text=True,
+                         env=env)
+    assert got.returncode == 0 and json.loads(got.stdout)["states"]["num"]["value"] == 0.5, got.stdout + got.stderr
+    # bytea into a string state: the hint names a declaration that exists.
+    bytea_job, _ = write_job(tmp_path / "bytea", body.replace('set: { num: "{num}" }', 'set: { by: "{by}" }'))
+    proc = run(bytea_job, check=False)
+    assert proc.returncode == 1 and "is not UTF-8 text" in proc.stderr, proc.stderr
+    assert "io.statefun.types/bytes" not in proc.stderr
+    assert "give the state a custom type with codec: raw (e.g. { type: example/Blob, codec: raw })" in proc.stderr
+    # A table or column that does not exist is a spec error: exit 2, as the README's table says.
+    for name, source in [("table", "table: public.evnts"), ("column", "table: public.events, columns: [id, nope]")]:
+        missing, _ = write_job(tmp_path / name, EVENTS_JOB.split("sources:")[0] +
+                               f"sources: {{ events: {{ postgres: {{ {connection(pg)}, {source} }} }} }}\n"
+                               "routes: [ { from: events, to: pg/user, id: \"{id}\", merge: { n: count } } ]\n")
+        for command in ("run", "validate"):
+            proc = run_cli(command, missing, *(["--connect"] if command == "validate" else []), env=ENV, check=False)
+            assert proc.returncode == 2, (command, name, proc.returncode, proc.stderr)
+            assert "does not exist" in proc.stderr or "has no column 'nope'" in proc.stderr, proc.stderr
+
+
 # --- Bad input: clear errors before any data is read ------------------------------------------------
 
 def fails_before_reading(pg, tmp_path, source_block, *needles, route_id="{id}", password=READER_PASSWORD):
@@ -639,6 +693,18 @@ def test_unreadable_type_names_column_and_fix(pg, tmp_path):
                          "column 'loc' of the query has type point", '("loc")::text AS "loc"')
 
 
+def test_a_query_is_read_in_one_piece_and_validate_says_so(pg, tmp_path):
+    job, _ = write_job(tmp_path, f"""
+functions: {{ pg/q: {{ states: {{ v: {{ type: io.statefun.types/long }} }} }} }}
+sources: {{ q: {{ postgres: {{ {connection(pg)}, workers: 4, query: "SELECT id, amount FROM events" }} }} }}
+routes: [ {{ from: q, to: pg/q, id: "{{id}}", set: {{ v: "{{amount}}" }} }} ]
+""")
+    plan = json.loads(run_cli("validate", job, "--connect", "--json", env=ENV).stdout)["sources"][0]
+    assert (plan["split_by"], plan["chunks"], plan["workers"]) == ("none", 1, 1), plan
+    assert plan["note"].startswith("read in one piece, on one connection, although workers: 4: a query is not cut "
+                                   "into chunks"), plan
+
+
 def test_permission_errors_name_the_grant(pg, tmp_path):
     fails_before_reading(pg, tmp_path, f"{connection(pg)}, table: public.secrets",
                          "permission denied: role sfb_reader may not read public.secrets",
@@ -663,6 +729,59 @@ routes: [ {{ from: people, to: pg/p, id: "{{id}}", set: {{ name: "{{name}}" }} }
 """)
     run(job)
     assert [e["value"] for e in dump(sp)] == ["Ann", "Bo"] or sorted(e["value"] for e in dump(sp)) == ["Ann", "Bo"]
+
+
+def test_a_role_with_column_privileges_only_reads_in_parallel_by_key_or_in_one_piece(pg, tmp_path):
+    """GRANT SELECT (cols) covers no ctid: the read selects only granted columns, splits by the key where
+    there is one and reads a table without one in one piece, saying so; validate --connect checks the
+    statements run issues (EXPLAIN), so the two agree."""
+    pg.psql("DROP TABLE IF EXISTS cg_keyed, cg_nokey; "
+            "CREATE TABLE cg_keyed (id int PRIMARY KEY, name text, secret text); "
+            "INSERT INTO cg_keyed SELECT g, 'name-' || g, 'hidden' FROM generate_series(1, 20000) g; "
+            "CREATE TABLE cg_nokey (user_id text, v int, secret text); "
+            "INSERT INTO cg_nokey SELECT 'u' || (g % 101), g, 'hidden' FROM generate_series(1, 20000) g; "
+            "ANALYZE cg_keyed, cg_nokey;")
+    create_role(pg, "sfb_columns", READER_PASSWORD,
+                "GRANT SELECT (id, name) ON cg_keyed TO {role}; GRANT SELECT (user_id, v) ON cg_nokey TO {role}")
+    conn = connection(pg, user="sfb_columns")
+    job, sp = write_job(tmp_path, f"""
+functions:
+  pg/k: {{ states: {{ name: {{ type: io.statefun.types/string }} }} }}
+  pg/u: {{ states: {{ total: {{ type: io.statefun.types/long }}, n: {{ type: io.statefun.types/int }} }} }}
+sources:
+  keyed: {{ postgres: {{ {conn}, table: public.cg_keyed, columns: [id, name], chunk_rows: 3000, workers: 2 }} }}
+  nokey: {{ postgres: {{ {conn}, table: public.cg_nokey, columns: [user_id, v], chunk_rows: 3000, workers: 2 }} }}
+routes:
+  - {{ from: keyed, to: pg/k, id: "{{id}}", set: {{ name: "{{name}}" }} }}
+  - {{ from: nokey, to: pg/u, id: "{{user_id}}", set: {{ total: "{{v}}" }}, merge: {{ total: sum, n: count }} }}
+""")
+    plan = json.loads(run_cli("validate", job, "--connect", "--json", env=ENV).stdout)["sources"]
+    assert plan[0]["split_by"] == "key id" and plan[0]["chunks"] > 1, plan[0]
+    assert plan[1]["split_by"] == "none" and plan[1]["chunks"] == 1, plan[1]
+    assert plan[1]["note"] == ("read in one piece: role sfb_columns may read only some columns of public.cg_nokey "
+                               "(column privileges), which do not cover ctid, and public.cg_nokey has no integer or "
+                               "uuid primary key the role may read to split by"), plan[1]
+    text = run_cli("validate", job, "--connect", env=ENV).stdout
+    assert "note=read in one piece: role sfb_columns may read only some columns" in text, text
+    run(job, "--threads", "2")
+    got = {(e["function"], e["id"], e["state"]): e["value"] for e in dump(sp)}
+    expected = {("pg/k", str(i), "name"): f"name-{i}" for i in range(1, 20001)}
+    for user, total, n in pg.psql("SELECT user_id, sum(v), count(*) FROM cg_nokey GROUP BY user_id"):
+        expected[("pg/u", user, "total")] = int(total)
+        expected[("pg/u", user, "n")] = int(n)
+    assert got == expected
+    # split_by: ctid cannot work for this role: said before reading, with the GRANT that would fix it.
+    ctid_job, _ = write_job(tmp_path / "ctid", f"""
+functions: {{ pg/k: {{ states: {{ name: {{ type: io.statefun.types/string }} }} }} }}
+sources: {{ keyed: {{ postgres: {{ {conn}, table: public.cg_keyed, columns: [id, name], split_by: ctid }} }} }}
+routes: [ {{ from: keyed, to: pg/k, id: "{{id}}", set: {{ name: "{{name}}" }} }} ]
+""")
+    for command in (["validate", "--connect"], ["run"]):
+        proc = run_cli(command[0], ctid_job, *command[1:], env=ENV, check=False)
+        assert proc.returncode == 2, proc.stderr
+        assert ("split_by: ctid reads ctid, but role sfb_columns may read only some columns of public.cg_keyed "
+                "(column privileges), which do not cover ctid") in proc.stderr, proc.stderr
+        assert 'fix: GRANT SELECT ON "public"."cg_keyed" TO "sfb_columns"; or use split_by: key (or auto)' in proc.stderr
 
 
 def test_a_value_the_router_cannot_convert_names_the_row(pg, tmp_path):
@@ -867,6 +986,78 @@ def test_server_stopping_fails_the_run(pg, tmp_path):
     # The server is back and the source reads again.
     job2, _ = events_job(tmp_path / "again", pg)
     run(job2)
+
+
+SLEEPY_JOB = """
+functions: { pg/s: { states: { v: { type: io.statefun.types/long } } } }
+sources:
+  sleepy:
+    postgres: { %s, query: "SELECT 1 AS id, 2 AS v FROM (SELECT pg_sleep(30)) AS slow" }
+routes:
+  - { from: sleepy, to: pg/s, id: "{id}", set: { v: "{v}" } }
+"""
+
+
+def sleeping_query(pg):
+    return pg.psql("SELECT pid, state FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' "
+                   "AND pid <> pg_backend_pid() AND application_name LIKE 'statefun-bootstrap%'")
+
+
+def start_sleepy_run(pg, tmp_path):
+    """A run whose query sleeps 30 s on the server, once the query runs and the staging directory exists."""
+    job, sp = write_job(tmp_path, SLEEPY_JOB % connection(pg))
+    proc = subprocess.Popen([str(CLI), "run", str(job), "--overwrite"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, **ENV})
+    wait_for(lambda: any(state == "active" for _, state in sleeping_query(pg)), what="the query to run")
+    wait_for(lambda: any(p.name.startswith(".sp.inprogress-") for p in tmp_path.iterdir()),
+             what="the staging directory")
+    return proc, sp
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupt_cancels_the_running_query_on_the_server(pg, tmp_path, signum):
+    """Ctrl-C (or SIGTERM) while a slow query runs: the server is asked to cancel the statement, the run
+    exits 130 within a second or so, the query is gone from pg_stat_activity and no partial output is left."""
+    proc, sp = start_sleepy_run(pg, tmp_path)
+    try:
+        start = time.monotonic()
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=20)
+        elapsed = time.monotonic() - start
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert elapsed < 2.0, f"took {elapsed:.1f} s to stop"
+    assert "interrupted: stopped reading and removed the partial output; no savepoint was written" in err, err
+    wait_for(lambda: sleeping_query(pg) == [], timeout=5, what="the query to be gone from pg_stat_activity")
+    assert_no_savepoint(sp)
+
+
+def test_a_second_interrupt_exits_at_once_and_cleans_up(pg, tmp_path):
+    """When the first Ctrl-C cannot finish (the server does not answer the cancel request: its postmaster
+    is frozen), a second one exits at once, still removing the partial output; the cancel request it
+    sent is served once the server answers again, so the query does not run on."""
+    proc, sp = start_sleepy_run(pg, tmp_path)
+    postmaster = int((pg.dir / "data" / "postmaster.pid").read_text().split()[0])
+    os.kill(postmaster, signal.SIGSTOP)
+    try:
+        proc.send_signal(signal.SIGINT)
+        time.sleep(1.0)
+        assert proc.poll() is None, "the first interrupt finished although the server cannot answer"
+        start = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+        elapsed = time.monotonic() - start
+    finally:
+        os.kill(postmaster, signal.SIGCONT)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert elapsed < 2.0, f"took {elapsed:.1f} s to stop"
+    assert "interrupted again: stopped at once and removed the partial output; no savepoint was written" in err, err
+    assert_no_savepoint(sp)
+    wait_for(lambda: sleeping_query(pg) == [], timeout=10, what="the query to be gone from pg_stat_activity")
 
 
 # --- Real Flink reads a savepoint bootstrapped from PostgreSQL --------------------------------------------
