@@ -224,7 +224,7 @@ Result<std::string> ExpandEnvironment(const std::string& text) {
 
 Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_name, const std::string& base_dir,
                              JobSpecParts parts) {
-  Ctx ctx(file_name, base_dir);
+  Ctx ctx(file_name, base_dir, text);
   YAML::Node root;
   try {
     root = YAML::Load(text);

@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include <cstdlib>
+
 #include "connectors/postgres/sql_text.h"
 
 namespace sfb {
@@ -149,6 +151,25 @@ Result<pqxx::result> PgSession::Exec(const std::string& sql, const std::string& 
   }
 }
 
+bool PgSession::Prepare(const std::string& name, const std::string& sql, const std::string& what, PgError* error) {
+  try {
+    conn_->prepare(name, sql);
+    conn_->prepare_now(name);
+    return true;
+  } catch (const std::exception& e) {
+    *error = Convert(e, what);
+    Unprepare(name);
+    return false;
+  }
+}
+
+void PgSession::Unprepare(const std::string& name) {
+  try {
+    conn_->unprepare(name);
+  } catch (...) {
+  }
+}
+
 bool PgSession::PeerClosed(int wait_ms) const {
   const int fd = conn_->sock();
   if (fd < 0) return true;
@@ -178,6 +199,12 @@ PgError PgSession::Convert(const std::exception& e, const std::string& what) con
     return out;
   }
   out.sqlstate = SqlState(*sql);
+  if (const auto* syntax = dynamic_cast<const pqxx::syntax_error*>(&e)) out.position = syntax->error_position;
+  // libpq's message shows the statement's line with the error as "LINE n: ...".
+  const std::string full = e.what();
+  const size_t at = full.find("\nLINE ");
+  if (at != std::string::npos) out.line = std::atoi(full.c_str() + at + 6);
+  if (out.line <= 0) out.line = -1;
   const std::string& code = out.sqlstate;
   if (code.rfind("08", 0) == 0 || code == "57P01" || code == "57P02" || code == "57P03") {
     out.connection_lost = true;

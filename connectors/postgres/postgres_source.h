@@ -37,6 +37,7 @@
 #include "connectors/postgres/pg_endpoint.h"
 #include "connectors/postgres/pg_snapshot.h"
 #include "connectors/postgres/pg_types.h"
+#include "connectors/postgres/query_check.h"
 #include "connectors/postgres/read_plan.h"
 #include "connectors/postgres/sql_text.h"
 #include "connectors/postgres/worker_pool.h"
@@ -51,6 +52,7 @@ struct PostgresSourceConfig {
   std::optional<QualifiedName> table;  // a table source ...
   std::vector<std::string> columns;    //   ... reading these columns (empty: all, in table order)
   std::string query;                   // ... or a query source
+  QueryOrigin query_origin;            //   where it is in the job file, so errors point at it
   Split split = Split::kAuto;
   int workers = 4;
   uint64_t chunk_rows = 500000;

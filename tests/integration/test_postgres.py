@@ -693,6 +693,71 @@ def test_unreadable_type_names_column_and_fix(pg, tmp_path):
                          "column 'loc' of the query has type point", '("loc")::text AS "loc"')
 
 
+def query_job(directory, pg, query):
+    """A job with one query source whose query is a literal block (so its lines are the file's)."""
+    body = "\n".join("        " + line for line in query.splitlines())
+    job, sp = write_job(directory, f"""
+functions: {{ pg/q: {{ states: {{ v: {{ type: io.statefun.types/string }} }} }} }}
+sources:
+  q:
+    postgres:
+      {connection(pg).replace(", ", chr(10) + "      ")}
+      query: |
+{body}
+routes: [ {{ from: q, to: pg/q, id: "{{id}}", set: {{ v: "{{id}}" }} }} ]
+""")
+    return job, sp
+
+
+def file_line(job, text):
+    """The 1-based line of the job file holding `text`, and the column where it starts."""
+    for number, line in enumerate(job.read_text().splitlines(), 1):
+        if text in line:
+            return number, line.index(text) + 1
+    raise AssertionError(f"{text!r} is not in {job}")
+
+
+def test_query_errors_point_at_the_users_sql(pg, tmp_path):
+    """A query is checked as written: a syntax error names the token the user wrote, at its line and
+    column in the query and in the job file; a query that writes is refused before any server is asked."""
+    job, _ = query_job(tmp_path / "syntax", pg, "SELEC id, name FROM people")
+    line, column = file_line(job, "SELEC id")
+    for proc in (run_cli("validate", job, "--connect", env=ENV, check=False), run_cli("run", job, env=ENV, check=False)):
+        assert proc.returncode == 2, proc.stderr
+        assert ('syntax error at or near "SELEC" at line 1, column 1 of the query '
+                f'(job.yaml:{line}:{column}): SELEC id, name FROM people') in proc.stderr.replace(str(job), "job.yaml"), \
+            proc.stderr
+        assert "FROM (" not in proc.stderr and "sfb_query" not in proc.stderr
+    # On a later line, after non-ASCII text: the column counts characters.
+    job, _ = query_job(tmp_path / "line3", pg, "SELECT id, 'ü' AS u\nFROM events\nWHERE amount = = 1")
+    line, column = file_line(job, "WHERE amount")
+    err = run_cli("validate", job, "--connect", env=ENV, check=False).stderr.replace(str(job), "job.yaml")
+    assert (f'syntax error at or near "=" at line 3, column 16 of the query (job.yaml:{line}:{column + 15}): '
+            "WHERE amount = = 1") in err, err
+    # A name that does not exist: the line the server showed.
+    job, _ = query_job(tmp_path / "column", pg, "SELECT id,\n  nope\nFROM events")
+    line, _ = file_line(job, "  nope")
+    err = run_cli("validate", job, "--connect", env=ENV, check=False).stderr.replace(str(job), "job.yaml")
+    assert f'column "nope" does not exist at line 2 of the query (job.yaml:{line}):   nope' in err, err
+    # Writing queries are refused by the spec check: validate without --connect, which contacts no server.
+    for query, message, token in [
+        ("INSERT INTO events (id, user_id) VALUES (-1, 'x') RETURNING id",
+         "the query is an INSERT statement, not a read-only query at line 1, column 1 of the query", "INSERT"),
+        ("WITH gone AS (\n  DELETE FROM events RETURNING id)\nSELECT id FROM gone",
+         "the query's WITH holds a DELETE statement, so it is not a read-only query at line 2, column 3 of the query",
+         "DELETE"),
+        ("SELECT id INTO events_copy FROM events", "the query is a SELECT ... INTO, which creates a table", "INTO"),
+    ]:
+        job, sp = query_job(tmp_path / f"writes-{len(query)}", pg, query)
+        line, column = file_line(job, token)
+        proc = run_cli("validate", job, env={"SFB_PG_PASSWORD": "unused"}, check=False)
+        err = proc.stderr.replace(str(job), "job.yaml")
+        assert proc.returncode == 2 and message in err, err
+        assert f"(job.yaml:{line}:{column})" in err, err
+        assert "fix: a source only reads: write a SELECT (or WITH ... SELECT, VALUES, TABLE)" in err
+    assert pg.psql("SELECT count(*) FROM events WHERE id = -1") == [["0"]]
+
+
 def test_a_query_is_read_in_one_piece_and_validate_says_so(pg, tmp_path):
     job, _ = write_job(tmp_path, f"""
 functions: {{ pg/q: {{ states: {{ v: {{ type: io.statefun.types/long }} }} }} }}
