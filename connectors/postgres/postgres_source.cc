@@ -233,6 +233,7 @@ Status PostgresSource::Prepare() {
     plan["last_chunk"] = plan_.chunks.back().label;
   }
   if (!split_note_.empty()) plan["note"] = split_note_;
+  if (!text_form_columns_.empty()) plan["read_as_text"] = text_form_columns_;
   plan["snapshot"] = snapshot_info_.id;
   plan["snapshot_lsn"] = snapshot_info_.lsn;
   if (report_) {
@@ -619,6 +620,7 @@ Status PostgresSource::ResolveTypes(PgSession& s, const std::vector<uint32_t>& o
     return nullptr;
   };
   types_.clear();
+  text_form_columns_.clear();
   for (size_t i = 0; i < oids.size(); ++i) {
     PgType type;
     auto it = known.find(oids[i]);
@@ -645,16 +647,10 @@ Status PostgresSource::ResolveTypes(PgSession& s, const std::vector<uint32_t>& o
       }
     }
     if (!why.ok()) {
-      const std::string q = QuoteIdentifier(names[i]);
-      const std::string fix =
-          config_.table ? "leave it out of columns:, or read the table with a query: that converts it, e.g. "
-                          "query: SELECT ..., " + q + "::text AS " + q + " FROM " + config_.table->Quoted()
-                        : "convert it in the query, e.g. SELECT ..., (" + q + ")::text AS " + q;
-      return Status::InvalidSpec("column '" + names[i] + "' of " + ObjectName() + " has type " + type.name +
-                                 ", which the connector cannot turn into a record field")
-          .WithHint(fix + " (readable types: integers, numeric, real/double, boolean, text types, bytea, "
-                          "date/timestamp/timestamptz, uuid, json/jsonb, time, interval, inet, enums, and "
-                          "arrays of them)");
+      // No dedicated mapping (geometric types, money, ranges, bit strings, composites, hstore, arrays
+      // of them, ...): every type has a text form, and the value is read as it, as psql shows it.
+      type.kind = PgKind::kText;
+      text_form_columns_.push_back(names[i] + " (" + type.name + ")");
     }
     types_.push_back(type);
   }

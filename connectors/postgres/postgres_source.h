@@ -118,6 +118,7 @@ class PostgresSource : public Source {
   std::string split_name_;     // "ctid", "key", "none"
   std::string position_name_;  // what orders the records, for the plan
   std::string split_note_;     // why a table that would be cut into chunks is read in one piece
+  std::vector<std::string> text_form_columns_;  // "location (point)": read as their text form
   std::string key_column_;     // the integer primary key (positions)
   std::vector<PgType> types_;
   std::shared_ptr<const Schema> schema_;

@@ -685,12 +685,32 @@ def test_a_column_the_route_names_must_be_selected(pg, tmp_path):
     assert "job.yaml:" in err
 
 
-def test_unreadable_type_names_column_and_fix(pg, tmp_path):
-    fails_before_reading(pg, tmp_path, f"{connection(pg)}, table: public.places",
-                         "column 'location' of public.places has type point",
-                         'query: SELECT ..., "location"::text AS "location" FROM "public"."places"')
-    fails_before_reading(pg, tmp_path / "q", f"{connection(pg)}, query: 'SELECT id, location AS loc FROM places'",
-                         "column 'loc' of the query has type point", '("loc")::text AS "loc"')
+def test_types_without_a_mapping_are_read_as_their_text_form(pg, tmp_path):
+    """point, money, ranges, bit strings, composites and arrays of them stop no run: each is read as the
+    text PostgreSQL prints for it (the same as SQL's ::text), and the plan names every such column."""
+    exprs = {"p": "point(1.5, -2)", "m": "12.34::money", "r": "int4range(1, 5)", "b": "B'101'",
+             "c": "ROW(1, 'a b')", "pa": "ARRAY[point(1, 2), NULL]"}
+    select = ", ".join(f"{e} AS {name}" for name, e in exprs.items())
+    job, sp = write_job(tmp_path, f"""
+functions:
+  pg/t: {{ states: {{ {", ".join(f"{n}: {{ type: io.statefun.types/string }}" for n in exprs)} }} }}
+  pg/place: {{ states: {{ location: {{ type: io.statefun.types/string }} }} }}
+sources:
+  q: {{ postgres: {{ {connection(pg)}, query: "SELECT 1 AS id, {select}" }} }}
+  places: {{ postgres: {{ {connection(pg)}, table: public.places }} }}
+routes:
+  - {{ from: q, to: pg/t, id: "{{id}}", set: {{ {", ".join(f'{n}: "{{{n}}}"' for n in exprs)} }} }}
+  - {{ from: places, to: pg/place, id: "{{id}}", set: {{ location: "{{location}}" }} }}
+""")
+    plan = json.loads(run_cli("validate", job, "--connect", "--json", env=ENV).stdout)["sources"]
+    assert plan[0]["read_as_text"] == ["p (point)", "m (money)", "r (int4range)", "b (bit)", "c (record)",
+                                       "pa (point[])"], plan[0]
+    assert plan[1]["read_as_text"] == ["location (point)"], plan[1]
+    run(job)
+    got = {(e["function"], e["state"]): e["value"] for e in dump(sp)}
+    expected_row = pg.psql("SELECT " + ", ".join(f"({e})::text" for e in exprs.values()))[0]
+    assert {k: got[("pg/t", k)] for k in exprs} == dict(zip(exprs, expected_row))
+    assert got[("pg/place", "location")] == pg.psql("SELECT location::text FROM places WHERE id = 1")[0][0] == "(0,0)"
 
 
 def query_job(directory, pg, query):
