@@ -1,5 +1,7 @@
 #include "router/rule_router.h"
 
+#include <cmath>
+
 #include "common/java_string.h"
 #include "formats/json_fields.h"
 #include "router/value_conversion.h"
@@ -112,6 +114,13 @@ Status FillShape(const nlohmann::ordered_json& shape, const std::vector<Template
     if (!v.is_null() && v.kind() != Value::Kind::kBytes && !IsValidUtf8(v.ToText())) {
       return Status::BadRecord("the value of '" + t.text() + "' is not UTF-8 text, so it cannot go into JSON")
           .WithHint("fix the input's encoding");
+    }
+    if (v.kind() == Value::Kind::kDouble && !std::isfinite(v.as_double())) {
+      // JSON has no NaN or Infinity: nlohmann would write null, and the value would be lost unseen.
+      return Status::BadRecord("the value of '" + t.text() + "' is " + v.ToText() +
+                               ", which JSON cannot hold (it would be stored as null)")
+          .WithHint("skip such records with where:, or convert the value in the source (in a query: "
+                    "CASE WHEN ... = 'Infinity' THEN ... END, or ::text to keep it as text)");
     }
     *out = LeafJson(t, v);
   } else {

@@ -881,6 +881,25 @@ routes: [ {{ from: t, to: pg/t, id: "{{id}}", set: {{ ms: "{{tstz}}" }} }} ]
     assert_no_savepoint(sp)
 
 
+def test_infinity_inside_a_json_object_is_refused_not_stored_as_null(pg, tmp_path):
+    """JSON has no Infinity: a float8 -Infinity put into a codec: json object fails the record, naming
+    the row, instead of being stored as null."""
+    job, sp = write_job(tmp_path, f"""
+functions: {{ pg/j: {{ states: {{ obj: {{ type: pg/Obj, codec: json }} }} }} }}
+sources: {{ t: {{ postgres: {{ {connection(pg)}, table: public.all_types, columns: [id, f8] }} }} }}
+routes: [ {{ from: t, to: pg/j, id: "{{id}}", set: {{ obj: {{ f: "{{f8}}" }} }} }} ]
+""")
+    proc = run(job, check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert "public.all_types id=3" in proc.stderr, proc.stderr
+    assert "the value of '{f8}' is -Infinity, which JSON cannot hold (it would be stored as null)" in proc.stderr
+    assert_no_savepoint(sp)
+    # With the row skipped, the finite values are stored as numbers.
+    job.write_text(job.read_text().replace('id: "{id}",', 'id: "{id}", where: "{id} != 3",'))
+    run(job)
+    assert {e["id"]: e["value"] for e in dump(sp, job)} == {"1": {"f": 0.1}, "2": {"f": None}, "4": {"f": 1e308}}
+
+
 def test_bad_rows_go_to_the_dead_letter_file_with_table_and_key(pg, tmp_path):
     """errors.dead_letter: rows the routes reject are lines naming table and key with the row's columns;
     the good rows are in the savepoint; rows read = routed + dead-lettered."""
