@@ -3,11 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 
+#include "common/exit_cleanup.h"
 #include "common/file_io.h"
 #include "common/java_string.h"
 #include "savepoint/entry_json.h"
@@ -390,8 +393,12 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   struct SpillGuard {
     std::string dir;
     bool keep;  // a resumed run that fails keeps its work for another --resume
+    SpillGuard(std::string d, bool k) : dir(std::move(d)), keep(k) {
+      if (!keep) RegisterDirectoryForExitCleanup(dir);
+    }
     ~SpillGuard() {
       if (!keep) RemoveAll(dir);
+      UnregisterDirectoryForExitCleanup(dir);
     }
   } spill_guard{spill_dir, options.resume};
 
@@ -446,6 +453,34 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
           store.get(), std::max(kMinLoadBufferBytes, kLoadBufferBytes / threads), &schemas, &function_index,
           max_parallelism_, &counters_, cancel_, dead_letter.get()));
     }
+    // The user's interrupt stops the sources too: a source waiting on a server (a long query) sees
+    // the stop flag it was given, not the consumers' check of the interrupt flag on each record.
+    std::mutex relay_mu;
+    std::condition_variable relay_cv;
+    bool reading_done = false;
+    std::thread relay([&] {
+      std::unique_lock<std::mutex> lock(relay_mu);
+      while (!relay_cv.wait_for(lock, std::chrono::milliseconds(20), [&] { return reading_done; })) {
+        if (cancel_->load()) {
+          read_error.Set(Status::Cancelled("interrupted"));
+          return;
+        }
+      }
+    });
+    struct RelayStop {
+      std::mutex& mu;
+      std::condition_variable& cv;
+      bool& done;
+      std::thread& thread;
+      ~RelayStop() {
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          done = true;
+        }
+        cv.notify_all();
+        thread.join();
+      }
+    } relay_stop{relay_mu, relay_cv, reading_done, relay};
     RunParallel(tasks.size(), threads, &read_error, [&](size_t t, size_t worker) -> Status {
       RoutingConsumer* consumer = consumers[worker].get();
       const Task& task = tasks[t];

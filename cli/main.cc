@@ -3,6 +3,9 @@
 // Exit codes: 0 success; 1 the run failed (bad record, I/O, corrupt savepoint); 2 the command line or
 // job spec is wrong; 130 interrupted (SIGINT/SIGTERM), always after removing partial output.
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <csignal>
 #include <cstdio>
@@ -11,11 +14,13 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/progress.h"
+#include "common/exit_cleanup.h"
 #include "common/java_string.h"
 #include "job/job_builder.h"
 #include "job/job_spec.h"
@@ -112,9 +117,45 @@ Exits 1 when the address has no state.
 )";
 
 std::atomic<bool> g_cancel{false};
+int g_signal_pipe[2] = {-1, -1};
 
+// The first SIGINT/SIGTERM asks the run to stop (readers stop, PostgreSQL statements are cancelled,
+// the partial output is removed on the way out). Each signal also wakes the interrupt thread, which on
+// the second one removes the partial output itself and exits at once.
 extern "C" void OnSignal(int) {
-  if (g_cancel.exchange(true)) _exit(130);  // a second Ctrl-C stops at once
+  g_cancel.store(true);
+  const int saved = errno;
+  const char byte = 1;
+  if (g_signal_pipe[1] >= 0 && ::write(g_signal_pipe[1], &byte, 1) < 0) {
+  }
+  errno = saved;
+}
+
+void InterruptThread() {
+  int seen = 0;
+  char byte;
+  while (seen < 2) {
+    const ssize_t n = ::read(g_signal_pipe[0], &byte, 1);
+    if (n == 1) ++seen;
+    else if (n < 0 && errno == EINTR) continue;
+    else return;
+  }
+  const int removed = RunExitCleanupNow();  // cancels server statements, removes the partial output
+  std::fprintf(stderr, "interrupted again: stopped at once%s; no savepoint was written\n",
+               removed > 0 ? " and removed the partial output" : "");
+  std::fflush(stderr);
+  _exit(130);
+}
+
+void HandleInterrupts() {
+  if (::pipe(g_signal_pipe) != 0) g_signal_pipe[0] = g_signal_pipe[1] = -1;
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  if (g_signal_pipe[0] >= 0) std::thread(InterruptThread).detach();
 }
 
 int ExitCode(const Status& s) {
@@ -349,8 +390,7 @@ int CmdRun(int argc, char** argv) {
     std::printf("dry run: nothing was written\n");
     return 0;
   }
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
+  HandleInterrupts();
   job->creator->SetCancelFlag(&g_cancel);
   WriteOptions options;
   options.overwrite = overwrite;
@@ -406,7 +446,7 @@ int CmdRun(int argc, char** argv) {
 Result<std::map<std::string, StateDescriptor>> SpecStates(const std::string& job_file) {
   std::map<std::string, StateDescriptor> out;
   if (job_file.empty()) return out;
-  SFB_ASSIGN_OR_RETURN(JobSpec spec, LoadJobSpec(job_file));
+  SFB_ASSIGN_OR_RETURN(JobSpec spec, LoadJobSpec(job_file, JobSpecParts::kStatesOnly));
   for (const auto& f : spec.functions) {
     for (const auto& s : f.states) {
       auto d = StateDescriptor::Make(f.type, s.name, s.kind, s.type, s.codec, s.ttl_mode, s.ttl_millis);
@@ -427,13 +467,20 @@ const StateDescriptor& Effective(const ParsedStateMeta& meta, const std::map<std
   return meta.descriptor;
 }
 
-Result<nlohmann::ordered_json> EntryJson(const SavepointReader::Entry& e, const StateDescriptor& d) {
+// `exact`: set to the stored JSON text of a json-codec value whose numbers a double would not hold
+// (ExactJsonText), which the caller prints in place of "value".
+Result<nlohmann::ordered_json> EntryJson(const SavepointReader::Entry& e, const StateDescriptor& d,
+                                         std::string* exact = nullptr) {
   StateValue v;
   int64_t ts;
   Status s = d.DecodeValue(e.value, &v, &ts);
   if (!s.ok()) return s.WithContext("value of " + d.FlinkName() + " for id '" + Utf16ToUtf8(e.id) + "'");
   nlohmann::json value;
   PutValueJson(d, v, &value);
+  if (exact && d.codec == Codec::kJson && value.contains("value") && std::holds_alternative<std::string>(v)) {
+    *exact = ExactJsonText(std::get<std::string>(v));
+    if (!exact->empty()) value["value"] = nullptr;  // a placeholder, replaced by the exact text
+  }
   nlohmann::ordered_json j;
   j["function"] = d.function_type;
   j["id"] = Utf16ToUtf8(e.id);
@@ -464,8 +511,15 @@ int CmdDump(int argc, char** argv) {
       if (!e.state->supported) return Status::OK();
       const StateDescriptor& d = Effective(*e.state, *spec);
       if (!only.empty() && only != d.FlinkName() && only != d.state_name) return Status::OK();
-      SFB_ASSIGN_OR_RETURN(nlohmann::ordered_json j, EntryJson(e, d));
-      out += j.dump();
+      std::string exact;
+      SFB_ASSIGN_OR_RETURN(nlohmann::ordered_json j, EntryJson(e, d, &exact));
+      std::string line = j.dump();
+      if (!exact.empty()) {
+        // `,"value":null` cannot occur inside a dumped string (a quote there is always escaped).
+        const size_t at = line.find(",\"value\":null");
+        if (at != std::string::npos) line.replace(at + 9, 4, exact);
+      }
+      out += line;
       out.push_back('\n');
       if (out.size() > (1 << 16)) {
         std::fwrite(out.data(), 1, out.size(), stdout);

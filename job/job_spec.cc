@@ -210,6 +210,9 @@ Result<std::string> ExpandEnvironment(const std::string& text) {
       out += v;
     } else if (fallback) {
       out += *fallback;
+    } else if (v) {
+      return Status::InvalidSpec("environment variable " + name + " is set but empty")
+          .WithHint("export " + name + "=... with a value, or write ${" + name + ":-} where an empty value is meant");
     } else {
       return Status::InvalidSpec("environment variable " + name + " is not set")
           .WithHint("export " + name + "=... before running, or write ${" + name + ":-default}");
@@ -219,8 +222,9 @@ Result<std::string> ExpandEnvironment(const std::string& text) {
   return out;
 }
 
-Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_name, const std::string& base_dir) {
-  Ctx ctx(file_name, base_dir);
+Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_name, const std::string& base_dir,
+                             JobSpecParts parts) {
+  Ctx ctx(file_name, base_dir, text);
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -233,14 +237,18 @@ Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_na
     JobSpec job;
     job.file = file_name;
     if (!root.IsMap()) return Status::InvalidSpec("the job file must be a mapping with savepoint, functions, sources and routes").WithContext(file_name);
-    SFB_RETURN_IF_ERROR(ctx.CheckKeys(root, "the job file", {"savepoint", "functions", "sources", "routes", "errors"}));
+    // Top-level keys starting with x- are the user's own and ignored (the Compose convention: a place
+    // for YAML anchors that the sections below refer to).
+    SFB_RETURN_IF_ERROR(
+        ctx.CheckKeys(root, "the job file", {"savepoint", "functions", "sources", "routes", "errors", "x-*"}));
     for (const char* key : {"savepoint", "functions", "sources", "routes"}) {
       if (!root[key]) {
         return Status::InvalidSpec("the job file has no " + std::string(key) + " section").WithContext(file_name)
             .WithHint("see README.md, 'Job spec reference', for a complete example");
       }
     }
-    const YAML::Node sp = root["savepoint"];
+    const bool all = parts == JobSpecParts::kAll;
+    const YAML::Node sp = all ? root["savepoint"] : YAML::Node(YAML::NodeType::Map);
     SFB_RETURN_IF_ERROR(ctx.CheckKeys(sp, "savepoint", {"path", "max_parallelism", "parallelism", "ttl_timestamp"}));
     if (sp["path"]) {
       SFB_ASSIGN_OR_RETURN(std::string p, ctx.Scalar(sp["path"], "savepoint.path"));
@@ -265,7 +273,7 @@ Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_na
       }
     }
 
-    if (const YAML::Node errors = root["errors"]) {
+    if (const YAML::Node errors = root["errors"]; all && errors) {
       SFB_RETURN_IF_ERROR(ctx.CheckKeys(errors, "errors", {"dead_letter", "max_bad_records"}));
       if (!errors["dead_letter"]) {
         return ctx.Error(errors, "errors: needs dead_letter: the file where bad records go",
@@ -303,6 +311,8 @@ Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_na
       job.functions.push_back(std::move(f));
     }
 
+    if (!all) return job;
+
     const YAML::Node srcs = root["sources"];
     if (!srcs.IsMap() || srcs.size() == 0) return ctx.Error(srcs, "sources must map source names to connectors");
     for (auto it = srcs.begin(); it != srcs.end(); ++it) {
@@ -325,14 +335,14 @@ Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_na
   }
 }
 
-Result<JobSpec> LoadJobSpec(const std::string& path) {
+Result<JobSpec> LoadJobSpec(const std::string& path, JobSpecParts parts) {
   if (!PathExists(path)) {
     return Status::NotFound("job file " + path + " does not exist").WithHint("pass the path of your job YAML file");
   }
   std::string text;
   SFB_RETURN_IF_ERROR(ReadFileToString(path, &text));
   const std::string base = std::filesystem::path(path).parent_path().string();
-  return ParseJobSpec(text, path, base.empty() ? "." : base);
+  return ParseJobSpec(text, path, base.empty() ? "." : base, parts);
 }
 
 }  // namespace sfb

@@ -77,9 +77,14 @@ struct JobSpec {
   std::vector<RouteSpecYaml> routes;
 };
 
-Result<JobSpec> LoadJobSpec(const std::string& path);
+// What to parse: the whole job, or only the functions and their states (all that `dump` and `get`
+// need to decode values; they connect to nothing, so the sources' settings and secrets are not read).
+enum class JobSpecParts { kAll, kStatesOnly };
+
+Result<JobSpec> LoadJobSpec(const std::string& path, JobSpecParts parts = JobSpecParts::kAll);
 // Same, from text (for tests); relative paths resolve against `base_dir`.
-Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_name, const std::string& base_dir);
+Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_name, const std::string& base_dir,
+                             JobSpecParts parts = JobSpecParts::kAll);
 
 // Replaces ${VAR}, ${VAR:-default} and $$; fails naming the variable when it is unset.
 Result<std::string> ExpandEnvironment(const std::string& text);

@@ -77,5 +77,40 @@ TEST(JobSpec, ErrorsCarryLineAndColumn) {
   EXPECT_NE(job.status().hint().find("did you mean 'max_parallelism'?"), std::string::npos);
 }
 
+TEST(JobSpec, TopLevelXKeysAreTheUsersOwn) {
+  const std::string text = std::string("x-common: &common { type: io.statefun.types/int }\n") + kJob;
+  auto job = ParseJobSpec(text, "job.yaml", "/jobs");
+  ASSERT_TRUE(job.ok()) << job.status().ToUserString();
+  auto bad = ParseJobSpec(std::string("y-common: 1\n") + kJob, "job.yaml", "/jobs");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().ToUserString().find("unknown key 'y-common' in the job file"), std::string::npos);
+  EXPECT_NE(bad.status().ToUserString().find("x-*"), std::string::npos) << bad.status().ToUserString();
+}
+
+TEST(JobSpec, StatesOnlyReadsNoSource) {
+  ::unsetenv("SFB_SPEC_TEST_SECRET");
+  const std::string text = std::string(kJob) + "errors: { dead_letter: \"${SFB_SPEC_TEST_SECRET}\", max_bad_records: 1 }\n";
+  auto all = ParseJobSpec(text, "job.yaml", "/jobs");
+  ASSERT_FALSE(all.ok());
+  EXPECT_NE(all.status().message().find("SFB_SPEC_TEST_SECRET is not set"), std::string::npos);
+  auto states = ParseJobSpec(text, "job.yaml", "/jobs", JobSpecParts::kStatesOnly);
+  ASSERT_TRUE(states.ok()) << states.status().ToUserString();
+  ASSERT_EQ(states->functions.size(), 1u);
+  EXPECT_EQ(states->functions[0].states.size(), 3u);
+  EXPECT_TRUE(states->sources.empty());
+}
+
+TEST(JobSpec, AnEmptyVariableIsNotAnUnsetOne) {
+  ::setenv("SFB_SPEC_TEST_EMPTY", "", 1);
+  auto r = ExpandEnvironment("${SFB_SPEC_TEST_EMPTY}");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("environment variable SFB_SPEC_TEST_EMPTY is set but empty"), std::string::npos);
+  EXPECT_NE(r.status().hint().find("${SFB_SPEC_TEST_EMPTY:-}"), std::string::npos);
+  auto allowed = ExpandEnvironment("[${SFB_SPEC_TEST_EMPTY:-}]");
+  ASSERT_TRUE(allowed.ok());
+  EXPECT_EQ(*allowed, "[]");
+  ::unsetenv("SFB_SPEC_TEST_EMPTY");
+}
+
 }  // namespace
 }  // namespace sfb

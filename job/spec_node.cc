@@ -1,6 +1,8 @@
 #include "job/spec_node.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <string_view>
 
 #include "common/duration.h"
 #include "job/job_spec.h"
@@ -20,6 +22,38 @@ Status SpecContext::Error(const YAML::Node& n, const std::string& what, const st
   return s;
 }
 
+std::vector<std::pair<int, int>> SpecContext::ValueLines(const YAML::Node& n) const {
+  const YAML::Mark m = n.Mark();
+  if (text_.empty() || m.line < 0 || !n.IsScalar()) return {};
+  std::vector<std::string_view> lines;
+  for (size_t start = 0; start <= text_.size();) {
+    size_t end = text_.find('\n', start);
+    if (end == std::string::npos) end = text_.size();
+    lines.push_back(std::string_view(text_).substr(start, end - start));
+    start = end + 1;
+  }
+  const size_t line = static_cast<size_t>(m.line), column = static_cast<size_t>(m.column);
+  if (line >= lines.size() || column >= lines[line].size()) return {};
+  const char indicator = lines[line][column];
+  if (indicator == '"' || indicator == '\'') return {{m.line + 1, m.column + 2}};
+  if (indicator != '|' && indicator != '>') return {{m.line + 1, m.column + 1}};
+  // A block scalar: its lines follow the indicator's, indented as the first one that is not blank.
+  size_t indent = 0;
+  for (size_t l = line + 1; l < lines.size(); ++l) {
+    const size_t first = lines[l].find_first_not_of(' ');
+    if (first != std::string_view::npos) {
+      indent = first;
+      break;
+    }
+  }
+  std::vector<std::pair<int, int>> out;
+  const size_t value_lines = indicator == '|' ? static_cast<size_t>(std::count(n.Scalar().begin(), n.Scalar().end(), '\n')) + 1 : 1;
+  for (size_t i = 0; i < value_lines && line + 1 + i < lines.size(); ++i) {
+    out.emplace_back(static_cast<int>(line + 2 + i), static_cast<int>(indent + 1));
+  }
+  return out;
+}
+
 std::string SpecContext::Path(const std::string& p) const {
   if (p.empty() || p[0] == '/') return p;
   return (std::filesystem::path(base_dir_) / p).lexically_normal().string();
@@ -31,7 +65,9 @@ Status SpecContext::CheckKeys(const YAML::Node& map, const std::string& what,
   for (auto it = map.begin(); it != map.end(); ++it) {
     const std::string key = it->first.as<std::string>();
     bool known = false;
-    for (const auto& a : allowed) known |= a == key;
+    for (const auto& a : allowed) {
+      known |= a == key || (!a.empty() && a.back() == '*' && key.rfind(a.substr(0, a.size() - 1), 0) == 0);
+    }
     if (known) continue;
     const std::string suggestion = SuggestName(key, allowed);
     std::string list;

@@ -1,5 +1,7 @@
 #include "router/rule_router.h"
 
+#include <cmath>
+
 #include "common/java_string.h"
 #include "common/text_preview.h"
 #include "formats/json_fields.h"
@@ -121,6 +123,13 @@ Status FillShape(const nlohmann::ordered_json& shape, const std::vector<Template
       return Status::BadRecord("the value of '" + t.text() + "' is not UTF-8 text, so it cannot go into JSON")
           .WithHint("fix the input's encoding");
     }
+    if (v.kind() == Value::Kind::kDouble && !std::isfinite(v.as_double())) {
+      // JSON has no NaN or Infinity: nlohmann would write null, and the value would be lost unseen.
+      return Status::BadRecord("the value of '" + t.text() + "' is " + v.ToText() +
+                               ", which JSON cannot hold (it would be stored as null)")
+          .WithHint("skip such records with where:, or convert the value in the source (in a query: "
+                    "CASE WHEN ... = 'Infinity' THEN ... END, or ::text to keep it as text)");
+    }
     *out = LeafJson(t, v);
   } else {
     *out = shape;  // numbers, bools, null written literally in the spec
@@ -154,7 +163,8 @@ Result<Value> EvaluateOperand(const StateRule& rule, const Record& record) {
       SFB_ASSIGN_OR_RETURN(StateValue sv, ConvertToStateValue(v, rule.repr));
       if (rule.text && !IsValidUtf8(std::get<std::string>(sv))) {
         return Status::BadRecord("the value for state " + rule.state_name + " is not UTF-8 text")
-            .WithHint("fix the input's encoding, or declare the state io.statefun.types/bytes (byte[]) to keep raw bytes");
+            .WithHint("fix the input's encoding; to keep raw bytes, give the state a custom type with codec: raw "
+                      "(e.g. { type: example/Blob, codec: raw }) or, for an embedded function, type: byte[]");
       }
       return StateValueToValue(sv);
     }

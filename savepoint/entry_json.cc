@@ -1,5 +1,6 @@
 #include "savepoint/entry_json.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -75,6 +76,38 @@ void PutValueJson(const StateDescriptor& d, const StateValue& value, nlohmann::j
     return;
   }
   (*entry)["value_base64"] = Base64Encode(b);
+}
+
+std::string ExactJsonText(std::string_view json) {
+  std::string minified;
+  bool inexact = false;
+  for (size_t i = 0; i < json.size();) {
+    const char c = json[i];
+    if (c == '"') {  // a string, escapes included
+      const size_t start = i++;
+      while (i < json.size() && json[i] != '"') i += json[i] == '\\' ? 2 : 1;
+      i = std::min(i + 1, json.size());
+      minified.append(json.substr(start, i - start));
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      const size_t start = i;
+      int significant = 0, exponent = 0;
+      bool leading = true, in_exponent = false;
+      for (; i < json.size() && std::string_view("+-0123456789.eE").find(json[i]) != std::string_view::npos; ++i) {
+        const char d = json[i];
+        if (d == 'e' || d == 'E') in_exponent = true;
+        else if (in_exponent && d >= '0' && d <= '9') exponent = std::min(exponent * 10 + (d - '0'), 100000);
+        else if (!in_exponent && d >= '1' && d <= '9') leading = false, ++significant;
+        else if (!in_exponent && d == '0' && !leading) ++significant;
+      }
+      // Trailing zeros count above, so "1.50000000000000000" is (harmlessly) printed as stored too.
+      inexact |= significant > 15 || exponent > 300;
+      minified.append(json.substr(start, i - start));
+    } else {
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') minified.push_back(c);
+      ++i;
+    }
+  }
+  return inexact ? minified : "";
 }
 
 }  // namespace sfb

@@ -31,6 +31,12 @@ namespace sfb {
 void PutValueJson(const StateDescriptor& d, const StateValue& value, nlohmann::json* entry);
 std::string Base64Encode(std::string_view bytes);
 
+// For a json-codec value: the JSON text as stored, without the blanks between tokens, when one of its
+// numbers would change on the way through a double (more than 15 significant digits, or beyond the
+// double range: 12345678901234567890.123456789); "" when the parsed value prints the same number.
+// `dump` prints such a value from this text, so what was stored is what is shown.
+std::string ExactJsonText(std::string_view json);
+
 }  // namespace sfb
 
 #endif  // SFB_SAVEPOINT_ENTRY_JSON_H_

@@ -129,10 +129,12 @@ Result<std::unique_ptr<StagedDirectory>> StagedDirectory::Resume(const std::stri
 
 StagedDirectory::~StagedDirectory() {
   if (!committed_ && !keep_on_failure_) RemoveAll(staging_);
+  UnregisterDirectoryForExitCleanup(staging_);
 }
 
 Status StagedDirectory::Commit() {
   SFB_RETURN_IF_ERROR(FsyncDirectory(staging_));
+  UnregisterDirectoryForExitCleanup(staging_);  // from here on it becomes the savepoint
   if (PathExists(target_)) {
     if (!overwrite_) return Status::AlreadyExists("savepoint path " + target_ + " appeared while writing");
     if (::renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, target_.c_str(), RENAME_EXCHANGE) != 0) {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "common/exit_cleanup.h"
 #include "common/status.h"
 
 namespace sfb {
@@ -32,11 +33,18 @@ class StagedDirectory {
   Status Commit();
   // Keeps the staging directory when this object goes away uncommitted (a resumed run that fails keeps
   // the interrupted run's work for another --resume).
-  void KeepOnFailure() { keep_on_failure_ = true; }
+  void KeepOnFailure() {
+    keep_on_failure_ = true;
+    UnregisterDirectoryForExitCleanup(staging_);
+  }
 
  private:
+  // Registered for exit cleanup (common/exit_cleanup.h) until committed or kept: a second Ctrl-C removes
+  // it too.
   StagedDirectory(std::string target, std::string staging, bool overwrite)
-      : target_(std::move(target)), staging_(std::move(staging)), overwrite_(overwrite) {}
+      : target_(std::move(target)), staging_(std::move(staging)), overwrite_(overwrite) {
+    RegisterDirectoryForExitCleanup(staging_);
+  }
   std::string target_;
   std::string staging_;
   bool overwrite_;

@@ -54,8 +54,12 @@ Result<PgEndpoint> PgEndpoint::Make(const std::string& dsn,
   if (!e.params_.count("connect_timeout")) e.params_["connect_timeout"] = "10";
   e.params_["fallback_application_name"] = "statefun-bootstrap";
   for (const auto& [key, value] : e.params_) {
-    if (IsSecretKey(key) && !value.empty()) e.secrets_.push_back(value);
     e.conninfo_ += (e.conninfo_.empty() ? "" : " ") + key + "=" + ConninfoValue(value);
+  }
+  // The secrets are in the connection string and nowhere else: nothing that formats text for people
+  // (Label, Describe, messages) can reach them.
+  for (auto it = e.params_.begin(); it != e.params_.end();) {
+    it = IsSecretKey(it->first) ? e.params_.erase(it) : std::next(it);
   }
   return e;
 }
@@ -71,28 +75,18 @@ std::string PgEndpoint::Label() const {
   out += Get("host").empty() ? (Get("hostaddr").empty() ? "(default host)" : Get("hostaddr")) : Get("host");
   if (!Get("port").empty()) out.append(":").append(Get("port"));
   if (!Get("dbname").empty()) out.append("/").append(Get("dbname"));
-  return Redact(out);
+  return out;
 }
 
 nlohmann::ordered_json PgEndpoint::Describe() const {
   nlohmann::ordered_json j;
   std::string server = Get("host").empty() ? Get("hostaddr") : Get("host");
   if (!Get("port").empty()) server.append(":").append(Get("port"));
-  if (!server.empty()) j["server"] = Redact(server);
-  if (!Get("dbname").empty()) j["database"] = Redact(Get("dbname"));
-  if (!Get("user").empty()) j["user"] = Redact(Get("user"));
+  if (!server.empty()) j["server"] = server;
+  if (!Get("dbname").empty()) j["database"] = Get("dbname");
+  if (!Get("user").empty()) j["user"] = Get("user");
   if (!Get("sslmode").empty()) j["sslmode"] = Get("sslmode");
   return j;
-}
-
-std::string PgEndpoint::Redact(std::string_view text) const {
-  std::string out(text);
-  for (const auto& secret : secrets_) {
-    for (size_t pos = out.find(secret); pos != std::string::npos; pos = out.find(secret, pos + 3)) {
-      out.replace(pos, secret.size(), "***");
-    }
-  }
-  return out;
 }
 
 }  // namespace sfb

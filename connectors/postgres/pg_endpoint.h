@@ -5,9 +5,12 @@
 // override what the dsn says. Everything is passed to libpq as is, so TLS settings and libpq's own
 // fallbacks (PGHOST, PGPASSWORD, ~/.pgpass, ...) behave exactly as in psql.
 //
-// The password (from a field or inside the dsn) is a secret: conninfo() is the only accessor that
-// contains it, and it is only ever handed to libpq. Label() and Describe() leave it out, and
-// Redact() scrubs it from any text that came back from libpq or the server before it is shown.
+// The password (from a field or inside the dsn) is a secret, kept out of text by construction: only
+// conninfo() contains it, and it is only ever handed to libpq; the parameters Label() and Describe()
+// format hold no secret at all. Nothing is masked afterwards (masking every occurrence of a short
+// password would corrupt a database or host name that happens to contain it). Messages that come back
+// from libpq or the server name the user, host and database, never the password: the server is sent
+// it only during authentication and libpq echoes no value of a secret option.
 
 #ifndef SFB_CONNECTORS_POSTGRES_PG_ENDPOINT_H_
 #define SFB_CONNECTORS_POSTGRES_PG_ENDPOINT_H_
@@ -36,8 +39,6 @@ class PgEndpoint {
   std::string Label() const;
   // server, database, user, sslmode: what the plan and provenance show.
   nlohmann::ordered_json Describe() const;
-  // `text` with every secret replaced by "***".
-  std::string Redact(std::string_view text) const;
   // The user the connection names, or "" when libpq will choose (PGUSER, the OS user).
   std::string user() const { return Get("user"); }
   std::string database() const { return Get("dbname"); }
@@ -45,8 +46,7 @@ class PgEndpoint {
  private:
   std::string Get(const std::string& key) const;
 
-  std::map<std::string, std::string> params_;
-  std::vector<std::string> secrets_;
+  std::map<std::string, std::string> params_;  // without the secrets
   std::string conninfo_;
 };
 

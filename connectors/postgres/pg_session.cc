@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include <cstdlib>
+
 #include "connectors/postgres/sql_text.h"
 
 namespace sfb {
@@ -83,7 +85,7 @@ Result<std::unique_ptr<PgSession>> PgSession::Open(const PgEndpoint& endpoint, c
     conn = std::make_unique<pqxx::connection>(endpoint.conninfo() + " fallback_application_name='statefun-bootstrap " +
                                               role + "'");
   } catch (const std::exception& e) {
-    const std::string why = endpoint.Redact(FirstLine(e.what()));
+    const std::string why = FirstLine(e.what());
     return Status::IoError("cannot connect to PostgreSQL at " + endpoint.Label() + ": " + why)
         .WithHint(ConnectHint(why, endpoint));
   }
@@ -149,6 +151,25 @@ Result<pqxx::result> PgSession::Exec(const std::string& sql, const std::string& 
   }
 }
 
+bool PgSession::Prepare(const std::string& name, const std::string& sql, const std::string& what, PgError* error) {
+  try {
+    conn_->prepare(name, sql);
+    conn_->prepare_now(name);
+    return true;
+  } catch (const std::exception& e) {
+    *error = Convert(e, what);
+    Unprepare(name);
+    return false;
+  }
+}
+
+void PgSession::Unprepare(const std::string& name) {
+  try {
+    conn_->unprepare(name);
+  } catch (...) {
+  }
+}
+
 bool PgSession::PeerClosed(int wait_ms) const {
   const int fd = conn_->sock();
   if (fd < 0) return true;
@@ -165,7 +186,7 @@ void PgSession::CancelQuery() {
 
 PgError PgSession::Convert(const std::exception& e, const std::string& what) const {
   PgError out;
-  const std::string message = endpoint_.Redact(FirstLine(e.what()));
+  const std::string message = FirstLine(e.what());
   const std::string where = "while " + what + " on " + endpoint_.Label();
   if (dynamic_cast<const pqxx::broken_connection*>(&e)) {
     out.connection_lost = true;
@@ -178,12 +199,16 @@ PgError PgSession::Convert(const std::exception& e, const std::string& what) con
     return out;
   }
   out.sqlstate = SqlState(*sql);
+  if (const auto* syntax = dynamic_cast<const pqxx::syntax_error*>(&e)) out.position = syntax->error_position;
+  // libpq's message shows the statement's line with the error as "LINE n: ...".
+  const std::string full = e.what();
+  const size_t at = full.find("\nLINE ");
+  if (at != std::string::npos) out.line = std::atoi(full.c_str() + at + 6);
+  if (out.line <= 0) out.line = -1;
   const std::string& code = out.sqlstate;
   if (code.rfind("08", 0) == 0 || code == "57P01" || code == "57P02" || code == "57P03") {
     out.connection_lost = true;
     out.status = Status::IoError("the server ended the connection " + where + ": " + message);
-  } else if (code == "42P01" || code == "42703" || code == "3F000" || code == "42883") {
-    out.status = Status::NotFound(message + " (" + what + ")");
   } else if (code == "42501") {
     out.status = Status::IoError("permission denied " + where + ": " + message)
                      .WithHint("GRANT the role SELECT on what it reads (and USAGE on the schema), or read as "
@@ -197,7 +222,7 @@ PgError PgSession::Convert(const std::exception& e, const std::string& what) con
   } else if (code == "25006") {
     out.status = Status::InvalidSpec(message + " (" + what + ")")
                      .WithHint("sources are read in a READ ONLY transaction: the query must only read");
-  } else if (code.rfind("42", 0) == 0) {
+  } else if (code.rfind("42", 0) == 0 || code == "3F000") {  // a name or the SQL of the spec is wrong
     out.status = Status::InvalidSpec(message + " (" + what + ")");
   } else {
     out.status = Status::IoError("PostgreSQL error" + (code.empty() ? "" : " " + code) + " " + where + ": " + message);

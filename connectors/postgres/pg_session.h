@@ -9,9 +9,9 @@
 // libpqxx's automatic reconnection is switched off: a session whose connection broke is discarded,
 // never silently replaced by a new connection outside the snapshot.
 //
-// Failures are PgErrors: a Status whose message is redacted (no password) and has a hint, plus whether
-// the connection itself was lost (the backend was terminated, the server stopped, the network broke),
-// which is what makes a chunk worth retrying.
+// Failures are PgErrors: a Status whose message has a hint (and, like all text here, no password),
+// plus whether the connection itself was lost (the backend was terminated, the server stopped, the
+// network broke), which is what makes a chunk worth retrying.
 
 #ifndef SFB_CONNECTORS_POSTGRES_PG_SESSION_H_
 #define SFB_CONNECTORS_POSTGRES_PG_SESSION_H_
@@ -32,6 +32,10 @@ struct PgError {
   Status status;
   bool connection_lost = false;
   std::string sqlstate;  // "" when the failure did not come from the server
+  // Where in the statement the server found the error: the character position (from 1) it reports for
+  // syntax errors, and the line its message shows ("LINE 3: ...") for others; -1 when it said none.
+  int position = -1;
+  int line = -1;
 };
 
 class PgSession {
@@ -58,6 +62,11 @@ class PgSession {
       return Convert(e, what).status;
     }
   }
+
+  // Has the server parse and analyze `sql` exactly as given, as prepared statement `name` (nothing is
+  // run), so that an error's position is one in `sql`. False, with `error` filled, when it fails.
+  bool Prepare(const std::string& name, const std::string& sql, const std::string& what, PgError* error);
+  void Unprepare(const std::string& name);
 
   // The error for an exception thrown by libpqxx while doing `what`.
   PgError Convert(const std::exception& e, const std::string& what) const;

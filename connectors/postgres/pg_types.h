@@ -21,8 +21,9 @@
 //                                           arrays; bytea elements as base64 strings, json elements
 //                                           embedded as JSON, numbers as JSON numbers)
 //   domains                                 as their base type
-// NULL is NULL. Anything else (geometric types, ranges, composite types, money, bit strings, ...) is
-// refused when the source is prepared, naming the column and suggesting a cast in a `query:`.
+// NULL is NULL. Any other type (geometric types, ranges, composite types, money, bit strings, hstore,
+// arrays of them, ...) is read as text, in the form PostgreSQL prints it (its output function: what
+// psql shows); the source's plan names each such column. ScalarKind() says NotFound for those.
 //
 // The session settings that make the text forms above exact and stable (DateStyle ISO, TimeZone UTC,
 // extra_float_digits, bytea_output hex, client_encoding UTF8) are set by pg_session.h.

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "api/dead_letter.h"
+#include "common/exit_cleanup.h"
 #include "common/str_cat.h"
 #include "common/text_preview.h"
 #include "connectors/postgres/copy_text.h"
@@ -122,10 +123,81 @@ class PostgresSource::ProgressPrinter {
   std::thread thread_;
 };
 
+// Cancels the running statement of every chunk whose stop flag is set (an interrupt, another split's
+// failure): a reading thread blocked in libpq, waiting for the first row of a slow query, cannot look
+// at the flag itself. libpq's cancel request is made for use from another thread; it only reads the
+// connection's address and backend key, which do not change while the chunk is read.
+class PostgresSource::StatementCanceller {
+ public:
+  // A process that exits at once (a second Ctrl-C) cancels the statements first: a server does not
+  // notice a client gone while it runs a statement, and would run it to the end.
+  StatementCanceller()
+      : exit_action_(RegisterExitAction([this] { CancelAll(); })), thread_([this] { Loop(); }) {}
+  ~StatementCanceller() {
+    UnregisterExitAction(exit_action_);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  // While registered, `session`'s statement is cancelled as soon as `*flag` is set.
+  void Add(PgSession* session, const std::atomic<bool>* flag) {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_.push_back(Active{session, flag, Clock::time_point()});
+  }
+  void Remove(PgSession* session) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < active_.size(); ++i) {
+      if (active_[i].session == session) {
+        active_.erase(active_.begin() + static_cast<std::ptrdiff_t>(i));
+        return;
+      }
+    }
+  }
+
+ private:
+  struct Active {
+    PgSession* session;
+    const std::atomic<bool>* flag;
+    Clock::time_point cancelled;  // when the last cancel request went out; {}: none yet
+  };
+  void CancelAll() {
+    // Busy: the loop is sending cancel requests already (and may wait for a server that does not answer).
+    std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+    if (!lock.owns_lock()) return;
+    for (auto& a : active_) a.session->CancelQuery();
+  }
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::milliseconds(20), [this] { return stop_; })) {
+      const auto now = Clock::now();
+      for (auto& a : active_) {
+        // Asked again while the chunk still reads: a request that reached the server before the
+        // chunk's statement did cancels nothing.
+        if (a.flag->load(std::memory_order_relaxed) && now - a.cancelled > std::chrono::milliseconds(200)) {
+          a.session->CancelQuery();
+          a.cancelled = now;
+        }
+      }
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::vector<Active> active_;
+  const int exit_action_;
+  std::thread thread_;
+};
+
 PostgresSource::PostgresSource(PostgresSourceConfig config, std::shared_ptr<PostgresPlanReport> report)
     : config_(std::move(config)), report_(std::move(report)) {}
 
 PostgresSource::~PostgresSource() {
+  canceller_.reset();
   progress_.reset();
   if (pool_) pool_->CloseAll();
 }
@@ -143,7 +215,8 @@ Status PostgresSource::Prepare() {
   SFB_ASSIGN_OR_RETURN(snapshot_, PgSnapshot::Acquire(config_.endpoint, config_.snapshot, config_.lock_timeout_ms));
   snapshot_info_ = snapshot_->info();
   Status s = snapshot_->WithSession([this](PgSession& session) {
-    return config_.table ? PrepareTable(session) : PrepareQuery(session);
+    Status prepared = config_.table ? PrepareTable(session) : PrepareQuery(session);
+    return prepared.ok() && config_.table ? CheckChunkStatements(session) : prepared;
   });
   if (!s.ok()) {
     snapshot_.reset();
@@ -161,6 +234,8 @@ Status PostgresSource::Prepare() {
     plan["first_chunk"] = plan_.chunks.front().label;
     plan["last_chunk"] = plan_.chunks.back().label;
   }
+  if (!split_note_.empty()) plan["note"] = split_note_;
+  if (!text_form_columns_.empty()) plan["read_as_text"] = text_form_columns_;
   plan["snapshot"] = snapshot_info_.id;
   plan["snapshot_lsn"] = snapshot_info_.lsn;
   if (report_) {
@@ -177,7 +252,9 @@ Status PostgresSource::PrepareTable(PgSession& s) {
   SFB_ASSIGN_OR_RETURN(
       pqxx::result rel,
       s.ExecParams("SELECT c.oid, c.relkind::text, has_schema_privilege(n.oid, 'USAGE'), "
-                   "has_table_privilege(c.oid, 'SELECT') FROM pg_catalog.pg_class c "
+                   "has_table_privilege(c.oid, 'SELECT'), "
+                   "CASE WHEN c.relkind IN ('r', 'm') THEN has_column_privilege(c.oid, 'ctid', 'SELECT') END "
+                   "FROM pg_catalog.pg_class c "
                    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
                    "looking up table " + display, t.schema, t.name));
   if (rel.empty()) {
@@ -205,7 +282,7 @@ Status PostgresSource::PrepareTable(PgSession& s) {
     }
     std::string what = "table " + display + " does not exist in database " + snapshot_info_.database;
     if (!schema_exists) what += " (it has no schema " + DisplayIdentifier(t.schema) + " with tables the role can see)";
-    return Status::NotFound(what).WithHint(
+    return Status::InvalidSpec(what).WithHint(
         suggestion.empty() ? "check the schema and the name (names are case-sensitive; write schema.table)"
                            : "did you mean " + suggestion + "?");
   }
@@ -213,6 +290,8 @@ Status PostgresSource::PrepareTable(PgSession& s) {
   const char relkind = rel[0][1].c_str()[0];
   const bool schema_usage = IsTrue(rel[0][2]);
   const bool table_select = IsTrue(rel[0][3]);
+  // ctid is covered by the table-wide SELECT privilege only, never by column grants.
+  const bool ctid_readable = IsTrue(rel[0][4]);
   if (std::string("rpvmf").find(relkind) == std::string::npos) {
     return Status::InvalidSpec(display + " is a " + RelkindName(relkind) + ", not a table or view")
         .WithHint("name a table, view or materialized view, or use query:");
@@ -257,7 +336,7 @@ Status PostgresSource::PrepareTable(PgSession& s) {
       }
       if (!found) {
         const std::string suggestion = SuggestName(name, all_names);
-        return Status::NotFound(display + " has no column '" + name + "' (columns: " + JoinNames(all_names) + ")")
+        return Status::InvalidSpec(display + " has no column '" + name + "' (columns: " + JoinNames(all_names) + ")")
             .WithHint(suggestion.empty()
                           ? "list columns as the table names them (case-sensitive), or leave columns: out"
                           : "did you mean '" + suggestion + "'?");
@@ -309,6 +388,9 @@ Status PostgresSource::PrepareTable(PgSession& s) {
   const bool int_key = key_type == kInt2Oid || key_type == kInt4Oid || key_type == kInt8Oid;
   const bool uuid_key = key_type == kUuidOid;
   const bool has_ctid = relkind == 'r' || relkind == 'm';
+  // A role granted only some columns (GRANT SELECT (a, b) ON t) may not read ctid: such a read neither
+  // selects it nor splits by it.
+  const bool use_ctid = has_ctid && ctid_readable;
 
   // No ALTER, DROP or TRUNCATE under the read (taken after the snapshot, as pg_dump does). LOCK TABLE
   // needs the table-wide SELECT privilege; a role granted only some columns reads without the lock.
@@ -325,7 +407,7 @@ Status PostgresSource::PrepareTable(PgSession& s) {
     plan_.position_column = QuoteIdentifier(key);
     key_column_ = key;
     position_name_ = "primary key " + key;
-  } else if (has_ctid) {
+  } else if (use_ctid) {
     plan_.position = PositionKind::kCtid;
     plan_.position_column = "ctid";
     position_name_ = "physical (ctid)";
@@ -337,10 +419,24 @@ Status PostgresSource::PrepareTable(PgSession& s) {
   using Split = PostgresSourceConfig::Split;
   Split split = config_.split;
   const int version = snapshot_info_.server_version;
+  const std::string column_grants_only =
+      "role " + role + " may read only some columns of " + display + " (column privileges), which do not cover ctid";
   if (split == Split::kAuto) {
-    if (has_ctid && version >= 140000) split = Split::kCtid;
+    if (use_ctid && version >= 140000) split = Split::kCtid;
     else if (int_key || uuid_key) split = Split::kKey;
     else split = Split::kNone;
+    if (split == Split::kNone && ChunkCount(estimate, config_.chunk_rows, kMaxChunks) > 1) {
+      if (has_ctid && !ctid_readable) {
+        split_note_ = "read in one piece: " + column_grants_only + ", and " + display +
+                      " has no integer or uuid primary key the role may read to split by";
+      } else if (has_ctid) {
+        split_note_ = "read in one piece: splitting by ctid needs PostgreSQL 14, and " + display +
+                      " has no integer or uuid primary key to split by";
+      } else {
+        split_note_ = std::string("read in one piece: a ") + RelkindName(relkind) +
+                      " has no ctid, and no integer or uuid primary key to split by";
+      }
+    }
   }
   const uint64_t n = ChunkCount(estimate, config_.chunk_rows, kMaxChunks);
   switch (split) {
@@ -349,6 +445,11 @@ Status PostgresSource::PrepareTable(PgSession& s) {
         return Status::InvalidSpec("split_by: ctid needs a plain table, but " + display + " is a " +
                                    RelkindName(relkind))
             .WithHint(int_key || uuid_key ? "use split_by: key (or auto)" : "use split_by: none (or auto)");
+      }
+      if (!ctid_readable) {
+        return Status::InvalidSpec("split_by: ctid reads ctid, but " + column_grants_only)
+            .WithHint("GRANT SELECT ON " + t.Quoted() + " TO " + QuoteIdentifier(role) + "; or " +
+                      (int_key || uuid_key ? "use split_by: key (or auto)" : "use split_by: none (or auto)"));
       }
       if (version < 140000) {
         return Status::InvalidSpec("split_by: ctid needs PostgreSQL 14 or newer (TID range scans); the server runs " +
@@ -395,7 +496,51 @@ Status PostgresSource::PrepareTable(PgSession& s) {
   return Status::OK();
 }
 
+Status PostgresSource::CheckChunkStatements(PgSession& s) {
+  // The first, a middle and the last chunk: every form of WHERE the chunks have. EXPLAIN plans the
+  // statement and checks every privilege it needs (columns, ctid, row-level security) without running it.
+  std::set<size_t> which = {0, plan_.chunks.size() / 2, plan_.chunks.size() - 1};
+  for (const size_t i : which) {
+    SFB_RETURN_IF_ERROR(
+        s.Exec("EXPLAIN " + plan_.ChunkSql(i), "checking the statement that reads " + ChunkName(i)).status());
+  }
+  return Status::OK();
+}
+
 Status PostgresSource::PrepareQuery(PgSession& s) {
+  // Parsed and analyzed by the server exactly as written (a prepared statement, nothing run), so an
+  // error's position is one in the user's text.
+  // (The spec parser has refused a query that does not only read: postgres_source_spec.cc.)
+  static std::atomic<int> statements{0};
+  const std::string name = "sfb_query_" + std::to_string(statements++);
+  PgError error;
+  if (!s.Prepare(name, config_.query, "checking the query", &error)) {
+    if (error.connection_lost || error.sqlstate.empty()) return error.status;
+    std::string message = error.status.message();
+    const std::string suffix = " (checking the query)";
+    if (message.size() > suffix.size() && message.compare(message.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      message.resize(message.size() - suffix.size());
+    }
+    if (error.position > 0) {
+      message += " " + DescribeQueryPlace(config_.query, config_.query_origin,
+                                          ByteOffsetOfCharacter(config_.query, error.position));
+    } else if (error.line > 0) {
+      size_t offset = 0;
+      for (int line = 1; line < error.line && offset != std::string::npos; ++line) {
+        offset = config_.query.find('\n', offset);
+        if (offset != std::string::npos) ++offset;
+      }
+      if (offset != std::string::npos) {
+        message += " " + DescribeQueryPlace(config_.query, config_.query_origin, offset, /*with_column=*/false);
+      }
+    } else {
+      message += " (in the query at " + config_.query_origin.where + ")";
+    }
+    Status out(error.status.code(), message);
+    if (!error.status.hint().empty()) out.WithHint(error.status.hint());
+    return out;
+  }
+  s.Unprepare(name);
   // The query becomes a subquery: the newline ends a trailing -- comment.
   SFB_ASSIGN_OR_RETURN(pqxx::result r,
                        s.Exec("SELECT * FROM (" + config_.query + "\n) AS sfb_query LIMIT 0", "checking the query"));
@@ -424,6 +569,11 @@ Status PostgresSource::PrepareQuery(PgSession& s) {
   plan_.chunks = {Chunk{"", "all rows"}};
   split_name_ = "none";
   position_name_ = "the query's row order";
+  if (config_.workers > 1) {
+    split_note_ = "read in one piece, on one connection, although workers: " + std::to_string(config_.workers) +
+                  ": a query is not cut into chunks (its rows come in the order the server returns them); read a "
+                  "table with table: for parallel chunks";
+  }
   schema_ = std::make_shared<const Schema>(names);
   return Status::OK();
 }
@@ -472,6 +622,7 @@ Status PostgresSource::ResolveTypes(PgSession& s, const std::vector<uint32_t>& o
     return nullptr;
   };
   types_.clear();
+  text_form_columns_.clear();
   for (size_t i = 0; i < oids.size(); ++i) {
     PgType type;
     auto it = known.find(oids[i]);
@@ -498,16 +649,10 @@ Status PostgresSource::ResolveTypes(PgSession& s, const std::vector<uint32_t>& o
       }
     }
     if (!why.ok()) {
-      const std::string q = QuoteIdentifier(names[i]);
-      const std::string fix =
-          config_.table ? "leave it out of columns:, or read the table with a query: that converts it, e.g. "
-                          "query: SELECT ..., " + q + "::text AS " + q + " FROM " + config_.table->Quoted()
-                        : "convert it in the query, e.g. SELECT ..., (" + q + ")::text AS " + q;
-      return Status::InvalidSpec("column '" + names[i] + "' of " + ObjectName() + " has type " + type.name +
-                                 ", which the connector cannot turn into a record field")
-          .WithHint(fix + " (readable types: integers, numeric, real/double, boolean, text types, bytea, "
-                          "date/timestamp/timestamptz, uuid, json/jsonb, time, interval, inet, enums, and "
-                          "arrays of them)");
+      // No dedicated mapping (geometric types, money, ranges, bit strings, composites, hstore, arrays
+      // of them, ...): every type has a text form, and the value is read as it, as psql shows it.
+      type.kind = PgKind::kText;
+      text_form_columns_.push_back(names[i] + " (" + type.name + ")");
     }
     types_.push_back(type);
   }
@@ -526,6 +671,7 @@ Status PostgresSource::ReadSplitWithRetries(size_t split, RecordConsumer& consum
     std::call_once(progress_once_,
                    [this] { progress_ = std::make_unique<ProgressPrinter>(this, config_.progress_ms); });
   }
+  std::call_once(canceller_once_, [this] { canceller_ = std::make_unique<StatementCanceller>(); });
   ChunkProgress progress;
   for (int attempt = 1;; ++attempt) {
     auto session = pool_->Acquire(cancel);
@@ -603,6 +749,13 @@ Status PostgresSource::ReadChunkOnce(PgSession& s, size_t split, RecordConsumer&
     s.CancelQuery();
     return st;
   };
+  if (cancel.load()) return Status::Cancelled("interrupted");
+  canceller_->Add(&s, &cancel);
+  struct Unregister {
+    StatementCanceller* canceller;
+    PgSession* session;
+    ~Unregister() { canceller->Remove(session); }
+  } unregister{canceller_.get(), &s};
   try {
     // libpqxx 6 COPYs "(<this>) TO STDOUT"; the newline ends a trailing -- comment of a query.
     pqxx::stream_from stream(s.tx(), "(" + sql + "\n)");

@@ -16,6 +16,10 @@
 // order: same snapshot, same plan; the position of the last delivered row is checked). A warning says
 // so. When the snapshot's connection is gone as well (the server stopped), or retries run out, the
 // chunk fails with a message that says which, and the run writes no savepoint.
+//
+// When the stop flag a chunk is read with is set (Ctrl-C, SIGTERM, another split failed), the server is
+// asked to cancel the chunk's statement at once (libpq's cancel request), so a slow query ends on the
+// server too and the read returns within moments instead of when the query would have finished.
 
 #ifndef SFB_CONNECTORS_POSTGRES_POSTGRES_SOURCE_H_
 #define SFB_CONNECTORS_POSTGRES_POSTGRES_SOURCE_H_
@@ -33,6 +37,7 @@
 #include "connectors/postgres/pg_endpoint.h"
 #include "connectors/postgres/pg_snapshot.h"
 #include "connectors/postgres/pg_types.h"
+#include "connectors/postgres/query_check.h"
 #include "connectors/postgres/read_plan.h"
 #include "connectors/postgres/sql_text.h"
 #include "connectors/postgres/worker_pool.h"
@@ -47,6 +52,7 @@ struct PostgresSourceConfig {
   std::optional<QualifiedName> table;  // a table source ...
   std::vector<std::string> columns;    //   ... reading these columns (empty: all, in table order)
   std::string query;                   // ... or a query source
+  QueryOrigin query_origin;            //   where it is in the job file, so errors point at it
   Split split = Split::kAuto;
   int workers = 4;
   uint64_t chunk_rows = 500000;
@@ -87,9 +93,13 @@ class PostgresSource : public Source {
     uint64_t last_position = 0;
   };
   class ProgressPrinter;
+  class StatementCanceller;
 
   Status PrepareTable(PgSession& s);
   Status PrepareQuery(PgSession& s);
+  // EXPLAINs the statements ReadSplit will run (without running them), so that a privilege they need
+  // and the role lacks fails `validate --connect` and Prepare, not the read.
+  Status CheckChunkStatements(PgSession& s);
   Status ResolveTypes(PgSession& s, const std::vector<uint32_t>& oids, const std::vector<std::string>& names,
                       const std::vector<std::string>& type_names);
   Status ReadSplitWithRetries(size_t split, RecordConsumer& consumer, const std::atomic<bool>& cancel);
@@ -107,6 +117,8 @@ class PostgresSource : public Source {
   ReadPlan plan_;
   std::string split_name_;     // "ctid", "key", "none"
   std::string position_name_;  // what orders the records, for the plan
+  std::string split_note_;     // why a table that would be cut into chunks is read in one piece
+  std::vector<std::string> text_form_columns_;  // "location (point)": read as their text form
   std::string key_column_;     // the integer primary key (positions)
   std::vector<PgType> types_;
   std::shared_ptr<const Schema> schema_;
@@ -115,6 +127,8 @@ class PostgresSource : public Source {
   std::atomic<size_t> chunks_done_{0};
   std::unique_ptr<ProgressPrinter> progress_;
   std::once_flag progress_once_;
+  std::unique_ptr<StatementCanceller> canceller_;
+  std::once_flag canceller_once_;
 };
 
 }  // namespace sfb

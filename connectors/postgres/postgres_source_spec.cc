@@ -140,7 +140,14 @@ Result<std::unique_ptr<SourceDefinition>> ParsePostgresSourceSpec(const SpecCont
   } else {
     SFB_ASSIGN_OR_RETURN(std::string q, ctx.Scalar(p["query"], "query"));
     c.query = TrimQuery(q);
+    c.query_origin = QueryOrigin{q, ctx.Where(p["query"]), ctx.ValueLines(p["query"])};
     if (c.query.empty()) return ctx.Error(p["query"], "the query is empty", "write query: SELECT ... FROM ...");
+    // Said before the server sees it (which would refuse it anyway: the snapshot transaction is READ ONLY).
+    if (const auto problem = ReadOnlyProblem(c.query)) {
+      return Status::InvalidSpec("source " + name + ": " + problem->message + " " +
+                                 DescribeQueryPlace(c.query, c.query_origin, problem->offset))
+          .WithHint("a source only reads: write a SELECT (or WITH ... SELECT, VALUES, TABLE)");
+    }
     if (p["columns"]) {
       return ctx.Error(p["columns"], "columns: applies to table: sources", "select the columns in the query itself");
     }
