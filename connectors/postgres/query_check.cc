@@ -3,6 +3,8 @@
 #include <cctype>
 #include <vector>
 
+#include "common/str_cat.h"
+
 namespace sfb {
 namespace {
 
@@ -197,8 +199,8 @@ std::string DescribeQueryPlace(std::string_view query, const QueryOrigin& origin
     std::string file = origin.where;  // "job.yaml:12:10" without ":12:10"
     for (int part = 0; part < 2 && file.rfind(':') != std::string::npos; ++part) file.resize(file.rfind(':'));
     const auto& [file_line, file_column] = origin.lines[line];
-    out += " (" + file + ":" + std::to_string(file_line) +
-           (with_column ? ":" + std::to_string(file_column + in_value.column - 1) : std::string()) + ")";
+    out += StrCat(" (", file, ":", std::to_string(file_line),
+                  with_column ? StrCat(":", std::to_string(file_column + in_value.column - 1)) : std::string(), ")");
   } else if (!origin.where.empty()) {
     out += " (the query at " + origin.where + ")";
   }
