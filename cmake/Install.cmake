@@ -8,8 +8,9 @@ include(CMakePackageConfigHelpers)
 
 install(TARGETS statefun-bootstrap RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT cli)
 
-# The public headers: api/ and the connectors' sources, with every header they include (the closure; a
-# consumer build in the tests, tests/integration/test_install.py, fails when one is missing here).
+# The public headers: api/ and the connectors' sources, with every header they include (the closure; the
+# consumer build in tests/integration/test_containers.py includes each entry point and fails when one is
+# missing here).
 set(SFB_PUBLIC_HEADERS
   api/dead_letter.h api/record.h api/router.h api/savepoint_creator.h api/source.h
   api/state_bootstrap_function.h api/types.h
@@ -18,8 +19,8 @@ set(SFB_PUBLIC_HEADERS
   connectors/kafka/kafka_config.h connectors/kafka/kafka_plan.h connectors/kafka/kafka_progress.h
   connectors/kafka/kafka_source.h connectors/kafka/protobuf_fields.h
   connectors/postgres/pg_endpoint.h connectors/postgres/pg_session.h connectors/postgres/pg_snapshot.h
-  connectors/postgres/pg_types.h connectors/postgres/postgres_source.h connectors/postgres/read_plan.h
-  connectors/postgres/sql_text.h connectors/postgres/worker_pool.h
+  connectors/postgres/pg_types.h connectors/postgres/postgres_source.h connectors/postgres/query_check.h
+  connectors/postgres/read_plan.h connectors/postgres/sql_text.h connectors/postgres/worker_pool.h
   formats/field_sink.h formats/protobuf_message_type.h
   savepoint/state_descriptor.h savepoint/typed_value.h)
 foreach(header ${SFB_PUBLIC_HEADERS})

@@ -239,12 +239,16 @@ def test_installed_cpp_api_builds_the_example_outside_the_tree(release_build, tm
     consumer = tmp_path / "consumer"
     consumer.mkdir()
     shutil.copy(ROOT / "examples" / "greeter_bootstrap.cc", consumer / "main.cc")
+    # every entry point of the API compiles from the installed headers alone
+    entry_points = sorted(p.relative_to(ROOT) for p in (ROOT / "api").glob("*.h")) + [
+        pathlib.Path("connectors") / c / f"{c}_source.h" for c in ("file", "postgres", "kafka")]
+    (consumer / "entry_points.cc").write_text("".join(f'#include "{h}"\n' for h in entry_points))
     (consumer / "CMakeLists.txt").write_text(
         "cmake_minimum_required(VERSION 3.22)\n"
         "project(consumer LANGUAGES CXX)\n"
         "set(CMAKE_CXX_STANDARD 20)\n"
         "find_package(StatefunBootstrap 0.1 REQUIRED)\n"
-        "add_executable(greeter main.cc)\n"
+        "add_executable(greeter main.cc entry_points.cc)\n"
         "target_link_libraries(greeter PRIVATE StatefunBootstrap::core)\n")
     build = tmp_path / "consumer-build"
     run(["cmake", "-S", consumer, "-B", build, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
