@@ -388,7 +388,9 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   if (functions_.size() > 65535) return Status::InvalidSpec("more than 65535 function types");
   SFB_ASSIGN_OR_RETURN(std::vector<StateDescriptor> states, States());
   SFB_RETURN_IF_ERROR(CheckOutputPath(path, options.overwrite));
-  const int threads = threads_ > 0 ? threads_ : std::max(1u, std::thread::hardware_concurrency());
+  // At most as many reader threads as routed-entry buffers can be told apart (writer/entry_buffer.h).
+  const int wanted = threads_ > 0 ? threads_ : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = std::min(wanted, EntryBuffer::kMaxBuffers);
 
   // Bindings: function index -> savepoint state ids of its slots, in declaration order.
   std::vector<FunctionBinding> bindings;
