@@ -10,7 +10,6 @@
 #include <cstring>
 #include <filesystem>
 
-#include "common/byte_reader.h"
 #include "common/byte_writer.h"
 
 namespace sfb {
@@ -70,23 +69,31 @@ void EncodeStoreKey(std::string* out, int key_group, uint16_t function, std::str
   w.U32(seq);
 }
 
+namespace {
+
+template <typename T>
+T LoadBigEndian(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  if constexpr (sizeof(T) == 2) return static_cast<T>(__builtin_bswap16(v));
+  if constexpr (sizeof(T) == 4) return static_cast<T>(__builtin_bswap32(v));
+  if constexpr (sizeof(T) == 8) return static_cast<T>(__builtin_bswap64(v));
+}
+
+}  // namespace
+
+// Called once per entry when the shards are built: plain loads, no reader.
 Status DecodeStoreKey(std::string_view key, StoreKey* out) {
   constexpr size_t kTail = 2 + 8 + 4;
   if (key.size() < 4 + 1 + kTail) return Status::Corruption("spill store key too short");
-  ByteReader r(key);
-  uint16_t kg;
-  SFB_RETURN_IF_ERROR(r.U16("key group", &kg));
-  SFB_RETURN_IF_ERROR(r.U16("function", &out->function));
-  out->key_group = kg;
+  const char* p = key.data();
+  out->key_group = LoadBigEndian<uint16_t>(p);
+  out->function = LoadBigEndian<uint16_t>(p + 2);
   out->id_bytes = key.substr(4, key.size() - 4 - kTail);
-  ByteReader tail(key.substr(key.size() - kTail));
-  int64_t pos;
-  int32_t seq;
-  SFB_RETURN_IF_ERROR(tail.U16("source", &out->source));
-  SFB_RETURN_IF_ERROR(tail.I64("position", &pos));
-  SFB_RETURN_IF_ERROR(tail.I32("seq", &seq));
-  out->position = static_cast<uint64_t>(pos);
-  out->seq = static_cast<uint32_t>(seq);
+  const char* tail = p + key.size() - kTail;
+  out->source = LoadBigEndian<uint16_t>(tail);
+  out->position = LoadBigEndian<uint64_t>(tail + 2);
+  out->seq = LoadBigEndian<uint32_t>(tail + 10);
   return Status::OK();
 }
 
