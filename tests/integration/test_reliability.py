@@ -119,7 +119,8 @@ def test_sigkill_leaves_no_spill_directory_in_tmp_dir_after_the_next_run(counter
 # When to kill, as fractions of the wall time of an undisturbed run of the same job: connecting and
 # taking the snapshot / capturing the end offsets, reading (progress lines show it), sorting and
 # writing the keyed-state files, and around the rename into place.
-KILL_FRACTIONS = [0.1, 0.2, 0.3, 0.4, 0.55, 0.7, 0.85, 0.95, 1.0, 1.1]
+# Denser where reading ends: building from memory is a short phase, and a kill must land in it.
+KILL_FRACTIONS = [0.1, 0.2, 0.3, 0.4, 0.55, 0.7, 0.78, 0.85, 0.9, 0.95, 1.0, 1.1]
 STAGING_PREFIX = ".sp.inprogress-"
 
 
