@@ -16,6 +16,8 @@
 #include "savepoint/entry_json.h"
 #include "savepoint/key_groups.h"
 #include "savepoint/metadata.h"
+#include "writer/memory_budget.h"
+#include "writer/routed_entries.h"
 #include "writer/run_journal.h"
 #include "writer/shard_store.h"
 #include "writer/staged_directory.h"
@@ -26,10 +28,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double SecondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// Memory for records routed but not yet in the spill store, shared by the reader threads' loaders.
-constexpr size_t kLoadBufferBytes = 192 << 20;
-constexpr size_t kMinLoadBufferBytes = 16 << 20;
 
 // Collects the first error of many threads and tells all of them to stop.
 class FirstError {
@@ -77,26 +75,66 @@ nlohmann::ordered_json RecordJson(const Record& record) {
   return out;
 }
 
-// One reader thread's view: routes each record and stores what the router forwards. A record's
-// forwards are stored all or nothing: one the router rejects halfway leaves no trace but its dead letter.
+// One reader thread's view: routes each record and adds what the router forwards to the routed
+// entries. A record's forwards are added all or nothing: one the router rejects halfway leaves no trace
+// but its dead letter.
+//
+// When the run can be resumed (every source has a resume state), a split is journaled as done only once
+// all its entries are in the spill store: finished splits wait in `unjournaled_` until this thread's
+// buffer spills (or is found empty when a split ends), and their dead letters wait with them, so the
+// dead-letter size a journal line records covers exactly the journaled splits. A run whose entries
+// never leave memory journals no split: a --resume of it reads everything again.
 class RoutingConsumer final : public RecordConsumer, public Downstream {
  public:
-  RoutingConsumer(ShardStore* store, size_t buffer_bytes, SchemaRegistry* schemas,
+  RoutingConsumer(RoutedEntries::Writer* writer, SchemaRegistry* schemas,
                   const std::unordered_map<std::string, uint16_t>* function_index, int max_parallelism,
-                  RunCounters* counters, const std::atomic<bool>* user_cancel, DeadLetterFile* dead_letter)
-      : loader_(store->NewLoader(buffer_bytes)), schemas_(schemas), function_index_(function_index),
-        max_parallelism_(max_parallelism), counters_(counters), user_cancel_(user_cancel), dead_letter_(dead_letter) {}
+                  RunCounters* counters, const std::atomic<bool>* user_cancel, DeadLetterFile* dead_letter,
+                  RunJournal* journal, std::mutex* commit_mu)
+      : writer_(writer), schemas_(schemas), function_index_(function_index), max_parallelism_(max_parallelism),
+        counters_(counters), user_cancel_(user_cancel), dead_letter_(dead_letter), journal_(journal),
+        commit_mu_(commit_mu) {}
 
-  void StartSplit(uint16_t source_index, const std::string* source_name, const Source* source, const Router* router) {
+  void StartSplit(uint16_t source_index, size_t split, const std::string* source_name, const Source* source,
+                  const Router* router) {
     source_ = source_index;
+    split_index_ = split;
     source_name_ = source_name;
     source_reader_ = source;
     router_ = router;
     split_ = SplitCounts();
   }
-  // What the current split has done so far; its dead letters, to commit when it ends.
-  const SplitCounts& split_counts() const { return split_; }
-  std::string* pending_dead_letters() { return &pending_dead_letters_; }
+
+  // After ReadSplit returned `s`: commits the split's dead letters, or (resumable) queues the split to be
+  // journaled with them once its entries are in the store. A failed split is never journaled; its dead
+  // letters are written by CommitRemaining (they may be why the run stopped).
+  Status EndSplit(Status s) {
+    if (!journal_) {
+      std::lock_guard<std::mutex> lock(*commit_mu_);
+      if (dead_letter_) {
+        Status committed = dead_letter_->Commit(pending_dead_letters_);
+        pending_dead_letters_.clear();
+        if (s.ok()) s = committed;
+      }
+      return s;
+    }
+    if (!s.ok()) return s;
+    unjournaled_.push_back(FinishedSplit{source_, split_index_, split_, std::move(pending_dead_letters_)});
+    pending_dead_letters_.clear();
+    if (writer_->empty()) return JournalFinishedSplits();
+    return Status::OK();
+  }
+
+  // After the read phase, however it ended: writes the dead letters not yet written.
+  Status CommitRemaining() {
+    if (!dead_letter_) return Status::OK();
+    std::string lines;
+    for (const FinishedSplit& f : unjournaled_) lines += f.dead_letters;
+    lines += pending_dead_letters_;
+    unjournaled_.clear();
+    pending_dead_letters_.clear();
+    std::lock_guard<std::mutex> lock(*commit_mu_);
+    return dead_letter_->Commit(lines);
+  }
 
   Status Consume(const Record& record, uint64_t position) override {
     if (user_cancel_->load(std::memory_order_relaxed)) return Status::Cancelled("interrupted");
@@ -105,23 +143,24 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
     position_ = position;
     seq_ = 0;
     current_ = &record;
-    const ShardStore::Loader::Mark mark = loader_->mark();
+    writer_->BeginRecord();
     Status s = router_->Route(record, *this);
     if (s.ok()) {
       counters_->records_forwarded.fetch_add(seq_, std::memory_order_relaxed);
       split_.forwarded += seq_;
-      if (loader_->full()) return Flush();
+      bool spilled = false;
+      SFB_RETURN_IF_ERROR(writer_->Fit(&spilled));
+      if (spilled && journal_) return JournalFinishedSplits();
       return Status::OK();
     }
     if (!dead_letter_ || s.code() != Status::Code::kBadRecord) return s;
-    loader_->RollbackTo(mark);
+    writer_->AbandonRecord();
     counters_->records_dead_lettered.fetch_add(1, std::memory_order_relaxed);
     ++split_.dead_lettered;
     // The line's "position" names where the record is; the source adds it to a returned error.
     return dead_letter_->Add(*source_name_, source_reader_->DescribePosition(position), "route", s, RecordJson(record),
                              &pending_dead_letters_);
   }
-
   Status Reject(uint64_t position, Status reason, const nlohmann::ordered_json& raw) override {
     counters_->records_read.fetch_add(1, std::memory_order_relaxed);
     ++split_.read;
@@ -163,22 +202,52 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
     value_.clear();
     AppendVarint32(&value_, last_schema_id_);
     payload.SerializeValuesTo(&value_);
-    loader_->Put(key_, value_);
+    writer_->Put(kg, key_, value_);
     return Status::OK();
   }
 
-  // Adds what this thread has buffered to the store.
-  Status Flush() { return loader_->Flush(); }
-
  private:
-  std::unique_ptr<ShardStore::Loader> loader_;
+  struct FinishedSplit {
+    uint16_t input;
+    size_t split;
+    SplitCounts counts;
+    std::string dead_letters;
+  };
+
+  // Journals the finished splits (their entries are all in the store), after writing their dead
+  // letters; each line records the dead-letter size up to its own split's lines, so a journal cut short
+  // between two lines still matches the file.
+  Status JournalFinishedSplits() {
+    if (unjournaled_.empty()) return Status::OK();
+    std::string lines;
+    std::vector<size_t> ends;
+    for (const FinishedSplit& f : unjournaled_) {
+      lines += f.dead_letters;
+      ends.push_back(lines.size());
+    }
+    std::lock_guard<std::mutex> lock(*commit_mu_);
+    uint64_t size = 0;
+    if (dead_letter_) SFB_RETURN_IF_ERROR(dead_letter_->Commit(lines, &size));
+    const uint64_t start = dead_letter_ ? size - lines.size() : 0;
+    for (size_t i = 0; i < unjournaled_.size(); ++i) {
+      const FinishedSplit& f = unjournaled_[i];
+      SFB_RETURN_IF_ERROR(journal_->SplitDone(f.input, f.split, f.counts, dead_letter_ ? start + ends[i] : 0));
+    }
+    unjournaled_.clear();
+    return Status::OK();
+  }
+
+  RoutedEntries::Writer* writer_;
   SchemaRegistry* schemas_;
   const std::unordered_map<std::string, uint16_t>* function_index_;
   int max_parallelism_;
   RunCounters* counters_;
   const std::atomic<bool>* user_cancel_;
   DeadLetterFile* dead_letter_;
+  RunJournal* journal_;  // null when the run cannot be resumed
+  std::mutex* commit_mu_;
   uint16_t source_ = 0;
+  size_t split_index_ = 0;
   const std::string* source_name_ = nullptr;
   const Source* source_reader_ = nullptr;
   const Router* router_ = nullptr;
@@ -186,12 +255,14 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
   uint64_t position_ = 0;
   uint32_t seq_ = 0;
   SplitCounts split_;
-  std::string pending_dead_letters_;
+  std::string pending_dead_letters_;  // of the split being read
+  std::vector<FinishedSplit> unjournaled_;
   std::u16string id16_;
   std::string id_bytes_, key_, value_;
   const Schema* last_schema_ = nullptr;  // kept alive by the registry, so never reused for another schema
   uint32_t last_schema_id_ = 0;
 };
+
 
 // A full disk (or file-size limit) under the spill store: adds how much the store held for how many
 // records, so the user can size the space a whole run needs.
@@ -244,6 +315,10 @@ SavepointCreator& SavepointCreator::WithParallelism(int parallelism) {
 }
 SavepointCreator& SavepointCreator::WithThreads(int threads) {
   threads_ = threads;
+  return *this;
+}
+SavepointCreator& SavepointCreator::WithMemoryBudget(uint64_t bytes) {
+  memory_budget_ = bytes;
   return *this;
 }
 SavepointCreator& SavepointCreator::WithTtlTimestamp(int64_t epoch_millis) {
@@ -316,7 +391,9 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   if (functions_.size() > 65535) return Status::InvalidSpec("more than 65535 function types");
   SFB_ASSIGN_OR_RETURN(std::vector<StateDescriptor> states, States());
   SFB_RETURN_IF_ERROR(CheckOutputPath(path, options.overwrite));
-  const int threads = threads_ > 0 ? threads_ : std::max(1u, std::thread::hardware_concurrency());
+  // At most as many reader threads as routed-entry buffers can be told apart (writer/entry_buffer.h).
+  const int wanted = threads_ > 0 ? threads_ : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = std::min(wanted, EntryBuffer::kMaxBuffers);
 
   // Bindings: function index -> savepoint state ids of its slots, in declaration order.
   std::vector<FunctionBinding> bindings;
@@ -440,18 +517,20 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
     }
   }
   summary_.splits_resumed = journal->done().size();
-  // Splits are journaled (and the store flushed for them) only when every source could be resumed: one
-  // that cannot (PostgreSQL) makes --resume refuse the whole run, so the flushes would buy nothing.
+  // Splits are journaled only when every source could be resumed: one that cannot (PostgreSQL) makes
+  // --resume refuse the whole run, so the journal lines would buy nothing.
   bool resumable = true;
   for (const auto& source_state : journal->header().sources) resumable &= !source_state.is_null();
   FirstError read_error;
+  const uint64_t memory_budget = memory_budget_ > 0 ? memory_budget_ : DefaultMemoryBudget(ReadAvailableMemory());
+  RoutedEntries entries(store.get(), max_parallelism_, threads, memory_budget);
   {
     std::mutex commit_mu;
     std::vector<std::unique_ptr<RoutingConsumer>> consumers;
     for (int i = 0; i < threads; ++i) {
-      consumers.push_back(std::make_unique<RoutingConsumer>(
-          store.get(), std::max(kMinLoadBufferBytes, kLoadBufferBytes / threads), &schemas, &function_index,
-          max_parallelism_, &counters_, cancel_, dead_letter.get()));
+      consumers.push_back(std::make_unique<RoutingConsumer>(entries.writer(i), &schemas, &function_index,
+                                                            max_parallelism_, &counters_, cancel_, dead_letter.get(),
+                                                            resumable ? journal.get() : nullptr, &commit_mu));
     }
     // The user's interrupt stops the sources too: a source waiting on a server (a long query) sees
     // the stop flag it was given, not the consumers' check of the interrupt flag on each record.
@@ -485,29 +564,15 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
       RoutingConsumer* consumer = consumers[worker].get();
       const Task& task = tasks[t];
       Input& in = inputs_[task.input];
-      consumer->StartSplit(task.input, &in.name, in.source.get(), in.router.get());
-      Status s = in.source->ReadSplit(task.split, *consumer, read_error.stop());
-      // A finished split is journaled once its records are in the store's files and its dead letters
-      // on disk; a failed one leaves no journal line (its dead letters are still written: they may be why).
-      // Without a journal, a thread's loader carries on into its next split.
-      if (s.ok() && resumable) s = consumer->Flush();
-      // One split at a time, so the journaled dead-letter size never covers another split's lines.
-      std::lock_guard<std::mutex> lock(commit_mu);
-      uint64_t dead_letter_bytes = 0;
-      if (dead_letter) {
-        Status committed = dead_letter->Commit(*consumer->pending_dead_letters(), &dead_letter_bytes);
-        consumer->pending_dead_letters()->clear();
-        if (s.ok()) s = committed;
-      }
-      if (s.ok() && resumable) s = journal->SplitDone(task.input, task.split, consumer->split_counts(), dead_letter_bytes);
-      return s;
+      consumer->StartSplit(task.input, task.split, &in.name, in.source.get(), in.router.get());
+      return consumer->EndSplit(in.source->ReadSplit(task.split, *consumer, read_error.stop()));
     });
-    if (read_error.Get().ok() && !cancel_->load()) {
-      RunParallel(consumers.size(), threads, &read_error,
-                  [&](size_t c, size_t) -> Status { return consumers[c]->Flush(); });
+    // The dead letters are kept whether or not the run goes on: they may be why it stopped.
+    for (auto& consumer : consumers) {
+      Status s = consumer->CommitRemaining();
+      if (!s.ok()) read_error.Set(std::move(s));
     }
   }
-  // The dead letters are kept whether or not the run goes on: they may be why it stopped.
   const Status dead_letter_closed = dead_letter ? dead_letter->Close() : Status::OK();
   if (cancel_->load()) return Status::Cancelled("interrupted; no savepoint was written");
   SFB_RETURN_IF_ERROR(WithSpillUse(read_error.Get(), *store, counters_.records_forwarded));
@@ -515,6 +580,10 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   SFB_RETURN_IF_ERROR(WithSpillUse(store->FinishLoad(), *store, counters_.records_forwarded));
   summary_.read_seconds = SecondsSince(start);
   summary_.spill_bytes = store->ApproximateDiskBytes();
+  summary_.memory_budget = memory_budget;
+  summary_.memory_peak = entries.budget().peak();
+  summary_.spills = entries.spills();
+  summary_.spilled_records = entries.spilled_entries();
 
   // Phase 2: one keyed-state file per subtask.
   counters_.phase = 2;
@@ -525,7 +594,7 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   FirstError build_error;
   RunParallel(static_cast<size_t>(parallelism_), threads, &build_error, [&](size_t subtask, size_t) -> Status {
     SubtaskBuildInput in;
-    in.store = store.get();
+    in.entries = &entries;
     in.schemas = &schemas;
     in.states = &states;
     in.functions = &bindings;

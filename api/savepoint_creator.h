@@ -7,7 +7,8 @@
 //
 // Write() runs the pipeline:
 //   1. read: every source split on a worker thread; each record is routed (Router, on that thread) and
-//      every forwarded (address, payload) is stored in the ShardStore in Flink key-group order;
+//      every forwarded (address, payload) is kept by key group in that thread's memory, or, beyond the
+//      memory budget, spilled to the ShardStore in sorted runs (writer/routed_entries.h);
 //   2. build: one worker per subtask shard replays its addresses through the StateBootstrapFunctions and
 //      writes one keyed-state file;
 //   3. commit: _metadata is written last, files are fsynced, and the directory is renamed into place.
@@ -70,7 +71,11 @@ struct WriteSummary {
   uint64_t addresses = 0;
   uint64_t bytes = 0;
   uint64_t files = 0;
-  uint64_t spill_bytes = 0;
+  uint64_t spill_bytes = 0;       // what the spill store held (0: the run never left memory)
+  uint64_t memory_budget = 0;     // for routed entries in memory (WithMemoryBudget, or the default)
+  uint64_t memory_peak = 0;       // the most of it in use at once
+  uint64_t spills = 0;            // buffers written to the spill store
+  uint64_t spilled_records = 0;   // (address, payload) pairs among them
   uint64_t splits_resumed = 0;  // splits an interrupted run had finished (run --resume)
   std::vector<StateSummary> states;
   // Per source: name and Source::Provenance() (where reading stopped), as written to kProvenanceFile.
@@ -92,8 +97,10 @@ struct WriteOptions {
   // Where bad records go instead of failing the run (api/dead_letter.h); by default nowhere.
   DeadLetterOptions dead_letter;
   // Continue the run that was killed while writing `path` (writer/run_journal.h): read only the splits
-  // it had not finished. Fails when there is none, or when `fingerprint` or a source's ResumeState()
-  // differs from that run's, so a resumed savepoint has the same bytes an uninterrupted run would have.
+  // it had finished and spilled. What it held in memory is lost with it, so a run that never exceeded
+  // its memory budget is read again in full (the budget bounds the work a kill can cost). Fails when
+  // there is none, or when `fingerprint` or a source's ResumeState() differs from that run's, so a
+  // resumed savepoint has the same bytes an uninterrupted run would have.
   bool resume = false;
   // Identifies the job (spec, layout) for resume; the caller's choice (the CLI hashes the job file).
   std::string fingerprint;
@@ -108,6 +115,10 @@ class SavepointCreator {
   SavepointCreator& WithParallelism(int parallelism);
   // Worker threads for reading and building. Default: hardware concurrency.
   SavepointCreator& WithThreads(int threads);
+  // Memory for routed records waiting to be built (writer/memory_budget.h). While they fit, they never
+  // touch the disk; beyond it, reader threads spill sorted runs to the spill store. The output bytes
+  // are the same either way. Default (0): DefaultMemoryBudget(), half the available memory, capped.
+  SavepointCreator& WithMemoryBudget(uint64_t bytes);
   // The TTL clock start written with TTL states (epoch ms). Default: the time Write() starts.
   SavepointCreator& WithTtlTimestamp(int64_t epoch_millis);
   SavepointCreator& WithStateBootstrapFunctionProvider(const std::string& function_type, FunctionProvider provider);
@@ -141,6 +152,7 @@ class SavepointCreator {
   int max_parallelism_;
   int parallelism_ = 1;
   int threads_ = 0;
+  uint64_t memory_budget_ = 0;
   int64_t ttl_timestamp_ = -1;
   std::vector<Function> functions_;
   std::vector<Input> inputs_;

@@ -14,6 +14,7 @@
 #include "savepoint/key_groups.h"
 #include "savepoint/keyed_state_file.h"
 #include "savepoint/state_descriptor.h"
+#include "writer/routed_entries.h"
 #include "writer/shard_store.h"
 
 namespace {
@@ -111,19 +112,23 @@ void BM_ShardInsert(benchmark::State& state) {
   std::u16string id16;
   std::string id_bytes, key;
   const std::string value(40, 'v');
-  auto loader = (*store)->NewLoader(64 << 20);
+  // A 64 MB budget: entries are kept by key group in memory and spilled as sorted runs when it is full.
+  sfb::RoutedEntries entries(store->get(), 128, 1, 64 << 20);
+  sfb::RoutedEntries::Writer* writer = entries.writer(0);
   uint64_t pos = 0;
   for (auto _ : state) {
     sfb::Utf8ToUtf16(ids[pos & 0xFFFF], &id16);
     id_bytes.clear();
     sfb::AppendStringValue(&id_bytes, id16);
     key.clear();
-    sfb::EncodeStoreKey(&key, sfb::KeyGroupForId(id16, 128), 0, id_bytes, 0, pos++, 0);
-    loader->Put(key, value);
-    if (loader->full()) (void)loader->Flush();
+    const int kg = sfb::KeyGroupForId(id16, 128);
+    sfb::EncodeStoreKey(&key, kg, 0, id_bytes, 0, pos++, 0);
+    writer->BeginRecord();
+    writer->Put(kg, key, value);
+    bool spilled;
+    (void)writer->Fit(&spilled);
   }
-  (void)loader->Flush();
-  loader.reset();
+  (void)writer->Spill();
   state.SetItemsProcessed(state.iterations());
   store->reset();
   std::filesystem::remove_all(dir);

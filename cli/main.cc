@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/progress.h"
+#include "common/byte_size.h"
 #include "common/exit_cleanup.h"
 #include "common/java_string.h"
 #include "job/job_builder.h"
@@ -27,6 +28,7 @@
 #include "savepoint/entry_json.h"
 #include "savepoint/key_groups.h"
 #include "savepoint/savepoint_reader.h"
+#include "writer/memory_budget.h"
 #include "writer/staged_directory.h"
 
 namespace sfb {
@@ -64,6 +66,10 @@ options:
   --threads N           worker threads for reading and writing (default: all cores). Does not
                         change the output: the same input and parallelism give the same bytes.
   --overwrite           replace an existing savepoint at the output path
+  --memory SIZE         memory for routed records waiting to be written, e.g. 4GB (job spec:
+                        savepoint.memory; default: half the memory available, from the cgroup
+                        limit or /proc/meminfo, at most 8GB). Within it nothing touches the disk;
+                        beyond it sorted runs spill to --tmp-dir. Does not change the output.
   --tmp-dir DIR         where to spill routed records (default: next to the output)
   --ttl-timestamp MS    the TTL clock start for states with expire_after_* (epoch ms; default: now)
   --dead-letter FILE    write bad records (malformed, wrong type, no id) to FILE as JSON lines and go
@@ -241,6 +247,11 @@ Result<BuiltJob> LoadAndBuild(const std::string& job_file, const Args& args, Job
   if (args.options.count("--threads")) {
     SFB_ASSIGN_OR_RETURN(o.threads, ParsePositiveInt("--threads", args.options.at("--threads"), 1024));
   }
+  if (args.options.count("--memory")) {
+    SFB_ASSIGN_OR_RETURN(uint64_t bytes, ParseByteSize(args.options.at("--memory"), "--memory"));
+    if (bytes < kMinMemoryBudget) return Status::InvalidSpec("--memory must be at least 1MB");
+    o.memory = bytes;
+  }
   if (args.options.count("--dead-letter")) o.dead_letter_path = args.options.at("--dead-letter");
   if (args.options.count("--max-bad-records")) {
     const std::string& text = args.options.at("--max-bad-records");
@@ -266,6 +277,8 @@ void PrintPlan(const nlohmann::ordered_json& plan) {
   std::printf("layout        max parallelism %d, parallelism %d (keyed-state files), %d threads\n",
               plan["max_parallelism"].get<int>(), plan["savepoint"]["parallelism"].get<int>(),
               plan["threads"].get<int>());
+  std::printf("memory        %s for routed records (%s)\n", FormatByteSize(plan["memory"]["budget"].get<uint64_t>()).c_str(),
+              plan["memory"]["from"].get<std::string>().c_str());
   if (plan["errors"]["on_bad_record"] == "dead_letter") {
     std::printf("bad records   to %s, at most %llu, then the run fails\n",
                 plan["errors"]["dead_letter"].get<std::string>().c_str(),
@@ -303,7 +316,7 @@ void PrintPlan(const nlohmann::ordered_json& plan) {
 }
 
 int CmdValidate(int argc, char** argv) {
-  auto args = ParseArgs(argc, argv, 2, {"--output", "--parallelism", "--threads", "--ttl-timestamp"},
+  auto args = ParseArgs(argc, argv, 2, {"--output", "--parallelism", "--threads", "--ttl-timestamp", "--memory"},
                         {"--json", "--connect", "--help"});
   if (!args.ok()) return Usage(args.status().message(), kValidateHelp);
   if (args->flags.count("--help")) return std::printf("%s", kValidateHelp), 0;
@@ -347,6 +360,11 @@ void PrintSummary(const WriteSummary& s) {
   std::printf("  files            %s (%llu keyed-state files + _metadata), %s\n", WithThousands(s.files).c_str(),
               static_cast<unsigned long long>(s.files - 1), HumanBytes(s.bytes).c_str());
   std::printf("  layout           max parallelism %d, parallelism %d\n", s.max_parallelism, s.parallelism);
+  if (s.spills > 0) {
+    std::printf("  spilled          %s state updates in %s runs (%s on disk; memory budget %s)\n",
+                WithThousands(s.spilled_records).c_str(), WithThousands(s.spills).c_str(),
+                HumanBytes(s.spill_bytes).c_str(), FormatByteSize(s.memory_budget).c_str());
+  }
   for (const auto& src : s.sources) {
     if (src["provenance"].is_null()) continue;
     std::printf("  source %-9s %s\n", src["name"].get<std::string>().c_str(), src["provenance"].dump().c_str());
@@ -373,7 +391,7 @@ std::string JobFingerprint(const std::string& job_file, const BuiltJob& job) {
 int CmdRun(int argc, char** argv) {
   auto args = ParseArgs(argc, argv, 2,
                         {"--output", "--parallelism", "--threads", "--tmp-dir", "--ttl-timestamp", "--summary-json",
-                         "--dead-letter", "--max-bad-records"},
+                         "--dead-letter", "--max-bad-records", "--memory"},
                         {"--overwrite", "--dry-run", "--quiet", "--help", "--resume"});
   if (!args.ok()) return Usage(args.status().message(), kRunHelp);
   if (args->flags.count("--help")) return std::printf("%s", kRunHelp), 0;
@@ -429,6 +447,10 @@ int CmdRun(int argc, char** argv) {
     j["read_seconds"] = sum.read_seconds;
     j["write_seconds"] = sum.build_seconds;
     j["spill_bytes"] = sum.spill_bytes;
+    j["spills"] = sum.spills;
+    j["spilled_records"] = sum.spilled_records;
+    j["memory_budget"] = sum.memory_budget;
+    j["memory_peak"] = sum.memory_peak;
     j["sources"] = sum.sources;
     j["states"] = nlohmann::ordered_json::array();
     for (const auto& st : sum.states) {

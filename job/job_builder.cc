@@ -3,10 +3,12 @@
 #include <map>
 #include <thread>
 
+#include "common/byte_size.h"
 #include "job/python_state_names.h"
 #include "router/rule_function.h"
 #include "router/rule_router.h"
 #include "savepoint/key_groups.h"
+#include "writer/memory_budget.h"
 
 namespace sfb {
 namespace {
@@ -250,6 +252,20 @@ Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o, bool conne
   job.parallelism = o.parallelism ? *o.parallelism : spec.parallelism ? *spec.parallelism : job.threads;
   if (job.parallelism > job.max_parallelism && !o.parallelism && !spec.parallelism) job.parallelism = job.max_parallelism;
   SFB_RETURN_IF_ERROR(ValidateParallelism(job.max_parallelism, job.parallelism));
+  if (o.memory) {
+    job.memory_budget = *o.memory;
+    job.memory_from = "--memory";
+  } else if (spec.memory) {
+    job.memory_budget = *spec.memory;
+    job.memory_from = "savepoint.memory";
+  } else {
+    const AvailableMemory available = ReadAvailableMemory();
+    job.memory_budget = DefaultMemoryBudget(available);
+    job.memory_from = available.bytes == 0 ? "default (available memory unknown)"
+                                           : "default: half of " + available.source + " " +
+                                                 FormatByteSize(available.bytes) + ", at most " +
+                                                 FormatByteSize(kMaxDefaultMemoryBudget);
+  }
   job.dead_letter.path = o.dead_letter_path.empty() ? spec.dead_letter_path : o.dead_letter_path;
   job.dead_letter.max_bad_records = o.max_bad_records ? *o.max_bad_records : spec.max_bad_records;
   if (!o.dead_letter_path.empty() && !o.max_bad_records && spec.dead_letter_path.empty()) {
@@ -324,7 +340,7 @@ Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o, bool conne
   auto all_routes = std::make_shared<const std::vector<std::shared_ptr<const CompiledRoute>>>(job.routes);
 
   job.creator = std::make_unique<SavepointCreator>(job.max_parallelism);
-  job.creator->WithParallelism(job.parallelism).WithThreads(job.threads);
+  job.creator->WithParallelism(job.parallelism).WithThreads(job.threads).WithMemoryBudget(job.memory_budget);
   const std::optional<int64_t> ttl = o.ttl_timestamp ? o.ttl_timestamp : spec.ttl_timestamp;
   if (ttl) job.creator->WithTtlTimestamp(*ttl);
   for (const auto& f : spec.functions) {
@@ -382,6 +398,7 @@ nlohmann::ordered_json BuiltJob::PlanJson(const JobSpec& spec) const {
   plan["savepoint"] = {{"path", output}, {"max_parallelism", max_parallelism}, {"parallelism", parallelism}};
   plan["max_parallelism"] = max_parallelism;
   plan["threads"] = threads;
+  plan["memory"] = {{"budget", memory_budget}, {"from", memory_from}};
   plan["errors"] = dead_letter.path.empty()
                        ? nlohmann::ordered_json{{"on_bad_record", "fail"}}
                        : nlohmann::ordered_json{{"on_bad_record", "dead_letter"},

@@ -28,6 +28,7 @@ struct JobOverrides {
   std::optional<int64_t> ttl_timestamp;
   std::string dead_letter_path;             // replaces errors.dead_letter
   std::optional<uint64_t> max_bad_records;  // replaces errors.max_bad_records
+  std::optional<uint64_t> memory;           // replaces savepoint.memory
 };
 
 struct BuiltJob {
@@ -36,6 +37,8 @@ struct BuiltJob {
   int max_parallelism = 128;
   int parallelism = 1;
   int threads = 1;
+  uint64_t memory_budget = 0;
+  std::string memory_from;  // "--memory", "savepoint.memory", or how the default was derived
   DeadLetterOptions dead_letter;
   std::vector<StateDescriptor> states;
   std::vector<std::shared_ptr<const CompiledRoute>> routes;

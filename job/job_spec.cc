@@ -11,6 +11,7 @@
 #include "connectors/registry.h"
 #include "job/spec_node.h"
 #include "router/template.h"
+#include "writer/memory_budget.h"
 
 namespace sfb {
 namespace {
@@ -249,7 +250,7 @@ Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_na
     }
     const bool all = parts == JobSpecParts::kAll;
     const YAML::Node sp = all ? root["savepoint"] : YAML::Node(YAML::NodeType::Map);
-    SFB_RETURN_IF_ERROR(ctx.CheckKeys(sp, "savepoint", {"path", "max_parallelism", "parallelism", "ttl_timestamp"}));
+    SFB_RETURN_IF_ERROR(ctx.CheckKeys(sp, "savepoint", {"path", "max_parallelism", "parallelism", "ttl_timestamp", "memory"}));
     if (sp["path"]) {
       SFB_ASSIGN_OR_RETURN(std::string p, ctx.Scalar(sp["path"], "savepoint.path"));
       job.savepoint_path = ctx.Path(p);
@@ -271,6 +272,15 @@ Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_na
                                                 "write now, or epoch milliseconds"));
         job.ttl_timestamp = v;
       }
+    }
+
+    if (sp["memory"]) {
+      SFB_ASSIGN_OR_RETURN(uint64_t v, ctx.ByteSize(sp["memory"], "savepoint.memory"));
+      if (v < kMinMemoryBudget) {
+        return ctx.Error(sp["memory"], "savepoint.memory must be at least 1MB",
+                         "it bounds the routed records held in memory; what exceeds it spills to disk");
+      }
+      job.memory = v;
     }
 
     if (const YAML::Node errors = root["errors"]; all && errors) {

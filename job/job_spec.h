@@ -69,6 +69,8 @@ struct JobSpec {
   int max_parallelism = 128;
   std::optional<int> parallelism;
   std::optional<int64_t> ttl_timestamp;
+  // savepoint.memory: the memory budget for routed records (writer/memory_budget.h); unset: the default.
+  std::optional<uint64_t> memory;
   // errors: { dead_letter: PATH, max_bad_records: N } (api/dead_letter.h); empty path: fail on the first.
   std::string dead_letter_path;
   uint64_t max_bad_records = 0;

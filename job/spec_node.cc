@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string_view>
 
+#include "common/byte_size.h"
 #include "common/duration.h"
 #include "job/job_spec.h"
 #include "router/template.h"
@@ -112,21 +113,9 @@ Result<bool> SpecContext::Boolean(const YAML::Node& n, const std::string& what) 
 
 Result<uint64_t> SpecContext::ByteSize(const YAML::Node& n, const std::string& what) const {
   SFB_ASSIGN_OR_RETURN(std::string s, Scalar(n, what));
-  size_t used = 0;
-  uint64_t v = 0;
-  try {
-    v = std::stoull(s, &used);
-  } catch (...) {
-    used = 0;
-  }
-  const std::string unit = used ? s.substr(used) : "";
-  uint64_t scale = 0;
-  if (unit.empty() || unit == "B") scale = 1;
-  else if (unit == "KB" || unit == "KiB") scale = 1ull << 10;
-  else if (unit == "MB" || unit == "MiB") scale = 1ull << 20;
-  else if (unit == "GB" || unit == "GiB") scale = 1ull << 30;
-  if (used == 0 || scale == 0 || v == 0) return Error(n, what + " must be a size such as 64MB, not '" + s + "'");
-  return v * scale;
+  auto bytes = ParseByteSize(s, what);
+  if (!bytes.ok()) return Error(n, bytes.status().message());
+  return bytes;
 }
 
 Result<int64_t> SpecContext::DurationMillis(const YAML::Node& n, const std::string& what) const {

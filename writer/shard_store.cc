@@ -1,6 +1,7 @@
 #include "writer/shard_store.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
@@ -9,7 +10,6 @@
 #include <cstring>
 #include <filesystem>
 
-#include "common/byte_reader.h"
 #include "common/byte_writer.h"
 
 namespace sfb {
@@ -69,23 +69,31 @@ void EncodeStoreKey(std::string* out, int key_group, uint16_t function, std::str
   w.U32(seq);
 }
 
+namespace {
+
+template <typename T>
+T LoadBigEndian(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  if constexpr (sizeof(T) == 2) return static_cast<T>(__builtin_bswap16(v));
+  if constexpr (sizeof(T) == 4) return static_cast<T>(__builtin_bswap32(v));
+  if constexpr (sizeof(T) == 8) return static_cast<T>(__builtin_bswap64(v));
+}
+
+}  // namespace
+
+// Called once per entry when the shards are built: plain loads, no reader.
 Status DecodeStoreKey(std::string_view key, StoreKey* out) {
   constexpr size_t kTail = 2 + 8 + 4;
   if (key.size() < 4 + 1 + kTail) return Status::Corruption("spill store key too short");
-  ByteReader r(key);
-  uint16_t kg;
-  SFB_RETURN_IF_ERROR(r.U16("key group", &kg));
-  SFB_RETURN_IF_ERROR(r.U16("function", &out->function));
-  out->key_group = kg;
+  const char* p = key.data();
+  out->key_group = LoadBigEndian<uint16_t>(p);
+  out->function = LoadBigEndian<uint16_t>(p + 2);
   out->id_bytes = key.substr(4, key.size() - 4 - kTail);
-  ByteReader tail(key.substr(key.size() - kTail));
-  int64_t pos;
-  int32_t seq;
-  SFB_RETURN_IF_ERROR(tail.U16("source", &out->source));
-  SFB_RETURN_IF_ERROR(tail.I64("position", &pos));
-  SFB_RETURN_IF_ERROR(tail.I32("seq", &seq));
-  out->position = static_cast<uint64_t>(pos);
-  out->seq = static_cast<uint32_t>(seq);
+  const char* tail = p + key.size() - kTail;
+  out->source = LoadBigEndian<uint16_t>(tail);
+  out->position = LoadBigEndian<uint64_t>(tail + 2);
+  out->seq = LoadBigEndian<uint32_t>(tail + 10);
   return Status::OK();
 }
 
@@ -101,14 +109,36 @@ Status SpillIoError(const std::string& what, const std::string& dir, const rocks
   return st.WithHint("free space where the spill store lives (" + dir + ") or point --tmp-dir at a larger file system");
 }
 
-// Big-endian number of key bytes [from, from + 8), zero-padded.
-uint64_t KeyPrefix(std::string_view key, size_t from) {
-  unsigned char b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  if (key.size() > from) std::memcpy(b, key.data() + from, std::min<size_t>(8, key.size() - from));
-  uint64_t p = 0;
-  for (unsigned char c : b) p = (p << 8) | c;
-  return p;
-}
+// The store's entries of a key range, through a RocksDB iterator.
+class StoreCursor final : public EntryCursor {
+ public:
+  StoreCursor(rocksdb::DB* db, int first, int last) {
+    ByteWriter(&lower_).U16(static_cast<uint16_t>(first));
+    ByteWriter(&upper_).U16(static_cast<uint16_t>(last + 1));  // key group 32768 fits: 0x8000
+    lo_ = rocksdb::Slice(lower_);
+    hi_ = rocksdb::Slice(upper_);
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    ro.readahead_size = 4 << 20;
+    ro.iterate_lower_bound = &lo_;
+    ro.iterate_upper_bound = &hi_;
+    it_.reset(db->NewIterator(ro));
+    it_->SeekToFirst();
+  }
+  bool Valid() const override { return it_->Valid(); }
+  std::string_view key() const override { return std::string_view(it_->key().data(), it_->key().size()); }
+  std::string_view value() const override { return std::string_view(it_->value().data(), it_->value().size()); }
+  void Next() override { it_->Next(); }
+  Status status() const override {
+    if (it_->status().ok()) return Status::OK();
+    return Status::IoError("reading the spill store: " + it_->status().ToString());
+  }
+
+ private:
+  std::string lower_, upper_;
+  rocksdb::Slice lo_, hi_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
 
 }  // namespace
 
@@ -145,7 +175,7 @@ Result<std::unique_ptr<ShardStore>> ShardStore::Open(const Options& o) {
   store->dir_ = o.dir;
   store->db_.reset(db);
   store->options_ = std::move(options);
-  // Loaders' files are written beside the store and moved in (a hard link) once complete; a run killed
+  // Table files are written beside the store and moved in (a hard link) once complete; a run killed
   // while writing one leaves a partial file here, never in the store.
   store->loads_dir_ = o.dir + "-loads";
   std::error_code ec;
@@ -159,62 +189,24 @@ Result<std::unique_ptr<ShardStore>> ShardStore::Open(const Options& o) {
 
 ShardStore::~ShardStore() = default;
 
-std::unique_ptr<ShardStore::Loader> ShardStore::NewLoader(size_t budget_bytes) {
-  return std::unique_ptr<Loader>(new Loader(this, budget_bytes));
-}
-
-void ShardStore::Loader::Put(std::string_view key, std::string_view value) {
-  entries_.push_back(Entry{{KeyPrefix(key, 0), KeyPrefix(key, 8)}, static_cast<uint32_t>(arena_.size()),
-                           static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())});
-  arena_.append(key);
-  arena_.append(value);
-}
-
-void ShardStore::Loader::RollbackTo(const Mark& m) {
-  entries_.resize(m.entries);
-  arena_.resize(m.bytes);
-}
-
-Status ShardStore::Loader::Flush() {
-  if (entries_.empty()) return Status::OK();
-  const char* base = arena_.data();
-  // Bytewise key order (RocksDB's), ties by insertion so the newest of equal keys comes last.
-  // Zero padding keeps the order bytewise: where a shorter key's padding first differs from a longer
-  // key, the longer one has a non-zero byte there and the shorter key is its prefix so far.
-  auto same_prefix = [](const Entry& a, const Entry& b) {
-    return a.prefix[0] == b.prefix[0] && a.prefix[1] == b.prefix[1];
-  };
-  std::sort(entries_.begin(), entries_.end(), [base, &same_prefix](const Entry& a, const Entry& b) {
-    if (!same_prefix(a, b)) return a.prefix[0] != b.prefix[0] ? a.prefix[0] < b.prefix[0] : a.prefix[1] < b.prefix[1];
-    const int c = std::string_view(base + a.offset, a.key_size).compare(std::string_view(base + b.offset, b.key_size));
-    if (c != 0) return c < 0;
-    return a.offset < b.offset;
-  });
-  const std::string path = store_->loads_dir_ + "/" + std::to_string(store_->next_file_.fetch_add(1)) + ".sst";
+Status ShardStore::AddSortedRun(EntryCursor* entries) {
+  if (!entries->Valid()) return entries->status();
+  const std::string path = loads_dir_ + "/" + std::to_string(next_file_.fetch_add(1)) + ".sst";
   // Written pages stay cached: the shards are built from them soon after.
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), *store_->options_, nullptr, /*invalidate_page_cache=*/false);
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), *options_, nullptr, /*invalidate_page_cache=*/false);
   rocksdb::Status s = writer.Open(path);
-  for (size_t i = 0; s.ok() && i < entries_.size(); ++i) {
-    // Sorted entries point all over the arena: fetch a few ahead so their keys are cached when needed.
-    constexpr size_t kPrefetch = 8;
-    if (i + kPrefetch < entries_.size()) __builtin_prefetch(base + entries_[i + kPrefetch].offset);
-    const Entry& e = entries_[i];
-    const std::string_view key(base + e.offset, e.key_size);
-    if (i + 1 < entries_.size()) {
-      const Entry& next = entries_[i + 1];
-      if (same_prefix(next, e) && std::string_view(base + next.offset, next.key_size) == key) continue;
-    }
-    s = writer.Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(base + e.offset + e.key_size, e.value_size));
+  for (; s.ok() && entries->Valid(); entries->Next()) {
+    const std::string_view key = entries->key(), value = entries->value();
+    s = writer.Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
   }
   if (s.ok()) s = writer.Finish();
   if (!s.ok()) {
     std::error_code ec;
     std::filesystem::remove(path, ec);
-    return SpillIoError("cannot write to the spill store in", store_->loads_dir_, s);
+    return SpillIoError("cannot write to the spill store in", loads_dir_, s);
   }
-  entries_.clear();
-  arena_.clear();
-  return store_->AddFile(path);
+  SFB_RETURN_IF_ERROR(entries->status());
+  return AddFile(path);
 }
 
 Status ShardStore::AddFile(const std::string& path) {
@@ -229,22 +221,11 @@ Status ShardStore::AddFile(const std::string& path) {
   return Status::OK();
 }
 
-ShardStore::Cursor::~Cursor() = default;
-
-std::unique_ptr<ShardStore::Cursor> ShardStore::NewCursor(int first, int last) {
-  auto c = std::unique_ptr<Cursor>(new Cursor());
-  ByteWriter(&c->lower_).U16(static_cast<uint16_t>(first));
-  ByteWriter(&c->upper_).U16(static_cast<uint16_t>(last + 1));  // key group 32768 fits: 0x8000
-  c->lo_ = std::make_unique<rocksdb::Slice>(c->lower_);
-  c->hi_ = std::make_unique<rocksdb::Slice>(c->upper_);
-  rocksdb::ReadOptions ro;
-  ro.fill_cache = false;
-  ro.readahead_size = 4 << 20;
-  ro.iterate_lower_bound = c->lo_.get();
-  ro.iterate_upper_bound = c->hi_.get();
-  c->it_.reset(db_->NewIterator(ro));
-  return c;
+std::unique_ptr<EntryCursor> ShardStore::NewCursor(int first, int last) {
+  return std::make_unique<StoreCursor>(db_.get(), first, last);
 }
+
+bool ShardStore::empty() const { return ApproximateDiskBytes() == 0; }
 
 Status ShardStore::FinishLoad() {
   rocksdb::FlushOptions fo;

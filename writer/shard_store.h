@@ -11,12 +11,12 @@
 // parallel with one iterator each. Keys are unique (position and seq come from the source), so the
 // order in which reader threads insert does not matter: the same input always yields the same store.
 //
-// Tuned for a one-shot bulk load. Entries never pass through RocksDB's write path: each reader thread
-// has a Loader that collects entries in memory, sorts them itself and adds them to the store as one
-// sorted table file (SstFileWriter + IngestExternalFile). That skips the WAL, the memtable's copy and
-// locking, and RocksDB's generic comparator during the sort (measured: a third of a load's CPU time).
-// There is no compaction: the iterator merges the files when the shards are built. Memory stays bounded
-// by the loaders' buffers; the rest lives on disk, so state larger than RAM works.
+// The store holds what a run spills: entries wait in reader threads' memory (writer/entry_buffer.h,
+// writer/routed_entries.h) until the run's memory budget runs out, and then one thread's buffer is
+// sorted and added as one table file (SstFileWriter + IngestExternalFile). That skips the WAL, the
+// memtable's copy and locking, and RocksDB's generic comparator during the sort. There is no
+// compaction: a cursor merges the files when the shards are built. So state larger than RAM works, and
+// a run that fits its budget never writes here at all.
 
 #ifndef SFB_WRITER_SHARD_STORE_H_
 #define SFB_WRITER_SHARD_STORE_H_
@@ -33,12 +33,11 @@
 
 #include "api/record.h"
 #include "common/status.h"
+#include "writer/entry_cursor.h"
 
 namespace rocksdb {
 class DB;
-class Iterator;
 struct Options;
-class Slice;
 }  // namespace rocksdb
 
 namespace sfb {
@@ -85,61 +84,17 @@ class ShardStore {
   static Result<std::unique_ptr<ShardStore>> Open(const Options& options);
   ~ShardStore();
 
-  // Collects one thread's entries and adds them to the store, sorted, one table file per Flush. Not
-  // thread-safe; use one per thread (Flush may run concurrently with other loaders' Flush).
-  class Loader {
-   public:
-    // Adds an entry. An entry whose key was already added replaces it (in this loader or in the store).
-    void Put(std::string_view key, std::string_view value);
-    // Rolls back to a mark: the entries Put after mark() are dropped.
-    struct Mark {
-      size_t entries, bytes;
-    };
-    Mark mark() const { return Mark{entries_.size(), arena_.size()}; }
-    void RollbackTo(const Mark& m);
-    // Whether the buffer has reached its budget (time to Flush).
-    bool full() const { return arena_.size() + entries_.size() * sizeof(Entry) >= budget_; }
-    size_t buffered_entries() const { return entries_.size(); }
-    // Sorts what the loader holds and adds it to the store as one file (synced), then empties the loader.
-    Status Flush();
+  // Writes `entries` (strictly increasing keys) as one table file, synced, and adds it to the store. A
+  // key the store already holds is replaced. Thread-safe.
+  Status AddSortedRun(EntryCursor* entries);
 
-   private:
-    friend class ShardStore;
-    // The first 16 key bytes (as two big-endian numbers, zero-padded) decide most comparisons without
-    // touching the arena: keys of one function in one key group share their first 5 bytes or more.
-    struct Entry {
-      uint64_t prefix[2];
-      uint32_t offset;  // of the key in arena_; the value follows it
-      uint32_t key_size;
-      uint32_t value_size;
-    };
-    Loader(ShardStore* store, size_t budget) : store_(store), budget_(budget) { arena_.reserve(budget); }
-    ShardStore* store_;
-    size_t budget_;
-    std::string arena_;
-    std::vector<Entry> entries_;
-  };
-  // budget_bytes: memory the loader may hold before it must be flushed (keys, values and their index);
-  // under 4 GiB.
-  std::unique_ptr<Loader> NewLoader(size_t budget_bytes);
-
-  // An iterator over the entries of key groups [first_key_group, last_key_group], in key order.
-  class Cursor {
-   public:
-    ~Cursor();
-    rocksdb::Iterator* it() { return it_.get(); }
-
-   private:
-    friend class ShardStore;
-    Cursor() = default;
-    std::string lower_, upper_;
-    std::unique_ptr<rocksdb::Slice> lo_, hi_;
-    std::unique_ptr<rocksdb::Iterator> it_;
-  };
-  std::unique_ptr<Cursor> NewCursor(int first_key_group, int last_key_group);
-  // Ends the load (after every loader's Flush): what the store holds is in its files.
+  // The entries of key groups [first_key_group, last_key_group], in key order.
+  std::unique_ptr<EntryCursor> NewCursor(int first_key_group, int last_key_group);
+  // Whether any table file was added (by this run or by the interrupted run it resumes).
+  bool empty() const;
+  // Ends the load (after the last AddSortedRun).
   Status FinishLoad();
-  // What the store's files hold (loaders' buffers are not counted).
+  // What the store's files hold.
   uint64_t ApproximateDiskBytes() const;
   const std::string& dir() const { return dir_; }
 
@@ -147,7 +102,7 @@ class ShardStore {
   ShardStore() = default;
   Status AddFile(const std::string& path);
   std::string dir_;
-  std::string loads_dir_;  // where loaders write their files before the store takes them in
+  std::string loads_dir_;  // where table files are written before the store takes them in
   std::unique_ptr<rocksdb::Options> options_;
   std::atomic<uint64_t> next_file_{0};
   std::unique_ptr<rocksdb::DB> db_;

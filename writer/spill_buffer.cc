@@ -14,20 +14,16 @@ RunBuffer::~RunBuffer() {
 }
 
 RunBuffer::RunBuffer(RunBuffer&& o) noexcept
-    : spill_dir_(std::move(o.spill_dir_)), limit_(o.limit_), memory_(std::move(o.memory_)),
-      pending_key_(std::move(o.pending_key_)), pending_value_(std::move(o.pending_value_)),
-      has_pending_(o.has_pending_), pairs_(o.pairs_), spill_fd_(o.spill_fd_), spilled_(o.spilled_) {
+    : spill_dir_(std::move(o.spill_dir_)), limit_(o.limit_), memory_(std::move(o.memory_)), last_(o.last_),
+      last_key_empty_(o.last_key_empty_), pairs_(o.pairs_), spill_fd_(o.spill_fd_), spilled_(o.spilled_) {
   o.spill_fd_ = -1;
 }
 
 Status RunBuffer::Append(std::string_view key, std::string_view value) {
-  if (has_pending_) {
-    AppendKeyValuePair(&memory_, pending_key_, pending_value_, /*last_in_run=*/false);
-    if (memory_.size() > limit_) SFB_RETURN_IF_ERROR(Spill());
-  }
-  pending_key_.assign(key);
-  pending_value_.assign(value);
-  has_pending_ = true;
+  if (pairs_ > 0 && memory_.size() > limit_) SFB_RETURN_IF_ERROR(Spill());
+  last_ = memory_.size();
+  last_key_empty_ = key.empty();
+  AppendKeyValuePair(&memory_, key, value, /*last_in_run=*/false);
   ++pairs_;
   return Status::OK();
 }
@@ -37,7 +33,7 @@ Status RunBuffer::Spill() {
     spill_fd_ = ::open(spill_dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (spill_fd_ < 0) return Status::FromErrno("cannot create a spill file in", spill_dir_, errno);
   }
-  std::string_view data = memory_;
+  std::string_view data = std::string_view(memory_).substr(0, last_);  // the newest pair stays
   while (!data.empty()) {
     const ssize_t n = ::pwrite(spill_fd_, data.data(), data.size(), static_cast<off_t>(spilled_));
     if (n < 0) {
@@ -47,7 +43,8 @@ Status RunBuffer::Spill() {
     spilled_ += static_cast<uint64_t>(n);
     data.remove_prefix(static_cast<size_t>(n));
   }
-  memory_.clear();
+  memory_.erase(0, last_);
+  last_ = 0;
   return Status::OK();
 }
 
@@ -67,10 +64,12 @@ Status RunBuffer::WriteTo(FileSink* sink) {
     if (::ftruncate(spill_fd_, 0) != 0) return Status::FromErrno("cannot truncate a spill file in", spill_dir_, errno);
     spilled_ = 0;
   }
-  if (has_pending_) AppendKeyValuePair(&memory_, pending_key_, pending_value_, /*last_in_run=*/true);
+  // The last pair's flag, as AppendKeyValuePair(..., last_in_run=true) sets it: on the key's first byte,
+  // after its 4-byte length.
+  if (pairs_ > 0 && !last_key_empty_) memory_[last_ + 4] = static_cast<char>(memory_[last_ + 4] | kMetaDataFollowsFlag);
   SFB_RETURN_IF_ERROR(sink->Append(memory_));
   memory_.clear();
-  has_pending_ = false;
+  last_ = 0;
   pairs_ = 0;
   return Status::OK();
 }

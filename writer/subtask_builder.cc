@@ -1,7 +1,5 @@
 #include "writer/subtask_builder.h"
 
-#include <rocksdb/iterator.h>
-
 #include <algorithm>
 
 #include "common/byte_reader.h"
@@ -59,13 +57,12 @@ class Builder {
     SFB_RETURN_IF_ERROR(AppendKeyedStateHeader(&header, *in_.states));
     SFB_RETURN_IF_ERROR(sink_->Append(header));
 
-    auto cursor = in_.store->NewCursor(range.start, range.end);
-    rocksdb::Iterator* it = cursor->it();
+    auto cursor = in_.entries->NewCursor(range.start, range.end);
     uint64_t n = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    for (; cursor->Valid(); cursor->Next()) {
       if ((++n & 1023) == 0 && in_.cancel->load(std::memory_order_relaxed)) return Status::Cancelled("interrupted");
       StoreKey key;
-      SFB_RETURN_IF_ERROR(DecodeStoreKey(std::string_view(it->key().data(), it->key().size()), &key));
+      SFB_RETURN_IF_ERROR(DecodeStoreKey(cursor->key(), &key));
       if (!in_address_ || key.key_group != key_group_ || key.function != function_ || key.id_bytes != id_bytes_) {
         SFB_RETURN_IF_ERROR(FinishAddress());
         if (key.key_group != key_group_) {
@@ -74,9 +71,9 @@ class Builder {
         }
         SFB_RETURN_IF_ERROR(StartAddress(key));
       }
-      SFB_RETURN_IF_ERROR(Apply(key, std::string_view(it->value().data(), it->value().size())));
+      SFB_RETURN_IF_ERROR(Apply(key, cursor->value()));
     }
-    if (!it->status().ok()) return Status::IoError("reading the spill store: " + it->status().ToString());
+    SFB_RETURN_IF_ERROR(cursor->status());
     SFB_RETURN_IF_ERROR(FinishAddress());
     SFB_RETURN_IF_ERROR(FinishKeyGroup(range));
     result_.file_bytes = sink_->position();

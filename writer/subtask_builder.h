@@ -1,12 +1,12 @@
-// BuildSubtaskFile: turns one shard of the ShardStore into one keyed-state file of the savepoint.
+// BuildSubtaskFile: turns one shard of the routed entries into one keyed-state file of the savepoint.
 //
 // A shard is the key-group range Flink gives one subtask of the functions operator for the chosen
-// (max parallelism, parallelism). The builder walks the shard's entries in store order, so it meets
-// every address once, with all its records in their defined order. For each address it clears the
-// function's states, calls Bootstrap() per record, and appends each state that ended up set to that
-// state's run for the current key group; when the key group ends, the runs are written in state-id
-// order (savepoint/keyed_state_file.h). Memory: one address's records at a time plus the run buffers,
-// which spill to disk.
+// (max parallelism, parallelism). The builder walks the shard's entries in key order
+// (writer/routed_entries.h), so it meets every address once, with all its records in their defined
+// order. For each address it clears the function's states, calls Bootstrap() per record, and appends
+// each state that ended up set to that state's run for the current key group; when the key group
+// ends, the runs are written in state-id order (savepoint/keyed_state_file.h). Memory: one address's
+// records at a time plus the run buffers, which spill to disk.
 
 #ifndef SFB_WRITER_SUBTASK_BUILDER_H_
 #define SFB_WRITER_SUBTASK_BUILDER_H_
@@ -22,6 +22,7 @@
 #include "common/status.h"
 #include "savepoint/metadata.h"
 #include "savepoint/state_descriptor.h"
+#include "writer/routed_entries.h"
 #include "writer/shard_store.h"
 
 namespace sfb {
@@ -33,7 +34,7 @@ struct FunctionBinding {
 };
 
 struct SubtaskBuildInput {
-  ShardStore* store = nullptr;
+  RoutedEntries* entries = nullptr;
   const SchemaRegistry* schemas = nullptr;
   const std::vector<StateDescriptor>* states = nullptr;
   const std::vector<FunctionBinding>* functions = nullptr;

@@ -119,7 +119,8 @@ def test_sigkill_leaves_no_spill_directory_in_tmp_dir_after_the_next_run(counter
 # When to kill, as fractions of the wall time of an undisturbed run of the same job: connecting and
 # taking the snapshot / capturing the end offsets, reading (progress lines show it), sorting and
 # writing the keyed-state files, and around the rename into place.
-KILL_FRACTIONS = [0.1, 0.2, 0.3, 0.4, 0.55, 0.7, 0.85, 0.95, 1.0, 1.1]
+# Denser where reading ends: building from memory is a short phase, and a kill must land in it.
+KILL_FRACTIONS = [0.1, 0.2, 0.3, 0.4, 0.55, 0.7, 0.78, 0.85, 0.9, 0.95, 1.0, 1.1]
 STAGING_PREFIX = ".sp.inprogress-"
 
 
@@ -264,7 +265,10 @@ def test_sigkill_during_a_kafka_job_leaves_nothing_or_a_complete_savepoint(kafka
     kafka.create_topic("kill-series", 4)
     kafka.generate("kill-series", KAFKA_KILL_MESSAGES, keys=2000)  # {"user": "user-<i % 2000>", "amount": i % 100}
     job = tmp_path / "job.yaml"
-    job.write_text(f"""savepoint: {{ path: series/sp, max_parallelism: 128, parallelism: 2 }}
+    # A small memory budget: this series kills runs while they spill and while they build from the spill
+    # store (the file and PostgreSQL series kill runs that stay in memory). In memory, this job builds in
+    # a tenth of a second, too short a window for the kills after reading to land in.
+    job.write_text(f"""savepoint: {{ path: series/sp, max_parallelism: 128, parallelism: 2, memory: 8MB }}
 functions:
   example/user:
     states: {{ total: {{ type: io.statefun.types/long }}, n: {{ type: io.statefun.types/long }} }}
@@ -456,6 +460,10 @@ def test_secrets_never_appear_in_output_files_or_errors(pg, kafka, tmp_path):
 # --- run --resume after a kill ---------------------------------------------------------------------------
 
 RESUME_ROWS = 600000
+# A split is journaled as done once its routed records are in the spill store, so the resume tests give
+# their jobs a memory budget a small part of what they route: their killed runs have spilled, as runs
+# larger than memory do. (A run that fits its budget journals nothing: see the in-memory test below.)
+RESUME_MEMORY = "4MB"
 
 
 def journal_of(out):
@@ -494,7 +502,7 @@ def test_resume_after_sigkill_gives_the_same_bytes_and_the_same_dead_letters(tmp
             f.write(f"user-{i % 100000},Name {i},{'x' if i % 50000 == 7 else i % 1000}\n")
     bad = sum(1 for i in range(RESUME_ROWS) if i % 50000 == 7)
     job = tmp_path / "job.yaml"
-    job.write_text(f"""savepoint: {{ path: {tmp_path / 'out'}, max_parallelism: 128, parallelism: 2 }}
+    job.write_text(f"""savepoint: {{ path: {tmp_path / 'out'}, max_parallelism: 128, parallelism: 2, memory: {RESUME_MEMORY} }}
 errors: {{ dead_letter: {tmp_path / 'bad.jsonl'}, max_bad_records: 100 }}
 functions:
   ex/user: {{ states: {{ visits: {{ type: io.statefun.types/long }}, name: {{ type: io.statefun.types/string }} }} }}
@@ -525,11 +533,48 @@ routes:
     assert "resume.jsonl" not in {p.name for p in out.iterdir()}
 
 
+def test_resume_of_a_run_killed_with_everything_in_memory_reads_everything_again(tmp_path):
+    """Within its memory budget a run writes nothing to disk until the savepoint, so it journals no split:
+    a kill loses what it held, and run --resume reads every split again, to the same bytes."""
+    csv = tmp_path / "users.csv"
+    csv.write_text("id,visits\n" + "".join(f"user-{i % 50000},{i % 7}\n" for i in range(RESUME_ROWS)))
+    job = tmp_path / "job.yaml"
+    job.write_text(f"""savepoint: {{ path: {tmp_path / 'out'}, max_parallelism: 128, parallelism: 2, memory: 1GB }}
+functions: {{ ex/user: {{ states: {{ visits: {{ type: io.statefun.types/long }} }} }} }}
+sources: {{ users: {{ file: {{ path: {csv}, split_size: 256KB }} }} }}
+routes: [ {{ from: users, to: ex/user, id: "{{id}}", merge: {{ visits: "sum(visits)" }} }} ]
+""")
+    reference = tmp_path / "reference"
+    start = time.monotonic()
+    summary = tmp_path / "summary.json"
+    run_cli("run", job, "--output", reference, "--quiet", "--summary-json", summary)
+    seconds = time.monotonic() - start
+    assert json.loads(summary.read_text())["spills"] == 0
+    out = tmp_path / "out"
+    for fraction in (0.5, 0.35, 0.65, 0.2, 0.8):
+        run = KilledRun(job, out)
+        run.kill_after(seconds * fraction)
+        if not out.exists() and list(out.parent.glob(f".{out.name}.inprogress-*/resume.jsonl")):
+            break
+        if out.exists():
+            shutil.rmtree(out)
+        for d in out.parent.glob(f".{out.name}.inprogress-*"):
+            shutil.rmtree(d)
+    else:
+        pytest.fail("no kill landed while the run was under way")
+    done, lines = journal_of(out)
+    assert done == 0 and "journal" in lines[0], lines  # the header, and the schemas it used
+    proc = run_cli("run", job, "--resume")
+    assert "note: resuming the interrupted run" in proc.stderr
+    assert "splits were finished by the interrupted run" not in proc.stdout
+    assert flink_files(out) == flink_files(reference)
+
+
 def test_resume_refuses_what_it_cannot_continue_and_keeps_the_work(tmp_path, pg):
     csv = tmp_path / "users.csv"
     csv.write_text("id,visits\n" + "".join(f"u{i},{i}\n" for i in range(RESUME_ROWS // 2)))
     job = tmp_path / "job.yaml"
-    body = f"""savepoint: {{ path: {tmp_path / 'out'}, max_parallelism: 128, parallelism: 1 }}
+    body = f"""savepoint: {{ path: {tmp_path / 'out'}, max_parallelism: 128, parallelism: 1, memory: {RESUME_MEMORY} }}
 functions: {{ ex/user: {{ states: {{ visits: {{ type: io.statefun.types/long }} }} }} }}
 sources: {{ users: {{ file: {{ path: {csv}, split_size: 256KB }} }} }}
 routes: [ {{ from: users, to: ex/user, id: "{{id}}", set: {{ visits: "{{visits}}" }} }} ]
@@ -582,7 +627,7 @@ def test_resume_of_a_kafka_job_reads_the_ranges_the_killed_run_captured(kafka, t
     kafka.create_topic("resume-series", 4)
     kafka.generate("resume-series", KAFKA_KILL_MESSAGES, keys=2000)
     job = tmp_path / "job.yaml"
-    job.write_text(f"""savepoint: {{ path: {tmp_path / 'out'}, max_parallelism: 128, parallelism: 2 }}
+    job.write_text(f"""savepoint: {{ path: {tmp_path / 'out'}, max_parallelism: 128, parallelism: 2, memory: {RESUME_MEMORY} }}
 functions:
   example/user:
     states: {{ total: {{ type: io.statefun.types/long }}, n: {{ type: io.statefun.types/long }} }}
