@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "common/byte_writer.h"
+#include "common/str_cat.h"
 
 namespace sfb {
 namespace {
@@ -95,7 +96,7 @@ void Load(RoutedEntries* entries, int writers, const std::vector<std::string>& k
         writer->BeginRecord();
         for (int n = 0; n < 1 + static_cast<int>(i % 3) && i < order.size(); ++n, i += static_cast<size_t>(writers)) {
           const std::string& k = keys[order[i]];
-          writer->Put((static_cast<uint8_t>(k[0]) << 8) | static_cast<uint8_t>(k[1]), k, "v" + std::to_string(order[i]));
+          writer->Put((static_cast<uint8_t>(k[0]) << 8) | static_cast<uint8_t>(k[1]), k, StrCat("v", std::to_string(order[i])));
         }
         bool spilled;
         Status s = writer->Fit(&spilled);
@@ -110,7 +111,7 @@ TEST_F(RoutedEntriesTest, InMemoryAndSpilledGiveTheSameSequenceInBytewiseOrder) 
   std::mt19937 rng(11);
   const std::vector<std::string> keys = TrickyKeys(&rng, 20000);
   std::vector<std::pair<std::string, std::string>> expected;
-  for (size_t i = 0; i < keys.size(); ++i) expected.emplace_back(keys[i], "v" + std::to_string(i));
+  for (size_t i = 0; i < keys.size(); ++i) expected.emplace_back(keys[i], StrCat("v", std::to_string(i)));
 
   for (int writers : {1, 3}) {
     // Unbounded: nothing leaves memory.
@@ -149,7 +150,7 @@ TEST_F(RoutedEntriesTest, TheBudgetIsHonoured) {
       RoutedEntries::Writer* writer = entries.writer(w);
       uint64_t mine = 0;
       for (int i = 0; i < 50000; ++i) {
-        const std::string k = Key(static_cast<uint16_t>(i % kKeyGroups), "w" + std::to_string(w) + "-" + std::to_string(i));
+        const std::string k = Key(static_cast<uint16_t>(i % kKeyGroups), StrCat("w", std::to_string(w), "-", std::to_string(i)));
         const std::string v(40, 'v');
         writer->BeginRecord();
         writer->Put(i % kKeyGroups, k, v);
