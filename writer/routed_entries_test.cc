@@ -96,7 +96,8 @@ void Load(RoutedEntries* entries, int writers, const std::vector<std::string>& k
         writer->BeginRecord();
         for (int n = 0; n < 1 + static_cast<int>(i % 3) && i < order.size(); ++n, i += static_cast<size_t>(writers)) {
           const std::string& k = keys[order[i]];
-          writer->Put((static_cast<uint8_t>(k[0]) << 8) | static_cast<uint8_t>(k[1]), k, StrCat("v", std::to_string(order[i])));
+          writer->Put((static_cast<uint8_t>(k[0]) << 8) | static_cast<uint8_t>(k[1]), k,
+                      StrCat("v", std::to_string(order[i])));
         }
         bool spilled;
         Status s = writer->Fit(&spilled);
@@ -150,7 +151,8 @@ TEST_F(RoutedEntriesTest, TheBudgetIsHonoured) {
       RoutedEntries::Writer* writer = entries.writer(w);
       uint64_t mine = 0;
       for (int i = 0; i < 50000; ++i) {
-        const std::string k = Key(static_cast<uint16_t>(i % kKeyGroups), StrCat("w", std::to_string(w), "-", std::to_string(i)));
+        const std::string k =
+            Key(static_cast<uint16_t>(i % kKeyGroups), StrCat("w", std::to_string(w), "-", std::to_string(i)));
         const std::string v(40, 'v');
         writer->BeginRecord();
         writer->Put(i % kKeyGroups, k, v);
