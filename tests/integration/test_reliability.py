@@ -155,19 +155,40 @@ def flink_files(sp):
             if p.name != "statefun-bootstrap.json" and p.suffix != ".yaml"}
 
 
-def sigkill_series(job, tmp_path, reference, entries, progress, total, env=None):
+def next_fraction_after_reading(kills, total):
+    """Where to kill next so that reading is over and the savepoint not yet complete: between the latest
+    kill that still found reading under way and the earliest one that found the savepoint complete."""
+    reading = [k["fraction"] for k in kills if k["progress"] is None or k["progress"] < total]
+    complete = [k["fraction"] for k in kills if k["outcome"] == "complete"]
+    low = max(reading, default=0.5)
+    high = min((f for f in complete if f > low), default=low * 1.5)
+    return round((low + high) / 2, 4)
+
+
+def sigkill_series(job, tmp_path, reference, entries, progress, total, env=None, until=None, extra_kills=6):
     """Kills `run` at KILL_FRACTIONS of the reference run's wall time, every run writing to the same
     path. After each kill the path holds nothing or a complete savepoint (the same bytes as the
-    reference run; moved aside for the Flink read, so the next run finds the path free). Then a
-    follow-up run to the path must remove what the killed runs left and write the savepoint. Returns the
-    kill records, the savepoints kills left complete, and the follow-up run's savepoint."""
+    reference run; moved aside for the Flink read, so the next run finds the path free). With `until` (a
+    test on the kill records), up to `extra_kills` more kills land after reading, aimed between the
+    kills seen so far, until the test holds: on a loaded machine the window between the end of reading
+    and the commit moves. Then a follow-up run to the path must remove what the killed runs left and
+    write the savepoint. Returns the kill records, the savepoints kills left complete, and the follow-up
+    run's savepoint."""
     reference_sp, seconds = reference
     reference_bytes = flink_files(reference_sp)
     out = tmp_path / "series" / "sp"
     aside = tmp_path / "complete"
     aside.mkdir()
     kills, completed, cleaned = [], [], []
-    for i, fraction in enumerate(KILL_FRACTIONS):
+
+    def fractions():
+        yield from KILL_FRACTIONS
+        for _ in range(extra_kills if until else 0):
+            if until(kills):
+                return
+            yield next_fraction_after_reading(kills, total)
+
+    for i, fraction in enumerate(fractions()):
         stale_before = sorted(p.name for p in out.parent.glob(STAGING_PREFIX + "*")) if out.parent.exists() else []
         run = KilledRun(job, out, env)
         err = run.kill_after(fraction * seconds)
@@ -287,11 +308,14 @@ routes:
     seconds, _ = timed_run(job, tmp_path / "reference")
     assert_entries_equal(expected, dump(tmp_path / "reference"), label="undisturbed run")
 
+    def killed_while_building(kills):
+        return any(k["progress"] == KAFKA_KILL_MESSAGES and k["outcome"] == "absent" for k in kills)
+
     kills, completed, final = sigkill_series(
         job, tmp_path, (tmp_path / "reference", seconds), len(expected),
-        re.compile(r"^kafka k: topic kill-series ([\d,]+) messages"), KAFKA_KILL_MESSAGES)
-    assert any(k["progress"] == KAFKA_KILL_MESSAGES and k["outcome"] == "absent" for k in kills), \
-        f"no kill landed after reading, while the savepoint was built: {kills}"
+        re.compile(r"^kafka k: topic kill-series ([\d,]+) messages"), KAFKA_KILL_MESSAGES,
+        until=killed_while_building)
+    assert killed_while_building(kills), f"no kill landed after reading, while the savepoint was built: {kills}"
     # The follow-up run read the whole captured range.
     assert json.loads((final / "statefun-bootstrap.json").read_text())["sources"][0]["provenance"][
         "messages_read"] == KAFKA_KILL_MESSAGES
