@@ -5,7 +5,6 @@ set -euo pipefail
 
 PACKAGES=(
   cmake ninja-build g++ pkg-config
-  dpkg-dev  # dpkg-shlibdeps: cpack computes the .deb's dependencies with it
   librocksdb-dev libprotobuf-dev protobuf-compiler libboost-dev libgtest-dev
   libyaml-cpp-dev nlohmann-json3-dev
   python3
@@ -15,6 +14,10 @@ if [[ "${SFB_SKIP_JAVA:-0}" != 1 ]]; then
   command -v java >/dev/null 2>&1 || PACKAGES+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null 2>&1 || PACKAGES+=(maven)
 fi
+
+# Packaging, not building: cpack computes the .deb's dependencies with dpkg-shlibdeps (tests/integration/
+# test_containers.py builds the packages).
+PACKAGES+=(dpkg-dev)
 
 # The Kafka connector links librdkafka; its tests run a real Kafka broker from Maven Central jars on the
 # JDK above (tests/kafka/broker.sh); kcat is the benchmark's second baseline (bench/kafka).
