@@ -14,6 +14,7 @@
 
 #include "common/byte_writer.h"
 #include "common/str_cat.h"
+#include "writer/shard_store_fixture.h"
 
 namespace sfb {
 namespace {
@@ -27,22 +28,9 @@ std::string Key(uint16_t key_group, std::string_view rest) {
   return k;
 }
 
-class RoutedEntriesTest : public ::testing::Test {
+class RoutedEntriesTest : public ShardStoreFixture {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("sfb-routed-entries-test-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    ShardStore::Options o;
-    o.dir = dir_ + "/store";
-    auto store = ShardStore::Open(o);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  RoutedEntriesTest() : ShardStoreFixture("sfb-routed-entries-test-") {}
 
   // Everything, read as the builders do: one cursor per range of key groups.
   static std::vector<std::pair<std::string, std::string>> ReadAll(RoutedEntries* entries,
@@ -56,8 +44,6 @@ class RoutedEntriesTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_;
-  std::unique_ptr<ShardStore> store_;
 };
 
 // Keys that share their first 18 bytes, keys shorter than the 18 the index holds, keys that are

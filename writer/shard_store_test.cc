@@ -15,6 +15,7 @@
 
 #include "common/byte_writer.h"
 #include "common/str_cat.h"
+#include "writer/shard_store_fixture.h"
 
 namespace sfb {
 namespace {
@@ -33,22 +34,9 @@ class VectorCursor final : public EntryCursor {
   size_t i_ = 0;
 };
 
-class ShardStoreTest : public ::testing::Test {
+class ShardStoreTest : public ShardStoreFixture {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("sfb-shard-store-test-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    ShardStore::Options o;
-    o.dir = dir_ + "/store";
-    auto store = ShardStore::Open(o);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  ShardStoreTest() : ShardStoreFixture("sfb-shard-store-test-") {}
 
   // Everything in key groups [first, last], as (key, value) in cursor order.
   std::vector<std::pair<std::string, std::string>> Scan(int first = 0, int last = 0xFFFE) {
@@ -67,8 +55,6 @@ class ShardStoreTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
 
-  std::string dir_;
-  std::unique_ptr<ShardStore> store_;
 };
 
 std::string Key(uint16_t key_group, std::string_view rest) {
