@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "common/str_cat.h"
 #include "common/text_preview.h"
 #include "savepoint/entry_json.h"
 
@@ -261,17 +262,28 @@ Result<PgKind> ScalarKind(const PgTypeInfo& info) {
 }
 
 std::string IsoTimestamp(std::string_view text, PgKind kind) {
-  if (kind == PgKind::kDate || text == "infinity" || text == "-infinity" ||
-      (text.size() > 3 && text.substr(text.size() - 3) == " BC")) {
-    return std::string(text);
+  if (text == "infinity" || text == "-infinity") return std::string(text);
+  std::string out;
+  if (text.size() > 3 && text.substr(text.size() - 3) == " BC") {
+    // Astronomical year numbering, as ISO 8601 and java.time count: 1 BC is 0000, 2 BC is -0001.
+    text.remove_suffix(3);
+    size_t pos = 0;
+    int64_t year = 0;
+    if (!ParseDigits(text, &pos, 1, 9, &year) || year < 1) return StrCat(text, " BC");
+    const int64_t astronomical = 1 - year;
+    const std::string digits = std::to_string(-astronomical);
+    if (astronomical < 0) out.push_back('-');
+    out.append(digits.size() < 4 ? 4 - digits.size() : 0, '0').append(digits).append(text.substr(pos));
+  } else {
+    out.assign(text);
   }
-  std::string out(text);
+  if (kind == PgKind::kDate) return out;
   const size_t space = out.find(' ');
   if (space != std::string::npos) out[space] = 'T';
   if (kind != PgKind::kTimestampTz) return out;
   // The UTC offset follows the seconds: +00, +05:30, -08.
   const size_t sign = out.find_last_of("+-");
-  if (sign == std::string::npos || sign < space) return out;
+  if (sign == std::string::npos || space == std::string::npos || sign < space) return out;
   const std::string offset = out.substr(sign);
   out.resize(sign);
   if (offset == "+00" || offset == "-00" || offset == "+00:00") return out + "Z";

@@ -4,15 +4,18 @@
 //   smallint, integer, bigint, oid          int
 //   real, double precision                  double (NaN and ±Infinity included)
 //   numeric                                 text, exactly as PostgreSQL prints it ("12.50", "NaN"):
-//                                           never rounded; the router parses it for numeric states
+//                                           never rounded; the router converts it exactly (integral
+//                                           values into int/long, scale:, exact sums: router/decimal.h)
 //   boolean                                 bool
 //   text, varchar, char(n), name, "char",   text
 //   citext and other string types, enums
 //   bytea                                   bytes
 //   date, timestamp, timestamptz            text in ISO 8601 ("2024-01-31", "2024-01-31T12:00:00.5",
-//                                           "2024-01-31T12:00:00.5Z"; timestamptz always in UTC), or
+//                                           "2024-01-31T12:00:00.5Z"; timestamptz always in UTC; BC
+//                                           years astronomical: 1 BC is 0000, 44 BC -0043), or
 //                                           with `timestamps: epoch_millis | epoch_micros` an int
-//                                           (timestamp without time zone read as UTC; date at midnight)
+//                                           (timestamp without time zone read as UTC; date at midnight;
+//                                           millis floored toward negative infinity: ...59.9995 is -1)
 //   uuid                                    text (lowercase, hyphenated)
 //   json, jsonb                             text holding the JSON document
 //   time, timetz, interval, inet, cidr,     text as PostgreSQL prints it
@@ -70,7 +73,8 @@ const char* PgKindName(PgKind kind);
 Status DecodePgText(const PgType& type, std::string_view text, TimestampMode mode, Value* out);
 
 // Helpers, exposed for tests.
-// "2024-01-31 12:00:00.5+00" -> "2024-01-31T12:00:00.5Z"; date and timestamp likewise.
+// "2024-01-31 12:00:00.5+00" -> "2024-01-31T12:00:00.5Z"; date and timestamp likewise;
+// "0044-03-15 BC" -> "-0043-03-15" (astronomical years, as ISO 8601 and java.time count them).
 std::string IsoTimestamp(std::string_view text, PgKind kind);
 // Microseconds since 1970-01-01T00:00:00Z; false for infinity or text that is not a timestamp.
 bool EpochMicros(std::string_view text, int64_t* micros);

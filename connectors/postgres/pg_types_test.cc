@@ -72,7 +72,13 @@ TEST(PgTypes, TimestampsAsIso8601) {
   EXPECT_EQ(IsoTimestamp("2024-01-31 12:00:00-08", PgKind::kTimestampTz), "2024-01-31T12:00:00-08:00");
   EXPECT_EQ(IsoTimestamp("2024-01-31", PgKind::kDate), "2024-01-31");
   EXPECT_EQ(IsoTimestamp("infinity", PgKind::kTimestampTz), "infinity");
-  EXPECT_EQ(IsoTimestamp("0044-03-15 12:00:00+00 BC", PgKind::kTimestampTz), "0044-03-15 12:00:00+00 BC");
+  // Before the common era: astronomical years (1 BC is 0000, 44 BC is -0043), as java.time parses them.
+  EXPECT_EQ(IsoTimestamp("0044-03-15 12:00:00+00 BC", PgKind::kTimestampTz), "-0043-03-15T12:00:00Z");
+  EXPECT_EQ(IsoTimestamp("0044-03-15 12:00:00-08 BC", PgKind::kTimestampTz), "-0043-03-15T12:00:00-08:00");
+  EXPECT_EQ(IsoTimestamp("0001-01-01 00:00:00.5 BC", PgKind::kTimestamp), "0000-01-01T00:00:00.5");
+  EXPECT_EQ(IsoTimestamp("0002-12-31 BC", PgKind::kDate), "-0001-12-31");
+  EXPECT_EQ(IsoTimestamp("4714-11-24 BC", PgKind::kDate), "-4713-11-24");  // PostgreSQL's first day
+  EXPECT_EQ(IsoTimestamp("10000-01-01", PgKind::kDate), "10000-01-01");   // years past 9999 as printed
 }
 
 TEST(PgTypes, TimestampsAsEpoch) {
@@ -100,7 +106,8 @@ TEST(PgTypes, TimestampsAsEpoch) {
   EXPECT_EQ(us, INT64_MAX);
   EXPECT_FALSE(EpochMicros("294247-01-10 04:00:54.775808", &us));
   EXPECT_EQ(Decode(T(PgKind::kDate), "5874897-12-31", TimestampMode::kEpochMillis), Value::Text("5874897-12-31"));
-  // Millis round down, also before 1970.
+  // Millis are floored (toward negative infinity, as java.time's Instant.toEpochMilli), also before 1970:
+  // 23:59:59.9995 lies in the millisecond that starts at 23:59:59.999, which is -1.
   EXPECT_EQ(Decode(T(PgKind::kTimestamp), "1969-12-31 23:59:59.9995", TimestampMode::kEpochMillis), Value::Int(-1));
   EXPECT_EQ(Decode(T(PgKind::kTimestampTz), "2023-11-14 22:13:20.5+00", TimestampMode::kEpochMillis),
             Value::Int(1700000000500));
