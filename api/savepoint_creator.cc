@@ -373,6 +373,7 @@ Status SavepointCreator::PrepareSources() {
   std::unordered_map<std::string, bool> names;
   for (auto& in : inputs_) {
     if (!names.emplace(in.name, true).second) return Status::InvalidSpec("two sources are named '" + in.name + "'");
+    in.source->set_interrupt(cancel_);
     SFB_RETURN_IF_ERROR(in.source->Prepare().WithContext("source " + in.name));
     counters_.source_size_total += in.source->estimated_size();
   }

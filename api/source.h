@@ -41,8 +41,12 @@ class Source {
  public:
   virtual ~Source() = default;
   // Opens the source, checks it (files exist, columns are there) and plans splits. Reads no records
-  // beyond what planning needs (a CSV header).
+  // beyond what planning needs (a CSV header). A source whose preparation can wait (for a lock, on a
+  // server) stops soon after interrupt() is set, returning an error (Cancelled).
   virtual Status Prepare() = 0;
+  // The run's interrupt flag (Ctrl-C), given before Prepare(); by default a flag nobody sets.
+  void set_interrupt(const std::atomic<bool>* flag) { interrupt_ = flag ? flag : &kNeverInterrupted; }
+  const std::atomic<bool>& interrupt() const { return *interrupt_; }
   virtual size_t num_splits() const = 0;
   // Reads split `split` (0 <= split < num_splits()), calling consumer for every record. Stops early,
   // returning Cancelled, once `cancel` is set.
@@ -54,6 +58,10 @@ class Source {
   // The fields every record has, when known before reading (a CSV header, a table's columns), so
   // routes can be checked before any record is read; null when fields vary per record.
   virtual const Schema* fixed_schema() const { return nullptr; }
+  // Fields of fixed_schema() whose text is JSON (a PostgreSQL numeric, json, jsonb or array column): a
+  // codec: json object embeds such a field, written alone as a leaf, as the JSON it holds (a number, an
+  // object, an array) rather than as a string. Known after Prepare().
+  virtual std::vector<std::string> json_text_fields() const { return {}; }
   // Where the data was read up to, for whoever continues from the savepoint (a PostgreSQL snapshot's
   // LSN, Kafka end offsets); written to the savepoint's provenance file. Null when there is nothing to say.
   virtual nlohmann::ordered_json Provenance() const { return nullptr; }
@@ -79,6 +87,10 @@ class Source {
     }
     return Status::OK();
   }
+
+ private:
+  inline static const std::atomic<bool> kNeverInterrupted{false};
+  const std::atomic<bool>* interrupt_ = &kNeverInterrupted;
 };
 
 }  // namespace sfb

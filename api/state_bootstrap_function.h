@@ -70,12 +70,18 @@ class StateBootstrapFunction {
   size_t DeclareState(StateSpec spec);
   const std::vector<Slot>& slots() const { return slots_; }
   std::vector<Slot>& mutable_slots() { return slots_; }
+  // Called by the runtime before the first record of each address.
   void ClearAllStates() {
     for (auto& s : slots_) s.value.reset();
+    ++address_generation_;
   }
+  // Changes with every ClearAllStates(): lets a function tell its per-address side data (an exact
+  // running sum, say) from the previous address's.
+  uint64_t address_generation() const { return address_generation_; }
 
  private:
   std::vector<Slot> slots_;
+  uint64_t address_generation_ = 0;
 };
 
 // A typed handle on one state of the current address. T is the C++ type of the ValueType.

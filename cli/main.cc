@@ -3,6 +3,7 @@
 // Exit codes: 0 success; 1 the run failed (bad record, I/O, corrupt savepoint); 2 the command line or
 // job spec is wrong; 130 interrupted (SIGINT/SIGTERM), always after removing partial output.
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -123,7 +124,12 @@ Exits 1 when the address has no state.
 )";
 
 std::atomic<bool> g_cancel{false};
+// True while the sources are prepared (connected, checked, locked): nothing is written yet then.
+std::atomic<bool> g_preparing{false};
 int g_signal_pipe[2] = {-1, -1};
+// How long a first interrupt while the sources are prepared waits for them to stop (a PostgreSQL source
+// cancels its statements and returns within moments) before the process exits without them.
+constexpr int kPrepareGraceMs = 1500;
 
 // The first SIGINT/SIGTERM asks the run to stop (readers stop, PostgreSQL statements are cancelled,
 // the partial output is removed on the way out). Each signal also wakes the interrupt thread, which on
@@ -140,15 +146,33 @@ extern "C" void OnSignal(int) {
 void InterruptThread() {
   int seen = 0;
   char byte;
+  bool preparing = false;  // exiting because a source did not stop preparing in time
   while (seen < 2) {
+    // A source that cannot watch the interrupt while it prepares (a Kafka client waiting for brokers)
+    // is not waited for beyond the grace period.
+    if (seen == 1 && g_preparing.load()) {
+      pollfd p{g_signal_pipe[0], POLLIN, 0};
+      const int ready = ::poll(&p, 1, kPrepareGraceMs);
+      if (ready < 0) continue;
+      if (ready == 0) {
+        if (!g_preparing.load()) continue;
+        preparing = true;
+        break;
+      }
+    }
     const ssize_t n = ::read(g_signal_pipe[0], &byte, 1);
     if (n == 1) ++seen;
     else if (n < 0 && errno == EINTR) continue;
     else return;
   }
   const int removed = RunExitCleanupNow();  // cancels server statements, removes the partial output
-  std::fprintf(stderr, "interrupted again: stopped at once%s; no savepoint was written\n",
-               removed > 0 ? " and removed the partial output" : "");
+  if (preparing) {
+    std::fprintf(stderr, "interrupted while preparing the sources: stopped without waiting for them; no savepoint "
+                         "was written\n");
+  } else {
+    std::fprintf(stderr, "interrupted again: stopped at once%s; no savepoint was written\n",
+                 removed > 0 ? " and removed the partial output" : "");
+  }
   std::fflush(stderr);
   _exit(130);
 }
@@ -236,7 +260,8 @@ Result<int> ParsePositiveInt(const std::string& name, const std::string& text, i
   return Status::InvalidSpec(name + " must be a whole number from 1 to " + std::to_string(max) + ", not '" + text + "'");
 }
 
-Result<BuiltJob> LoadAndBuild(const std::string& job_file, const Args& args, JobSpec* spec, bool connect_remote = true) {
+Result<BuiltJob> LoadAndBuild(const std::string& job_file, const Args& args, JobSpec* spec, bool connect_remote = true,
+                              std::atomic<bool>* cancel = nullptr) {
   SFB_ASSIGN_OR_RETURN(*spec, LoadJobSpec(job_file));
   JobOverrides o;
   if (args.options.count("--output")) o.output = args.options.at("--output");
@@ -269,6 +294,7 @@ Result<BuiltJob> LoadAndBuild(const std::string& job_file, const Args& args, Job
       return Status::InvalidSpec("--ttl-timestamp must be epoch milliseconds");
     }
   }
+  o.cancel = cancel;
   return BuildJob(*spec, o, connect_remote);
 }
 
@@ -397,8 +423,20 @@ int CmdRun(int argc, char** argv) {
   if (args->flags.count("--help")) return std::printf("%s", kRunHelp), 0;
   if (args->positional.size() != 1) return Usage("run takes one job file", kRunHelp);
   JobSpec spec;
-  auto job = LoadAndBuild(args->positional[0], *args, &spec);
-  if (!job.ok()) return Fail(job.status());
+  // Before the sources are prepared: a Ctrl-C while one waits (for a table lock, say) cancels the
+  // server's statement and stops the run, as it does while reading.
+  HandleInterrupts();
+  g_preparing.store(true);
+  auto job = LoadAndBuild(args->positional[0], *args, &spec, /*connect_remote=*/true, &g_cancel);
+  g_preparing.store(false);
+  if (!job.ok()) {
+    if (g_cancel.load()) {
+      std::fprintf(stderr, "interrupted while preparing the sources: cancelled the server's statements; no "
+                           "savepoint was written\n");
+      return 130;
+    }
+    return Fail(job.status());
+  }
   PrintWarnings(*job);
   const bool overwrite = args->flags.count("--overwrite") > 0;
   if (args->flags.count("--dry-run")) {
@@ -408,8 +446,6 @@ int CmdRun(int argc, char** argv) {
     std::printf("dry run: nothing was written\n");
     return 0;
   }
-  HandleInterrupts();
-  job->creator->SetCancelFlag(&g_cancel);
   WriteOptions options;
   options.overwrite = overwrite;
   options.dead_letter = job->dead_letter;

@@ -1,9 +1,11 @@
 #include "job/job_builder.h"
 
+#include <algorithm>
 #include <map>
 #include <thread>
 
 #include "common/byte_size.h"
+#include "common/str_cat.h"
 #include "job/python_state_names.h"
 #include "router/rule_function.h"
 #include "router/rule_router.h"
@@ -146,6 +148,10 @@ Result<std::shared_ptr<CompiledRoute>> CompileRoute(const RouteSpecYaml& r, int 
   }
   std::vector<std::string> state_names;
   for (const auto& s : fn.states) state_names.push_back(s.name);
+  auto scale_of = [&](const std::string& name) {
+    for (const auto& s : fn.states) if (s.name == name) return s.scale;
+    return 0;
+  };
   auto find_state = [&](const std::string& name, const std::string& key) -> Result<size_t> {
     for (size_t i = 0; i < fn_states.size(); ++i) if (fn_states[i].state_name == name) return i;
     const std::string suggestion = SuggestName(name, state_names);
@@ -165,6 +171,7 @@ Result<std::shared_ptr<CompiledRoute>> CompileRoute(const RouteSpecYaml& r, int 
     rule.repr = d.repr();
     rule.text = d.type_name == "io.statefun.types/string" || d.type_name == "java.lang.String";
     rule.codec = d.codec;
+    rule.scale = scale_of(name);
     rule.op = MergeOp::kLast;
     auto operand = CompileOperand(value, d);
     if (!operand.ok()) return Status(operand.status()).WithContext(at("set." + name));
@@ -214,6 +221,7 @@ Result<std::shared_ptr<CompiledRoute>> CompileRoute(const RouteSpecYaml& r, int 
     rule.repr = d.repr();
     rule.text = d.type_name == "io.statefun.types/string" || d.type_name == "java.lang.String";
     rule.codec = d.codec;
+    rule.scale = scale_of(name);
     rule.op = m.op;
     if (m.op != MergeOp::kCount) {
       auto operand = CompileOperand(nlohmann::ordered_json("{" + m.field + "}"), d);
@@ -284,6 +292,14 @@ Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o, bool conne
     for (const auto& s : f.states) {
       auto d = StateDescriptor::Make(f.type, s.name, s.kind, s.type, s.codec, s.ttl_mode, s.ttl_millis);
       if (!d.ok()) return Status(d.status()).WithContext(s.where);
+      if (s.scale > 0 && (d->codec != Codec::kBuiltin || (d->repr() != ValueRepr::kInt32 && d->repr() != ValueRepr::kInt64))) {
+        return Status::InvalidSpec(StrCat("state ", s.name, " of ", f.type, " has scale: ", std::to_string(s.scale),
+                                          ", but scale applies to int and long states only, and ", s.name, " is ",
+                                          d->type_name))
+            .WithContext(s.where)
+            .WithHint("declare the state as io.statefun.types/long (or java.lang.Long) to store scaled integers "
+                      "such as cents, or drop scale: a double state takes decimals as they are");
+      }
       if (s.codec == Codec::kProtobuf) {
         auto codec = ProtobufCodec::Load(s.descriptor_set, s.message);
         if (!codec.ok()) return Status(codec.status()).WithContext(s.where);
@@ -316,6 +332,7 @@ Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o, bool conne
   std::vector<std::string> function_names;
   for (const auto& f : spec.functions) function_names.push_back(f.type);
   std::map<std::string, std::vector<std::shared_ptr<const CompiledRoute>>> routes_by_source;
+  std::map<std::string, std::vector<std::shared_ptr<CompiledRoute>>> compiled_by_source;  // completed below
   for (size_t i = 0; i < spec.routes.size(); ++i) {
     const RouteSpecYaml& r = spec.routes[i];
     if (!sources.count(r.from)) {
@@ -336,10 +353,12 @@ Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o, bool conne
                                                   sources[r.from]->definition->tombstone_field(), &job.warnings));
     job.routes.push_back(route);
     routes_by_source[r.from].push_back(route);
+    compiled_by_source[r.from].push_back(route);
   }
   auto all_routes = std::make_shared<const std::vector<std::shared_ptr<const CompiledRoute>>>(job.routes);
 
   job.creator = std::make_unique<SavepointCreator>(job.max_parallelism);
+  if (o.cancel) job.creator->SetCancelFlag(o.cancel);
   job.creator->WithParallelism(job.parallelism).WithThreads(job.threads).WithMemoryBudget(job.memory_budget);
   const std::optional<int64_t> ttl = o.ttl_timestamp ? o.ttl_timestamp : spec.ttl_timestamp;
   if (ttl) job.creator->WithTtlTimestamp(*ttl);
@@ -365,9 +384,29 @@ Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o, bool conne
     job.creator->WithBootstrapData(s.name, std::move(source).value(), std::make_shared<RuleRouter>(it->second));
   }
   if (!connect_remote) {
-    for (const auto& [s, source] : prepared) SFB_RETURN_IF_ERROR(source->Prepare().WithContext("source " + s->name));
+    for (const auto& [s, source] : prepared) {
+      if (o.cancel) source->set_interrupt(o.cancel);
+      SFB_RETURN_IF_ERROR(source->Prepare().WithContext("source " + s->name));
+    }
   } else {
     SFB_RETURN_IF_ERROR(job.creator->PrepareSources());
+  }
+  // Leaves of json objects that are one field holding JSON text (a numeric or jsonb column) embed it.
+  // Nothing has been routed yet, so the compiled routes can still be completed.
+  for (const auto& [s, source] : prepared) {
+    const std::vector<std::string> json_fields = source->json_text_fields();
+    if (json_fields.empty()) continue;
+    for (const auto& route : compiled_by_source[s->name]) {
+      for (StateRule& rule : route->rules) {
+        if (rule.operand.kind != Operand::Kind::kObject || rule.codec != Codec::kJson) continue;
+        rule.operand.leaf_embeds_json.clear();
+        for (const Template& t : rule.operand.leaf_templates) {
+          const bool embeds = t.is_single_field() &&
+                              std::find(json_fields.begin(), json_fields.end(), t.fields()[0]) != json_fields.end();
+          rule.operand.leaf_embeds_json.push_back(embeds);
+        }
+      }
+    }
   }
   // Fields named by templates must exist in fixed schemas (CSV headers, table columns); fields of
   // JSON records are checked per record.

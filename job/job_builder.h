@@ -7,6 +7,7 @@
 #ifndef SFB_JOB_JOB_BUILDER_H_
 #define SFB_JOB_JOB_BUILDER_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,9 @@ struct JobOverrides {
   std::string dead_letter_path;             // replaces errors.dead_letter
   std::optional<uint64_t> max_bad_records;  // replaces errors.max_bad_records
   std::optional<uint64_t> memory;           // replaces savepoint.memory
+  // The run's interrupt flag (Ctrl-C): sources prepared here (connected, locked) stop waiting when it is
+  // set, and the creator's Write() watches it. Null: nothing interrupts.
+  std::atomic<bool>* cancel = nullptr;
 };
 
 struct BuiltJob {

@@ -8,6 +8,7 @@
 
 #include "common/duration.h"
 #include "common/file_io.h"
+#include "common/str_cat.h"
 #include "connectors/registry.h"
 #include "job/spec_node.h"
 #include "router/template.h"
@@ -51,7 +52,7 @@ Result<StateSpecYaml> ParseState(const Ctx& ctx, const std::string& fn, const st
   s.where = ctx.Where(n);
   SFB_RETURN_IF_ERROR(ctx.CheckKeys(n, "state " + fn + "." + name,
                                 {"type", "codec", "kind", "expire_after_write", "expire_after_invoke",
-                                 "descriptor_set", "message"}));
+                                 "descriptor_set", "message", "scale"}));
   if (!n["type"]) {
     return ctx.Error(n, "state " + name + " of " + fn + " has no type",
                      "add type: io.statefun.types/int (or long, float, double, bool, string), a custom "
@@ -81,6 +82,12 @@ Result<StateSpecYaml> ParseState(const Ctx& ctx, const std::string& fn, const st
     }
     SFB_ASSIGN_OR_RETURN(s.ttl_millis, ctx.DurationMillis(n[key], key));
     s.ttl_mode = std::string(key) == "expire_after_write" ? TtlMode::kAfterWrite : TtlMode::kAfterInvoke;
+  }
+  if (n["scale"]) {
+    // 18: a long holds 18 digits in full, so 1 at scale 18 still fits.
+    SFB_ASSIGN_OR_RETURN(int64_t scale, ctx.Integer(n["scale"], StrCat("state ", fn, ".", name, " scale"), 0, 18,
+                                                    "scale is the number of decimal places kept: 0..18 (2 for cents)"));
+    s.scale = static_cast<int>(scale);
   }
   if (s.codec == Codec::kProtobuf) {
     if (!n["descriptor_set"] || !n["message"]) {

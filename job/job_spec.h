@@ -33,6 +33,8 @@ struct StateSpecYaml {
   int64_t ttl_millis = 0;
   std::string descriptor_set;  // protobuf codec
   std::string message;         // protobuf codec
+  // scale: N for an int or long state: values are stored times 10^N, exactly (router/value_conversion.h).
+  int scale = 0;
   std::string where;           // "job.yaml:12:7"
 };
 

@@ -100,6 +100,24 @@ TEST(JobSpec, StatesOnlyReadsNoSource) {
   EXPECT_TRUE(states->sources.empty());
 }
 
+TEST(JobSpec, StateScale) {
+  const std::string base = std::string(kJob);
+  auto job = ParseJobSpec(base, "job.yaml", "/jobs");
+  ASSERT_TRUE(job.ok()) << job.status().ToUserString();
+  EXPECT_EQ(job->functions[0].states[2].scale, 0);  // not declared
+  std::string text = base;
+  text.replace(text.find("total: { type: java.lang.Long }"), 31, "total: { type: java.lang.Long, scale: 2 }");
+  job = ParseJobSpec(text, "job.yaml", "/jobs");
+  ASSERT_TRUE(job.ok()) << job.status().ToUserString();
+  EXPECT_EQ(job->functions[0].states[2].scale, 2);
+  text = base;
+  text.replace(text.find("total: { type: java.lang.Long }"), 31, "total: { type: java.lang.Long, scale: 19 }");
+  job = ParseJobSpec(text, "job.yaml", "/jobs");
+  ASSERT_FALSE(job.ok());
+  EXPECT_NE(job.status().ToUserString().find("job.yaml:"), std::string::npos) << job.status().ToUserString();
+  EXPECT_NE(job.status().ToUserString().find("0..18"), std::string::npos) << job.status().ToUserString();
+}
+
 TEST(JobSpec, AnEmptyVariableIsNotAnUnsetOne) {
   ::setenv("SFB_SPEC_TEST_EMPTY", "", 1);
   auto r = ExpandEnvironment("${SFB_SPEC_TEST_EMPTY}");

@@ -1,7 +1,11 @@
 #include "router/rule_function.h"
 
+#include <charconv>
+#include <cmath>
+#include <cstring>
 #include <limits>
 
+#include "common/str_cat.h"
 #include "router/value_conversion.h"
 
 namespace sfb {
@@ -11,8 +15,11 @@ template <typename T>
 Status AddChecked(T a, T b, T* out, const std::string& state) {
   if constexpr (std::is_integral_v<T>) {
     if (__builtin_add_overflow(a, b, out)) {
-      return Status::BadRecord("the sum for state " + state + " overflows its integer type")
-          .WithHint("declare the state as io.statefun.types/long (or java.lang.Long)");
+      return Status::BadRecord(StrCat("the sum for state ", state, " overflows its integer type"))
+          .WithHint(std::is_same_v<T, int64_t>
+                        ? "a long holds up to 9223372036854775807 (with scale: N, that divided by 10^N): lower the "
+                          "state's scale, or use a double state"
+                        : "declare the state as io.statefun.types/long (or java.lang.Long)");
     }
   } else {
     *out = a + b;
@@ -66,6 +73,41 @@ RuleFunction::RuleFunction(const std::vector<StateSpec>& states,
                            std::shared_ptr<const std::vector<std::shared_ptr<const CompiledRoute>>> routes)
     : routes_(std::move(routes)) {
   for (const auto& s : states) DeclareState(s);
+  exact_sums_.resize(states.size());
+}
+
+Status RuleFunction::AddExact(const StateRule& rule, const Value& operand) {
+  Decimal value;
+  if (!Decimal::Parse(operand.as_string(), &value)) return Status::Internal("an exact sum operand is no decimal");
+  std::optional<StateValue>& slot = mutable_slots()[rule.slot].value;
+  ExactSum& acc = exact_sums_[rule.slot];
+  Decimal base;  // zero when the state is unset
+  if (slot) {
+    const double current = std::get<double>(*slot);
+    const bool ours = acc.generation == address_generation() && std::memcmp(&current, &acc.written, sizeof current) == 0;
+    if (ours) {
+      base = acc.sum;
+    } else {
+      char buf[400];
+      const auto r = std::isfinite(current) ? std::to_chars(buf, buf + sizeof buf, current, std::chars_format::fixed)
+                                            : std::to_chars_result{buf, std::errc::invalid_argument};
+      if (r.ec != std::errc() || !Decimal::Parse(std::string_view(buf, static_cast<size_t>(r.ptr - buf)), &base)) {
+        slot = StateValue(current + value.ToDouble());  // NaN, Infinity or beyond 38 digits: a double sum
+        return Status::OK();
+      }
+    }
+  }
+  Decimal sum;
+  if (!Decimal::Add(base, value, &sum)) {
+    return Status::BadRecord(StrCat("the exact sum for state ", rule.state_name, " needs more than 38 digits"))
+        .WithHint("sum fewer digits: round the values in the source (round(x, 2) in a query) or sum into a long "
+                  "state with scale:");
+  }
+  acc.generation = address_generation();
+  acc.sum = sum;
+  acc.written = sum.ToDouble();
+  slot = StateValue(acc.written);
+  return Status::OK();
 }
 
 Status RuleFunction::Bootstrap(Context&, const Record& payload) {
@@ -93,6 +135,10 @@ Status RuleFunction::Bootstrap(Context&, const Record& payload) {
       continue;
     }
     if (v.is_null()) continue;
+    if (rule.op == MergeOp::kSum && v.kind() == Value::Kind::kText && rule.ExactDecimalSum()) {
+      SFB_RETURN_IF_ERROR(AddExact(rule, v));
+      continue;
+    }
     StateValue operand = ValueToStateValue(v, rule.repr);
     switch (rule.op) {
       case MergeOp::kLast: slot = std::move(operand); break;

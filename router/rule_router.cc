@@ -3,8 +3,10 @@
 #include <cmath>
 
 #include "common/java_string.h"
+#include "common/str_cat.h"
 #include "common/text_preview.h"
 #include "formats/json_fields.h"
+#include "router/decimal.h"
 #include "router/value_conversion.h"
 #include "savepoint/entry_json.h"
 
@@ -101,38 +103,82 @@ nlohmann::ordered_json LeafJson(const Template& t, const Value& v) {
   return nullptr;
 }
 
-// Rebuilds `shape` with its string leaves replaced by their templates' values.
-Status FillShape(const nlohmann::ordered_json& shape, const std::vector<Template>& leaves, size_t* next,
-                 const Record& record, nlohmann::ordered_json* out) {
+bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// A field's JSON text (checked) into `out` without the whitespace between tokens, digits exactly as
+// written: 12345678901234567890.0123456789 stays that number, which no double could hold.
+Status AppendEmbeddedJson(const Template& t, const std::string& text, std::string* out) {
+  if (text == "NaN" || text == "Infinity" || text == "-Infinity") {
+    return Status::BadRecord(StrCat("the value of '", t.text(), "' is ", text,
+                                    ", which JSON cannot hold (it would be stored as null)"))
+        .WithHint("skip such records with where:, or keep such columns as strings in JSON objects: "
+                  "in_json_objects: text on the source");
+  }
+  std::string why;
+  if (!IsJsonText(text, &why)) {
+    return Status::BadRecord(StrCat("the value of '", t.text(), "' is no JSON to embed (", why, "): '",
+                                    PreviewText(text, 60), "'"));
+  }
+  bool in_string = false, escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (IsJsonSpace(c)) {
+      continue;
+    }
+    out->push_back(c);
+  }
+  return Status::OK();
+}
+
+// Writes `shape` as JSON with its string leaves replaced by their templates' values (the same text
+// nlohmann's dump() gives for the filled shape, except that embedded JSON leaves keep their digits).
+Status AppendShape(const nlohmann::ordered_json& shape, const Operand& operand, size_t* next, const Record& record,
+                   std::string* out) {
   if (shape.is_object()) {
-    *out = nlohmann::ordered_json::object();
+    out->push_back('{');
+    bool first = true;
     for (auto it = shape.begin(); it != shape.end(); ++it) {
-      SFB_RETURN_IF_ERROR(FillShape(it.value(), leaves, next, record, &(*out)[it.key()]));
+      if (!first) out->push_back(',');
+      first = false;
+      out->append(nlohmann::ordered_json(it.key()).dump()).push_back(':');
+      SFB_RETURN_IF_ERROR(AppendShape(it.value(), operand, next, record, out));
     }
+    out->push_back('}');
   } else if (shape.is_array()) {
-    *out = nlohmann::ordered_json::array();
+    out->push_back('[');
+    bool first = true;
     for (const auto& item : shape) {
-      nlohmann::ordered_json v;
-      SFB_RETURN_IF_ERROR(FillShape(item, leaves, next, record, &v));
-      out->push_back(std::move(v));
+      if (!first) out->push_back(',');
+      first = false;
+      SFB_RETURN_IF_ERROR(AppendShape(item, operand, next, record, out));
     }
+    out->push_back(']');
   } else if (shape.is_string()) {
-    const Template& t = leaves[(*next)++];
+    const size_t leaf = (*next)++;
+    const Template& t = operand.leaf_templates[leaf];
     SFB_ASSIGN_OR_RETURN(Value v, t.Evaluate(record));
     if (!v.is_null() && v.kind() != Value::Kind::kBytes && !IsValidUtf8(v.ToText())) {
-      return Status::BadRecord("the value of '" + t.text() + "' is not UTF-8 text, so it cannot go into JSON")
+      return Status::BadRecord(StrCat("the value of '", t.text(), "' is not UTF-8 text, so it cannot go into JSON"))
           .WithHint("fix the input's encoding");
     }
     if (v.kind() == Value::Kind::kDouble && !std::isfinite(v.as_double())) {
       // JSON has no NaN or Infinity: nlohmann would write null, and the value would be lost unseen.
-      return Status::BadRecord("the value of '" + t.text() + "' is " + v.ToText() +
-                               ", which JSON cannot hold (it would be stored as null)")
+      return Status::BadRecord(StrCat("the value of '", t.text(), "' is ", v.ToText(),
+                                      ", which JSON cannot hold (it would be stored as null)"))
           .WithHint("skip such records with where:, or convert the value in the source (in a query: "
                     "CASE WHEN ... = 'Infinity' THEN ... END, or ::text to keep it as text)");
     }
-    *out = LeafJson(t, v);
+    if (v.kind() == Value::Kind::kText && leaf < operand.leaf_embeds_json.size() && operand.leaf_embeds_json[leaf]) {
+      return AppendEmbeddedJson(t, v.as_string(), out);
+    }
+    out->append(LeafJson(t, v).dump());
   } else {
-    *out = shape;  // numbers, bools, null written literally in the spec
+    out->append(shape.dump());  // numbers, bools, null written literally in the spec
   }
   return Status::OK();
 }
@@ -160,7 +206,13 @@ Result<Value> EvaluateOperand(const StateRule& rule, const Record& record) {
         SFB_ASSIGN_OR_RETURN(std::string bytes, rule.protobuf->FromJson(v.ToText()));
         return Value::Bytes(std::move(bytes));
       }
-      SFB_ASSIGN_OR_RETURN(StateValue sv, ConvertToStateValue(v, rule.repr));
+      if (rule.ExactDecimalSum() && v.kind() == Value::Kind::kText) {
+        Decimal exact;
+        if (Decimal::Parse(v.as_string(), &exact)) return v;  // summed exactly by RuleFunction
+      }
+      auto converted = ConvertToStateValue(v, rule.repr, rule.scale);
+      if (!converted.ok()) return Status(converted.status()).WithContext(StrCat("from ", rule.operand.tmpl.text()));
+      StateValue sv = std::move(converted).value();
       if (rule.text && !IsValidUtf8(std::get<std::string>(sv))) {
         return Status::BadRecord("the value for state " + rule.state_name + " is not UTF-8 text")
             .WithHint("fix the input's encoding; to keep raw bytes, give the state a custom type with codec: raw "
@@ -169,10 +221,9 @@ Result<Value> EvaluateOperand(const StateRule& rule, const Record& record) {
       return StateValueToValue(sv);
     }
     case Operand::Kind::kObject: {
-      nlohmann::ordered_json filled;
+      std::string json;
       size_t next = 0;
-      SFB_RETURN_IF_ERROR(FillShape(rule.operand.shape, rule.operand.leaf_templates, &next, record, &filled));
-      const std::string json = filled.dump();
+      SFB_RETURN_IF_ERROR(AppendShape(rule.operand.shape, rule.operand, &next, record, &json));
       if (rule.codec == Codec::kProtobuf) {
         SFB_ASSIGN_OR_RETURN(std::string bytes, rule.protobuf->FromJson(json));
         return Value::Bytes(std::move(bytes));

@@ -2,7 +2,9 @@
 // RuleFunction applies per address.
 //
 // Semantics of `set` and `merge` (documented for users in README.md, "Combining set and merge"):
-//   - Every routed record carries one operand per rule, already converted to the state's type.
+//   - Every routed record carries one operand per rule, already converted to the state's type (an int
+//     or long with a scale: times 10^scale), except the operands of an exact decimal sum into a double
+//     (StateRule::ExactDecimalSum), which stay decimal text until RuleFunction adds them.
 //   - An address's records are applied in the defined order (sources in spec order, then position).
 //   - set: s = operand (the last record wins).
 //   - merge op on its own: count -> s + 1; sum(f)/min(f)/max(f) -> combine s with field f;
@@ -58,6 +60,9 @@ struct Operand {
   Template tmpl;             // kTemplate
   nlohmann::ordered_json shape;  // kObject: YAML mapping/sequence whose string leaves are templates
   std::vector<Template> leaf_templates;  // parsed string leaves of `shape`, in traversal order
+  // By leaf: the leaf is one field whose text is JSON (Source::json_text_fields), embedded as that JSON.
+  // Empty: no leaf is. Set once the source is prepared.
+  std::vector<bool> leaf_embeds_json;
 };
 
 struct StateRule {
@@ -68,6 +73,12 @@ struct StateRule {
   std::shared_ptr<const ProtobufCodec> protobuf;
   MergeOp op = MergeOp::kLast;
   Operand operand;
+  // int and long states: values are stored times 10^scale, exactly (router/value_conversion.h).
+  int scale = 0;
+  // A sum into a double state: operands that are exact decimal text (PostgreSQL numeric) are carried
+  // as that text and summed exactly, the state holding the exact sum rounded once to a double
+  // (rule_function.h). Other operands are doubles, added as doubles.
+  bool ExactDecimalSum() const { return op == MergeOp::kSum && repr == ValueRepr::kDouble && codec == Codec::kBuiltin; }
   // The state holds text (io.statefun.types/string, java.lang.String): values must be UTF-8, which the
   // SDKs and Flink's StringSerializer require to read them back.
   bool text = false;

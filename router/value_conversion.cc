@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <limits>
 
+#include "common/str_cat.h"
 #include "common/text_preview.h"
+#include "router/decimal.h"
 
 namespace sfb {
 namespace {
@@ -23,14 +25,58 @@ Status Mismatch(const Value& v, const char* expected) {
   return Status::BadRecord("value " + Quote(v) + " (" + Value::KindName(v.kind()) + ") is not " + expected);
 }
 
-Result<int64_t> ToInteger(const Value& v, int64_t lo, int64_t hi, const char* expected) {
+Status FractionRefused(const Value& v, const char* expected, int scale) {
+  if (scale == 0) {
+    return Status::BadRecord(StrCat("value ", Quote(v), " has a fractional part, which ", expected, " cannot hold"))
+        .WithHint("declare the state's scale to store it scaled (scale: 2 stores 12.34 as 1234), use a double "
+                  "state, or round it in the source (round(x)::bigint in a query)");
+  }
+  const std::string n = std::to_string(scale);
+  return Status::BadRecord(StrCat("value ", Quote(v), " has more than ", n, " fractional digits, which the state's scale: ",
+                                  n, " cannot hold without rounding"))
+      .WithHint(StrCat("raise the state's scale, or round the value in the source (round(x, ", n, ") in a query)"));
+}
+
+Status OutOfRange(const Value& v, const char* expected, int scale) {
+  std::string what = StrCat("value ", Quote(v), " is out of range for ", expected);
+  if (scale > 0) what.append(" at scale ").append(std::to_string(scale));
+  return Status::BadRecord(what);
+}
+
+// An integer state's value: an integer, an integral double, or text that is an integer or an exact
+// decimal ("3.00"); with `scale` > 0 the value times 10^scale, which must be integral (no rounding).
+Result<int64_t> ToInteger(const Value& v, int64_t lo, int64_t hi, const char* expected, int scale) {
   int64_t out;
   switch (v.kind()) {
-    case Value::Kind::kInt: out = v.as_int(); break;
+    case Value::Kind::kInt:
+      out = v.as_int();
+      if (scale > 0) {
+        Decimal d;
+        if (!Decimal::FromInt(out).Rescale(scale, &d) || !d.ToScaledInt64(scale, &out)) {
+          return OutOfRange(v, expected, scale);
+        }
+      }
+      break;
     case Value::Kind::kDouble: {
       const double d = v.as_double();
-      if (!std::isfinite(d) || d != std::trunc(d) || d < -9.2e18 || d > 9.2e18) return Mismatch(v, expected);
-      out = static_cast<int64_t>(d);
+      if (!std::isfinite(d)) return Mismatch(v, expected);
+      if (scale == 0) {
+        if (d != std::trunc(d)) return FractionRefused(v, expected, scale);
+        if (d < -9.2e18 || d > 9.2e18) return OutOfRange(v, expected, scale);
+        out = static_cast<int64_t>(d);
+        break;
+      }
+      // A double is taken at its shortest decimal form, the text that reads back as the same double.
+      char buf[400];
+      const auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
+      Decimal dec;
+      if (r.ec != std::errc() || !Decimal::Parse(std::string_view(buf, static_cast<size_t>(r.ptr - buf)), &dec)) {
+        return OutOfRange(v, expected, scale);
+      }
+      if (!dec.ToScaledInt64(scale, &out)) {
+        Decimal rescaled;
+        return dec.Rescale(scale, &rescaled) ? OutOfRange(v, expected, scale) : FractionRefused(v, expected, scale);
+      }
       break;
     }
     case Value::Kind::kText: {
@@ -39,17 +85,30 @@ Result<int64_t> ToInteger(const Value& v, int64_t lo, int64_t hi, const char* ex
       const char* e = s.data() + s.size();
       if (b != e && *b == '+') ++b;
       auto r = std::from_chars(b, e, out);
-      if (s.empty() || r.ec != std::errc() || r.ptr != e) {
-        if (r.ec == std::errc::result_out_of_range) {
-          return Status::BadRecord("value " + Quote(v) + " is out of range for " + expected);
+      if (!s.empty() && r.ec == std::errc() && r.ptr == e) {
+        if (scale > 0) {
+          Decimal d;
+          if (!Decimal::FromInt(out).Rescale(scale, &d) || !d.ToScaledInt64(scale, &out)) {
+            return OutOfRange(v, expected, scale);
+          }
         }
+        break;
+      }
+      // Not a plain integer: an exact decimal ("3.00", "12.34" at scale 2) is taken digit for digit.
+      Decimal dec;
+      if (!Decimal::Parse(s, &dec)) {
+        if (r.ec == std::errc::result_out_of_range) return OutOfRange(v, expected, scale);
         return Mismatch(v, expected);
+      }
+      if (!dec.ToScaledInt64(scale, &out)) {
+        Decimal rescaled;
+        return dec.Rescale(scale, &rescaled) ? OutOfRange(v, expected, scale) : FractionRefused(v, expected, scale);
       }
       break;
     }
     default: return Mismatch(v, expected);
   }
-  if (out < lo || out > hi) return Status::BadRecord("value " + Quote(v) + " is out of range for " + expected);
+  if (out < lo || out > hi) return OutOfRange(v, expected, scale);
   return out;
 }
 
@@ -76,14 +135,14 @@ Result<double> ToDouble(const Value& v, const char* expected) {
 
 }  // namespace
 
-Result<StateValue> ConvertToStateValue(const Value& v, ValueRepr repr) {
+Result<StateValue> ConvertToStateValue(const Value& v, ValueRepr repr, int scale) {
   switch (repr) {
     case ValueRepr::kInt32: {
-      SFB_ASSIGN_OR_RETURN(int64_t i, ToInteger(v, INT32_MIN, INT32_MAX, "a 32-bit integer (int)"));
+      SFB_ASSIGN_OR_RETURN(int64_t i, ToInteger(v, INT32_MIN, INT32_MAX, "a 32-bit integer (int)", scale));
       return StateValue(static_cast<int32_t>(i));
     }
     case ValueRepr::kInt64: {
-      SFB_ASSIGN_OR_RETURN(int64_t i, ToInteger(v, INT64_MIN, INT64_MAX, "a 64-bit integer (long)"));
+      SFB_ASSIGN_OR_RETURN(int64_t i, ToInteger(v, INT64_MIN, INT64_MAX, "a 64-bit integer (long)", scale));
       return StateValue(i);
     }
     case ValueRepr::kFloat: {

@@ -202,6 +202,16 @@ PostgresSource::~PostgresSource() {
   if (pool_) pool_->CloseAll();
 }
 
+std::vector<std::string> PostgresSource::json_text_fields() const {
+  std::vector<std::string> out;
+  if (!config_.embed_json_text || !schema_) return out;
+  for (size_t i = 0; i < types_.size() && i < schema_->size(); ++i) {
+    const PgKind k = types_[i].kind;
+    if (k == PgKind::kNumeric || k == PgKind::kJson || k == PgKind::kArray) out.push_back(schema_->names()[i]);
+  }
+  return out;
+}
+
 std::string PostgresSource::ObjectName() const { return config_.table ? config_.table->Display() : "the query"; }
 
 std::string PostgresSource::ChunkName(size_t split) const {
@@ -214,12 +224,23 @@ Status PostgresSource::Prepare() {
   if (snapshot_) return Status::OK();
   SFB_ASSIGN_OR_RETURN(snapshot_, PgSnapshot::Acquire(config_.endpoint, config_.snapshot, config_.lock_timeout_ms));
   snapshot_info_ = snapshot_->info();
+  // An interrupt while a statement here waits (LOCK TABLE behind another session's exclusive lock, a
+  // slow catalog query) cancels it on the server, as during reads.
+  std::call_once(canceller_once_, [this] { canceller_ = std::make_unique<StatementCanceller>(); });
   Status s = snapshot_->WithSession([this](PgSession& session) {
+    if (interrupt().load()) return Status::Cancelled("interrupted");
+    canceller_->Add(&session, &interrupt());
+    struct Unregister {
+      StatementCanceller* canceller;
+      PgSession* session;
+      ~Unregister() { canceller->Remove(session); }
+    } unregister{canceller_.get(), &session};
     Status prepared = config_.table ? PrepareTable(session) : PrepareQuery(session);
     return prepared.ok() && config_.table ? CheckChunkStatements(session) : prepared;
   });
   if (!s.ok()) {
     snapshot_.reset();
+    if (interrupt().load() && s.code() != Status::Code::kCancelled) return Status::Cancelled("interrupted");
     return s;
   }
   pool_ = std::make_unique<WorkerPool>(config_.endpoint, snapshot_info_.id, config_.lock_timeout_ms, config_.workers);

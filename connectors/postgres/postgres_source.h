@@ -57,6 +57,9 @@ struct PostgresSourceConfig {
   int workers = 4;
   uint64_t chunk_rows = 500000;
   TimestampMode timestamps = TimestampMode::kIso;
+  // in_json_objects: embed (numeric, json, jsonb and array columns go into codec: json objects as JSON)
+  // or text (as strings holding their text).
+  bool embed_json_text = true;
   int64_t lock_timeout_ms = 60000;
   int retries = 2;
   std::string snapshot;     // import this exported snapshot instead of exporting one
@@ -81,6 +84,7 @@ class PostgresSource : public Source {
   // Estimated rows (the planner's estimate), for progress.
   uint64_t estimated_size() const override { return estimated_rows_; }
   const Schema* fixed_schema() const override { return schema_.get(); }
+  std::vector<std::string> json_text_fields() const override;
   // The snapshot (id, WAL LSN, time) the data was read at, the table or query, rows read.
   nlohmann::ordered_json Provenance() const override;
   // Refuses: the snapshot the interrupted run exported ended with it, and the rest read from another

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/str_cat.h"
 #include "router/template.h"
 
 namespace sfb {
@@ -55,6 +56,7 @@ nlohmann::ordered_json PostgresSourceDefinition::Describe() const {
   j["workers"] = config_.workers;
   j["chunk_rows"] = config_.chunk_rows;
   if (config_.timestamps != TimestampMode::kIso) j["timestamps"] = TimestampsName(config_.timestamps);
+  if (!config_.embed_json_text) j["in_json_objects"] = "text";
   if (!config_.snapshot.empty()) j["snapshot"] = config_.snapshot;
   std::lock_guard<std::mutex> lock(report_->mu);
   if (!report_->plan.is_null()) {
@@ -70,7 +72,7 @@ Result<std::unique_ptr<SourceDefinition>> ParsePostgresSourceSpec(const SpecCont
       p, what,
       {"dsn", "host", "port", "database", "user", "password", "sslmode", "sslrootcert", "sslcert", "sslkey",
        "connect_timeout", "table", "columns", "query", "split_by", "workers", "chunk_rows", "timestamps",
-       "lock_timeout", "retries", "snapshot", "progress"}));
+       "in_json_objects", "lock_timeout", "retries", "snapshot", "progress"}));
   PostgresSourceConfig c;
   c.name = name;
 
@@ -182,6 +184,13 @@ Result<std::unique_ptr<SourceDefinition>> ParsePostgresSourceSpec(const SpecCont
     else if (t == "epoch_micros") c.timestamps = TimestampMode::kEpochMicros;
     else return ctx.Error(p["timestamps"], "unknown timestamps '" + t + "'",
                           "timestamps is iso, epoch_millis or epoch_micros");
+  }
+  if (p["in_json_objects"]) {
+    SFB_ASSIGN_OR_RETURN(std::string e, ctx.Scalar(p["in_json_objects"], "in_json_objects"));
+    if (e == "embed") c.embed_json_text = true;
+    else if (e == "text") c.embed_json_text = false;
+    else return ctx.Error(p["in_json_objects"], StrCat("unknown in_json_objects '", e, "'"),
+                          "in_json_objects is embed (numeric, json and array columns as JSON) or text (as strings)");
   }
   if (p["lock_timeout"]) {
     SFB_ASSIGN_OR_RETURN(c.lock_timeout_ms, ctx.DurationMillis(p["lock_timeout"], "lock_timeout"));

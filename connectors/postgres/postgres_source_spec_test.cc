@@ -30,6 +30,7 @@ TEST(PostgresSourceSpec, TableWithEveryOption) {
   EXPECT_EQ(c.workers, 3);
   EXPECT_EQ(c.chunk_rows, 1000u);
   EXPECT_EQ(c.timestamps, TimestampMode::kEpochMillis);
+  EXPECT_TRUE(c.embed_json_text);  // the default: numeric, json and array columns embed in json objects
   EXPECT_EQ(c.lock_timeout_ms, 10000);
   EXPECT_EQ(c.retries, 1);
   EXPECT_EQ(c.progress_ms, 30000);
@@ -46,6 +47,16 @@ TEST(PostgresSourceSpec, QueryIsTrimmed) {
   ASSERT_TRUE(d.ok()) << d.status().ToUserString();
   EXPECT_EQ(Config(*d).query, "SELECT 1 AS x");
   EXPECT_FALSE(Config(*d).table.has_value());
+}
+
+TEST(PostgresSourceSpec, InJsonObjectsKeepsTextOnRequest) {
+  auto d = Parse("{host: db, table: t, in_json_objects: text}");
+  ASSERT_TRUE(d.ok()) << d.status().ToUserString();
+  EXPECT_FALSE(Config(*d).embed_json_text);
+  EXPECT_NE((*d)->Describe().dump().find("\"in_json_objects\":\"text\""), std::string::npos);
+  d = Parse("{host: db, table: t, in_json_objects: embed}");
+  ASSERT_TRUE(d.ok()) << d.status().ToUserString();
+  EXPECT_TRUE(Config(*d).embed_json_text);
 }
 
 void ExpectError(const std::string& yaml, const std::string& message_part) {
@@ -67,6 +78,7 @@ TEST(PostgresSourceSpec, RejectsMistakesWithLocations) {
   ExpectError("{host: db, table: a.b.c}", "more than two parts");
   ExpectError("{host: db, table: t, timestamps: unix}", "timestamps is iso, epoch_millis or epoch_micros");
   ExpectError("{host: db, query: ';'}", "the query is empty");
+  ExpectError("{host: db, table: t, in_json_objects: string}", "in_json_objects is embed");
   ExpectError("{dsn: 'host=db pasword=x', table: t}", "invalid connection option");
 }
 
