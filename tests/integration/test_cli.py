@@ -157,6 +157,35 @@ routes:
     assert list(out_dir.iterdir()) == [], "staging directory left behind"
 
 
+def test_interrupt_while_a_source_prepares_does_not_wait_for_it(tmp_path):
+    """A source that cannot stop preparing on an interrupt (a Kafka client waiting up to a minute for
+    brokers that do not answer) is not waited for: the run exits 130 within a second or two of Ctrl-C,
+    having written nothing."""
+    job = tmp_path / "job.yaml"
+    job.write_text("""
+savepoint: { path: out/sp, max_parallelism: 128, parallelism: 1 }
+functions:
+  example/u: { states: { n: { type: io.statefun.types/long } } }
+sources:
+  users: { kafka: { brokers: "127.0.0.1:1", topics: users, timeout: 60s } }
+routes:
+  - { from: users, to: example/u, id: "{key}", merge: { n: count } }
+""")
+    proc = subprocess.Popen([str(CLI), "run", str(job)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=tmp_path)
+    time.sleep(1.0)  # well inside the minute the client would wait
+    assert proc.poll() is None, proc.communicate()
+    start = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 130, stderr
+    assert elapsed < 3.0, f"took {elapsed:.1f} s to stop"
+    assert "interrupted while preparing the sources: stopped without waiting for them; no savepoint was written" \
+        in stderr, stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_help_teaches_every_command():
     top = run_cli("help").stdout
     for cmd in ("run", "validate", "inspect", "dump", "get"):

@@ -1164,6 +1164,221 @@ def test_a_second_interrupt_exits_at_once_and_cleans_up(pg, tmp_path):
     wait_for(lambda: sleeping_query(pg) == [], timeout=10, what="the query to be gone from pg_stat_activity")
 
 
+# --- Exact numeric -----------------------------------------------------------------------------------
+
+PAYMENTS_CUSTOMERS = 100_000
+
+
+@pytest.fixture(scope="module")
+def payments(pg):
+    """payments: 300,000 numeric(12,2) amounts over 100,000 customers (random, seeded), the case where
+    summing doubles is off: 0.1 + 0.2 is no 0.3 in binary."""
+    pg.psql(f"""
+        DROP TABLE IF EXISTS payments;
+        SELECT setseed(0.16);
+        CREATE TABLE payments AS
+          SELECT g AS id, (1 + (g::bigint * 7919) % {PAYMENTS_CUSTOMERS})::int AS customer_id,
+                 round((random() * 10000 - 2000)::numeric, 2)::numeric(12,2) AS amount
+          FROM generate_series(1, {3 * PAYMENTS_CUSTOMERS}) g;
+        ALTER TABLE payments ADD PRIMARY KEY (id);
+        ANALYZE payments;
+        GRANT SELECT ON payments TO sfb_reader;""")
+    return "public.payments"
+
+
+def test_numeric_sums_are_exact_and_equal_sql(pg, tmp_path, payments):
+    """sum(amount) of numeric into a double state is the exact decimal sum rounded once (equal to SQL's
+    sum() read as a double, for every one of 100,000 customers), into a long with scale: 2 the exact
+    cents; an integral numeric goes into a long state."""
+    job, sp = write_job(tmp_path, f"""
+functions:
+  pg/customer:
+    states:
+      total: {{ type: io.statefun.types/double }}
+      cents: {{ type: io.statefun.types/long, scale: 2 }}
+      whole: {{ type: io.statefun.types/long }}
+sources:
+  payments: {{ postgres: {{ {connection(pg)}, query: "SELECT id, customer_id, amount, floor(amount)::numeric(12,2) AS whole FROM payments ORDER BY id" }} }}
+routes:
+  - from: payments
+    to: pg/customer
+    id: "{{customer_id}}"
+    set: {{ whole: "{{whole}}" }}
+    merge: {{ total: sum(amount), cents: sum(amount) }}
+""")
+    run(job, "--threads", "2")
+    got = {}
+    for e in dump(sp, job):
+        got.setdefault(e["id"], {})[e["state"]] = e["value"]
+    expected = pg.psql("SELECT customer_id, sum(amount)::text, (sum(amount) * 100)::bigint, "
+                       "(array_agg(floor(amount)::bigint ORDER BY id DESC))[1] FROM payments GROUP BY customer_id")
+    assert len(expected) == PAYMENTS_CUSTOMERS == len(got)
+    wrong = [(c, total, got[c]) for c, total, cents, whole in expected
+             if got[c] != {"total": float(total), "cents": int(cents), "whole": int(whole)}]
+    assert wrong == [], f"{len(wrong)} customers differ from SQL, e.g. {wrong[:3]}"
+    # The test means something: the same amounts summed as doubles in record order miss for many customers.
+    naive = {}
+    for c, amount in pg.psql("SELECT customer_id, amount FROM payments ORDER BY id"):
+        naive[c] = naive.get(c, 0.0) + float(amount)
+    assert sum(1 for c, total, _, _ in expected if naive[c] != float(total)) > 1000
+
+
+def test_numeric_that_would_be_rounded_is_a_bad_record(pg, tmp_path):
+    """A fraction into a long without scale, or more fractional digits than the scale: the record fails
+    naming the row and the column, with the fix; nothing is rounded and no savepoint is written."""
+    for scale, value, needle, fix in [
+            ("", "12.5", "value '12.5' has a fractional part, which a 64-bit integer (long) cannot hold",
+             "fix: declare the state's scale to store it scaled (scale: 2 stores 12.34 as 1234)"),
+            (", scale: 2", "12.345", "value '12.345' has more than 2 fractional digits, which the state's scale: 2 "
+             "cannot hold without rounding", "fix: raise the state's scale, or round the value in the source")]:
+        job, sp = write_job(tmp_path, f"""
+functions: {{ pg/n: {{ states: {{ v: {{ type: io.statefun.types/long{scale} }} }} }} }}
+sources: {{ q: {{ postgres: {{ {connection(pg)}, query: "SELECT id, CASE WHEN id = 3 THEN {value} ELSE 1.00 END AS amount FROM generate_series(1, 5) id ORDER BY id" }} }} }}
+routes: [ {{ from: q, to: pg/n, id: "{{id}}", merge: {{ v: sum(amount) }} }} ]
+""")
+        proc = run(job, check=False)
+        assert proc.returncode == 1, proc.stderr
+        assert "row 3" in proc.stderr or "id=3" in proc.stderr, proc.stderr
+        assert "state v: from {amount}: " + needle in proc.stderr, proc.stderr
+        assert fix in proc.stderr, proc.stderr
+        assert_no_savepoint(sp)
+
+
+def test_a_scaled_sum_that_overflows_names_the_address(pg, tmp_path):
+    job, sp = write_job(tmp_path, f"""
+functions: {{ pg/n: {{ states: {{ v: {{ type: io.statefun.types/long, scale: 6 }} }} }} }}
+sources: {{ q: {{ postgres: {{ {connection(pg)}, query: "SELECT id, 'acct-7' AS acct, 9000000000000.5::numeric AS amount FROM generate_series(1, 2) id ORDER BY id" }} }} }}
+routes: [ {{ from: q, to: pg/n, id: "{{acct}}", merge: {{ v: sum(amount) }} }} ]
+""")
+    proc = run(job, check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert "address pg/n/acct-7" in proc.stderr and "the sum for state v overflows its integer type" in proc.stderr, \
+        proc.stderr
+    assert "lower the state's scale, or use a double state" in proc.stderr, proc.stderr
+    assert_no_savepoint(sp)
+
+
+def test_numeric_json_and_array_columns_embed_in_json_objects(pg, tmp_path):
+    """Put alone into a codec: json object, numeric, json, jsonb and array columns are embedded as the JSON
+    they hold: numbers with every digit the server printed, objects, arrays; in_json_objects: text keeps
+    them as strings. A numeric NaN (no JSON number) fails its row rather than being stored as null."""
+    body = f"""
+functions: {{ pg/o: {{ states: {{ obj: {{ type: pg/Obj, codec: json }} }} }} }}
+sources: {{ t: {{ postgres: {{ {connection(pg)}, table: public.all_types, columns: [id, num, jb, ia, j, t]%s }} }} }}
+routes: [ {{ from: t, to: pg/o, id: "{{id}}", where: "{{id}} != 3",
+             set: {{ obj: {{ n: "{{num}}", jb: "{{jb}}", ia: "{{ia}}", j: "{{j}}", nt: "n={{num}}", t: "{{t}}" }} }} }} ]
+"""
+    job, sp = write_job(tmp_path / "embed", body % "")
+    run(job)
+    lines = {json.loads(line)["id"]: line for line in run_cli("dump", sp, "--spec", job, env=ENV).stdout.splitlines()
+             if line}
+    assert ('"value":{"n":12345678901234567890.0123456789,"jb":{"a":1,"b":2},"ia":[1,null,-3],"j":{"k":[1,"ü"]},'
+            '"nt":"n=12345678901234567890.0123456789",') in lines["1"], lines["1"]
+    assert json.loads(lines["4"])["value"] == {"n": 0.5, "jb": 3.25, "ia": [[1, 2], [3, 4]], "j": "just a string",
+                                               "nt": "n=0.5", "t": "Ωmega"}
+    # NULL columns are JSON nulls.
+    assert json.loads(lines["2"])["value"] == {"n": None, "jb": None, "ia": None, "j": None, "nt": "n=", "t": None}
+    text_job, text_sp = write_job(tmp_path / "text", body % ", in_json_objects: text")
+    run(text_job)
+    value = {e["id"]: e["value"] for e in dump(text_sp, text_job)}["1"]
+    assert {k: value[k] for k in ("n", "jb", "ia", "j")} == {
+        "n": "12345678901234567890.0123456789", "jb": '{"a": 1, "b": 2}', "ia": "[1,null,-3]", "j": '{"k": [1, "ü"]}'}
+    nan_job, nan_sp = write_job(tmp_path / "nan", body.replace('where: "{id} != 3",', "") % "")
+    proc = run(nan_job, check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert "public.all_types id=3" in proc.stderr and "the value of '{num}' is NaN, which JSON cannot hold" in proc.stderr
+    assert "in_json_objects: text" in proc.stderr, proc.stderr
+    assert_no_savepoint(nan_sp)
+
+
+# --- Timestamps before the common era, epoch rounding, hstore ------------------------------------------
+
+def test_bc_timestamps_epoch_floor_and_hstore_against_the_server(pg, tmp_path):
+    """BC dates and timestamps come out in ISO 8601 with astronomical years (1 BC is 0000, 44 BC -0043,
+    what java.time parses); epoch_millis floors (23:59:59.9995 before the epoch is -1, as Instant's
+    toEpochMilli gives); an hstore column is read as the text the server prints for it."""
+    pg.psql("CREATE EXTENSION IF NOT EXISTS hstore")
+    pg.psql("DROP TABLE IF EXISTS hstore_items; "
+            "CREATE TABLE hstore_items (id int PRIMARY KEY, attrs hstore); "
+            "INSERT INTO hstore_items VALUES (1, 'a=>1, \"b c\"=>\"x\\\"y\", n=>NULL'), (2, NULL), (3, ''); "
+            "GRANT SELECT ON hstore_items TO sfb_reader")
+    values = {"d": "'0044-03-15 BC'::date", "ts": "'0001-01-01 00:00:00.5 BC'::timestamp",
+              "tstz": "'0002-12-31 23:00:00-08 BC'::timestamptz", "late": "'1969-12-31 23:59:59.9995+00'::timestamptz",
+              "early": "'1970-01-01 00:00:00.0005+00'::timestamptz"}
+    select = ", ".join(f"{e} AS {n}" for n, e in values.items())
+    job, sp = write_job(tmp_path, f"""
+functions:
+  pg/iso: {{ states: {{ {", ".join(f"{n}: {{ type: io.statefun.types/string }}" for n in values)} }} }}
+  pg/ms: {{ states: {{ late: {{ type: io.statefun.types/long }}, early: {{ type: io.statefun.types/long }} }} }}
+  pg/h: {{ states: {{ attrs: {{ type: io.statefun.types/string }} }} }}
+sources:
+  iso: {{ postgres: {{ {connection(pg)}, query: "SELECT 1 AS id, {select}" }} }}
+  ms: {{ postgres: {{ {connection(pg)}, query: "SELECT 1 AS id, {values['late']} AS late, {values['early']} AS early", timestamps: epoch_millis }} }}
+  h: {{ postgres: {{ {connection(pg)}, table: public.hstore_items }} }}
+routes:
+  - {{ from: iso, to: pg/iso, id: "{{id}}", set: {{ {", ".join(f'{n}: "{{{n}}}"' for n in values)} }} }}
+  - {{ from: ms, to: pg/ms, id: "{{id}}", set: {{ late: "{{late}}", early: "{{early}}" }} }}
+  - {{ from: h, to: pg/h, id: "{{id}}", set: {{ attrs: "{{attrs}}" }} }}
+""")
+    plan = json.loads(run_cli("validate", job, "--connect", "--json", env=ENV).stdout)["sources"]
+    assert plan[2]["read_as_text"] == ["attrs (hstore)"], plan[2]
+    run(job)
+    got = {(e["function"], e["id"], e["state"]): e["value"] for e in dump(sp)}
+    assert {n: got[("pg/iso", "1", n)] for n in values} == {
+        "d": "-0043-03-15", "ts": "0000-01-01T00:00:00.5", "tstz": "0000-01-01T07:00:00Z",
+        "late": "1969-12-31T23:59:59.9995Z", "early": "1970-01-01T00:00:00.0005Z"}
+    assert got[("pg/ms", "1", "late")] == -1 and got[("pg/ms", "1", "early")] == 0
+    server = dict(pg.psql("SELECT id, attrs::text FROM hstore_items WHERE attrs IS NOT NULL"))
+    assert server["1"] == '"a"=>"1", "n"=>NULL, "b c"=>"x\\"y"', server
+    assert {i: got[("pg/h", i, "attrs")] for i in ("1", "3")} == server
+    assert ("pg/h", "2", "attrs") not in got  # NULL sets nothing
+
+
+# --- Ctrl-C while preparing ------------------------------------------------------------------------------
+
+def test_an_interrupt_while_waiting_for_the_table_lock_cancels_it(pg, tmp_path):
+    """Another session holds ACCESS EXCLUSIVE on the table, so the run's LOCK TABLE waits (lock_timeout is
+    60 s). SIGINT cancels that statement on the server: the run exits 130 within a second or two, leaves
+    no partial output, and none of its statements is left running or waiting on the server."""
+    pg.psql("DROP TABLE IF EXISTS locked_items; CREATE TABLE locked_items (id int PRIMARY KEY, v text); "
+            "INSERT INTO locked_items VALUES (1, 'a'); GRANT SELECT ON locked_items TO sfb_reader")
+    job, sp = write_job(tmp_path, f"""
+functions: {{ pg/l: {{ states: {{ v: {{ type: io.statefun.types/string }} }} }} }}
+sources: {{ t: {{ postgres: {{ {connection(pg)}, table: public.locked_items }} }} }}
+routes: [ {{ from: t, to: pg/l, id: "{{id}}", set: {{ v: "{{v}}" }} }} ]
+""")
+    holder = pg.session()
+    holder.stdin.write("BEGIN;\nLOCK TABLE locked_items IN ACCESS EXCLUSIVE MODE;\n")
+    holder.stdin.flush()
+    try:
+        wait_for(lambda: pg.psql("SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                                 "WHERE c.relname = 'locked_items' AND l.mode = 'AccessExclusiveLock' AND l.granted"),
+                 what="the other session's lock")
+        proc = start_run(job)
+        try:
+            waiting = wait_for(lambda: [b for b in pg.our_backends() if b[3] == "Lock"], what="the run to wait")
+            assert "LOCK TABLE" in waiting[0][4], waiting
+            time.sleep(0.3)  # well inside the wait: nothing else would end it for a minute
+            start = time.monotonic()
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=20)
+            elapsed = time.monotonic() - start
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 130, err
+        assert elapsed < 2.0, f"took {elapsed:.1f} s to stop"
+        assert ("interrupted while preparing the sources: cancelled the server's statements; no savepoint was "
+                "written") in err, err
+        assert_no_savepoint(sp)
+        wait_for(lambda: [b for b in pg.our_backends() if b[2] != "idle"] == [], timeout=2,
+                 what="no statement of the run left on the server")
+    finally:
+        holder.stdin.write("ROLLBACK;\n")
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+
 # --- Real Flink reads a savepoint bootstrapped from PostgreSQL --------------------------------------------
 
 def test_real_flink_reads_a_postgres_bootstrapped_savepoint(pg, tmp_path, flink_judge):
