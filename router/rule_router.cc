@@ -211,7 +211,13 @@ Result<Value> EvaluateOperand(const StateRule& rule, const Record& record) {
         if (Decimal::Parse(v.as_string(), &exact)) return v;  // summed exactly by RuleFunction
       }
       auto converted = ConvertToStateValue(v, rule.repr, rule.scale);
-      if (!converted.ok()) return Status(converted.status()).WithContext(StrCat("from ", rule.operand.tmpl.text()));
+      if (!converted.ok()) {
+        // The field the value came from, after the message (the router's context names the state).
+        const Status& e = converted.status();
+        Status named(e.code(), StrCat(e.message(), " (from ", rule.operand.tmpl.text(), ")"));
+        if (!e.hint().empty()) named.WithHint(e.hint());
+        return named;
+      }
       StateValue sv = std::move(converted).value();
       if (rule.text && !IsValidUtf8(std::get<std::string>(sv))) {
         return Status::BadRecord("the value for state " + rule.state_name + " is not UTF-8 text")

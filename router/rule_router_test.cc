@@ -74,8 +74,8 @@ TEST(RuleRouter, ScaledOperandsAndTheirErrorsNameTheField) {
   v = EvaluateOperand(TemplateRule(ValueRepr::kInt64, MergeOp::kSum, 1), row);
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.status().ToString(),
-            "from {amount}: value '12.34' has more than 1 fractional digits, which the state's scale: 1 cannot hold "
-            "without rounding");
+            "value '12.34' has more than 1 fractional digits, which the state's scale: 1 cannot hold without "
+            "rounding (from {amount})");
 }
 
 TEST(RuleRouter, ExactSumOperandsStayDecimalText) {

@@ -1239,7 +1239,7 @@ routes: [ {{ from: q, to: pg/n, id: "{{id}}", merge: {{ v: sum(amount) }} }} ]
         proc = run(job, check=False)
         assert proc.returncode == 1, proc.stderr
         assert "row 3" in proc.stderr or "id=3" in proc.stderr, proc.stderr
-        assert "state v: from {amount}: " + needle in proc.stderr, proc.stderr
+        assert "state v: " + needle + " (from {amount})" in proc.stderr, proc.stderr
         assert fix in proc.stderr, proc.stderr
         assert_no_savepoint(sp)
 
