@@ -6,8 +6,10 @@ Covered: table and query sources; every mapped type with NULLs and non-ASCII tex
 reads giving byte-identical savepoints to single-worker reads; one consistent snapshot while another
 session writes; validate --connect; clear errors (password, table, column, type, permissions) before
 any data is read; identifier quoting; a worker backend killed mid-read (retried), the snapshot lost
-and the server stopping (failed, no savepoint); provenance; passwords never shown; and one job read
-by real Flink.
+and the server stopping (failed, no savepoint); provenance; passwords never shown; exact numeric
+(integral values into longs, scale:, sums of 100,000 customers equal to SQL's sum()); numeric, jsonb and
+arrays embedded in json objects; BC timestamps, epoch-millis floor and hstore; Ctrl-C while a query runs
+and while LOCK TABLE waits; and one job read by real Flink.
 """
 import base64
 import datetime
