@@ -99,6 +99,16 @@ std::string Decimal::ToString() const {
 }
 
 double Decimal::ToDouble() const {
+  // Clinger's fast path: a mantissa of at most 53 bits and 10^scale (exact up to 10^22) are both exact
+  // doubles, and one IEEE division of exact operands is correctly rounded. This is the common case (money
+  // amounts and their sums), taken without formatting text.
+  static constexpr double kExactPowersOfTen[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  constexpr Int128 kExactMantissa = Int128{1} << 53;
+  if (scale_ <= 22 && Abs(mantissa_) <= kExactMantissa) {
+    return static_cast<double>(static_cast<int64_t>(mantissa_)) / kExactPowersOfTen[scale_];
+  }
   // from_chars rounds the exact decimal text correctly (to nearest, ties to even).
   const std::string text = ToString();
   double d = 0;

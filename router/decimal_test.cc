@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 
 namespace sfb {
@@ -67,6 +68,27 @@ TEST(Decimal, ToDoubleRoundsToNearest) {
   EXPECT_EQ(D("-1.5").ToDouble(), -1.5);
   EXPECT_EQ(D("12345678901234567890.123456789").ToDouble(), 12345678901234567890.123456789);
   EXPECT_EQ(D("0").ToDouble(), 0.0);
+}
+
+TEST(Decimal, FastAndTextConversionsAgree) {
+  // ToDouble divides when mantissa and power of ten are exact doubles, else reads its own text: both
+  // must give the double that reading the text gives.
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  for (int i = 0; i < 200000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    const int scale = static_cast<int>(x % 24);
+    const int64_t mantissa = static_cast<int64_t>(x >> (8 + x % 40)) * ((x & 1) ? -1 : 1);
+    const std::string digits = std::to_string(mantissa < 0 ? -mantissa : mantissa);
+    std::string text = digits.size() > static_cast<size_t>(scale)
+                           ? digits.substr(0, digits.size() - static_cast<size_t>(scale)) + "." +
+                                 digits.substr(digits.size() - static_cast<size_t>(scale))
+                           : std::string("0.").append(static_cast<size_t>(scale) - digits.size(), '0').append(digits);
+    if (mantissa < 0) text.insert(text.begin(), '-');
+    const Decimal d = D(text.c_str());
+    ASSERT_EQ(d.ToDouble(), std::strtod(text.c_str(), nullptr)) << text;
+  }
 }
 
 }  // namespace
