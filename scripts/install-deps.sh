@@ -22,6 +22,8 @@ PACKAGES+=(dpkg-dev)
 # The Kafka connector links librdkafka; its tests run a real Kafka broker from Maven Central jars on the
 # JDK above (tests/kafka/broker.sh); kcat is the benchmark's second baseline (bench/kafka).
 PACKAGES+=(librdkafka-dev kcat)
+# Avro keys and values: Avro C decodes them, libcurl fetches their schemas from a schema registry.
+PACKAGES+=(libavro-dev libcurl4-openssl-dev)
 
 # The PostgreSQL connector links libpqxx (which brings libpq); its tests start a throwaway PostgreSQL 15
 # server (tests/postgres/cluster.sh).
