@@ -289,7 +289,9 @@ Status AppendJson(avro_value_t* v, const Node* n, std::string* out) {
     case Node::Type::kEnum: {
       int symbol = 0;
       avro_value_get_enum(v, &symbol);
-      if (symbol < 0 || static_cast<size_t>(symbol) >= n->symbols.size()) return Status::BadRecord("Avro enum symbol out of range");
+      if (symbol < 0 || static_cast<size_t>(symbol) >= n->symbols.size()) {
+        return Status::BadRecord("Avro enum symbol out of range");
+      }
       AppendJsonString(n->symbols[static_cast<size_t>(symbol)], out);
       return Status::OK();
     }
@@ -382,7 +384,9 @@ Status AddFields(avro_value_t* v, const Node* n, std::string* path, FieldSink* s
     case Node::Type::kEnum: {
       int symbol = 0;
       avro_value_get_enum(v, &symbol);
-      if (symbol < 0 || static_cast<size_t>(symbol) >= n->symbols.size()) return Status::BadRecord("Avro enum symbol out of range");
+      if (symbol < 0 || static_cast<size_t>(symbol) >= n->symbols.size()) {
+        return Status::BadRecord("Avro enum symbol out of range");
+      }
       sink->Add(*path, Value::Text(n->symbols[static_cast<size_t>(symbol)]));
       return Status::OK();
     }

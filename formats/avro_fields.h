@@ -75,9 +75,9 @@ class AvroDatumReader {
   AvroDatumReader& operator=(const AvroDatumReader&) = delete;
 
   // Decodes the binary datum `bytes`, adds its fields under `prefix` to `sink` (see above; a record's
-  // JSON text first, as field `prefix`) and sets *json to the datum's JSON text. BadRecord when the bytes are not a datum of the schema (truncated, bytes
-  // left over, an out-of-range union branch or enum symbol); fields added before the error are the
-  // caller's to discard.
+  // JSON text first, as field `prefix`) and sets *json to the datum's JSON text. BadRecord when the
+  // bytes are not a datum of the schema (truncated, bytes left over, an out-of-range union branch or
+  // enum symbol); fields added before the error are the caller's to discard.
   Status Read(std::string_view bytes, std::string_view prefix, FieldSink* sink, std::string* json);
 
   const AvroSchema& schema() const { return *schema_; }

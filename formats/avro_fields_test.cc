@@ -256,7 +256,8 @@ TEST(AvroFields, SchemaErrorsNameTheProblem) {
   auto not_json = AvroSchema::Parse("{type: record");
   ASSERT_FALSE(not_json.ok());
   EXPECT_NE(not_json.status().message().find("not JSON"), std::string::npos);
-  auto undefined = AvroSchema::Parse(R"({"type": "record", "name": "R", "fields": [{"name": "a", "type": "Missing"}]})");
+  auto undefined =
+      AvroSchema::Parse(R"({"type": "record", "name": "R", "fields": [{"name": "a", "type": "Missing"}]})");
   ASSERT_FALSE(undefined.ok());
   EXPECT_NE(undefined.status().message().find("'Missing' is not defined"), std::string::npos)
       << undefined.status().message();

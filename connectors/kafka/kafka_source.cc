@@ -63,7 +63,9 @@ KafkaSource::~KafkaSource() = default;
 
 Status KafkaSource::LoadFormats() {
   // Registry clients are made here, not per reader: each schema id is then fetched once per run.
-  if (config_.key.registry && !key_registry_) key_registry_ = std::make_shared<SchemaRegistryClient>(*config_.key.registry);
+  if (config_.key.registry && !key_registry_) {
+    key_registry_ = std::make_shared<SchemaRegistryClient>(*config_.key.registry);
+  }
   if (config_.value.registry && !value_registry_) {
     value_registry_ = std::make_shared<SchemaRegistryClient>(*config_.value.registry);
   }
@@ -81,7 +83,9 @@ Status KafkaSource::Prepare() {
   SFB_RETURN_IF_ERROR(LoadFormats());
   // The registry is checked with the brokers (validate --connect, run --dry-run): a registry that is
   // down or refuses the credentials fails before anything is read.
-  if (key_registry_) SFB_RETURN_IF_ERROR(key_registry_->Check().WithContext(StrCat("kafka source ", config_.source_name, " key")));
+  if (key_registry_) {
+    SFB_RETURN_IF_ERROR(key_registry_->Check().WithContext(StrCat("kafka source ", config_.source_name, " key")));
+  }
   if (value_registry_) {
     SFB_RETURN_IF_ERROR(value_registry_->Check().WithContext(StrCat("kafka source ", config_.source_name, " value")));
   }

@@ -48,7 +48,8 @@ Result<std::shared_ptr<const SchemaRegistryConfig>> ParseRegistry(const SpecCont
   if (c->urls.empty()) return ctx.Error(n["url"], what + ".url is empty", "url: http://registry:8081");
   if (n["basic.auth.user.info"]) {
     // Never quoted back: it is the password.
-    SFB_ASSIGN_OR_RETURN(c->basic_auth_user_info, ctx.Scalar(n["basic.auth.user.info"], what + ".basic.auth.user.info"));
+    SFB_ASSIGN_OR_RETURN(c->basic_auth_user_info,
+                         ctx.Scalar(n["basic.auth.user.info"], what + ".basic.auth.user.info"));
     if (c->basic_auth_user_info.find(':') == std::string::npos) {
       return ctx.Error(n["basic.auth.user.info"], what + ".basic.auth.user.info must be user:password",
                        "basic.auth.user.info: ${REGISTRY_USER}:${REGISTRY_PASSWORD}");

@@ -57,7 +57,8 @@ class RecordDecoder final : private FieldSink {
   // The protobuf descriptions are required for protobuf formats, the registry clients for avro (null
   // otherwise).
   RecordDecoder(const KafkaFormat& key_format, const KafkaFormat& value_format,
-                std::shared_ptr<const ProtobufFields> key_protobuf, std::shared_ptr<const ProtobufFields> value_protobuf,
+                std::shared_ptr<const ProtobufFields> key_protobuf,
+                std::shared_ptr<const ProtobufFields> value_protobuf,
                 std::shared_ptr<SchemaSource> key_registry = nullptr,
                 std::shared_ptr<SchemaSource> value_registry = nullptr);
   ~RecordDecoder() override;

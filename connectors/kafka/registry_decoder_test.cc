@@ -37,7 +37,9 @@ const char* kUserV2 = R"({"type": "record", "name": "User", "namespace": "exampl
 
 std::string Framed(int32_t id, const std::string& payload) {
   std::string out = "\x00"s;
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((static_cast<uint32_t>(id) >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((static_cast<uint32_t>(id) >> shift) & 0xff));
+  }
   return out + payload;
 }
 
@@ -77,7 +79,8 @@ TEST(RegistryAvroDecoder, EachRecordDecodesWithItsWriterSchema) {
   EXPECT_EQ(r.Get("value.name"), Value::Text("ana"));
   EXPECT_EQ(r.Get("value.age"), Value::Int(31));
   // v2 adds a defaulted union field: written as branch 1 (string), then as branch 0 (null).
-  ASSERT_TRUE(f.decoder.Decode(Message(Framed(2, AvroString("bo") + AvroSmallInt(40) + "\x02" + AvroString("b@x")), 1), &r).ok());
+  const std::string with_email = AvroString("bo") + AvroSmallInt(40) + "\x02" + AvroString("b@x");
+  ASSERT_TRUE(f.decoder.Decode(Message(Framed(2, with_email), 1), &r).ok());
   EXPECT_EQ(r.Get("value.email"), Value::Text("b@x"));
   EXPECT_EQ(r.Get("value"), Value::Text(R"({"name":"bo","age":40,"email":"b@x"})"));
   ASSERT_TRUE(f.decoder.Decode(Message(Framed(2, AvroString("cy") + AvroSmallInt(22) + "\x00"s), 2), &r).ok());

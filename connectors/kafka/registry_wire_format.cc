@@ -12,9 +12,11 @@ constexpr size_t kPreviewBytes = 16;
 
 Result<RegistryFrame> ParseRegistryFrame(std::string_view bytes) {
   if (bytes.size() < kHeaderBytes || bytes[0] != 0) {
-    const std::string why = bytes.empty()               ? std::string("it is empty")
-                            : bytes[0] != 0             ? StrCat("its first byte is ", std::to_string(static_cast<uint8_t>(bytes[0])), ", not the magic byte 0")
-                                                        : StrCat("it has ", std::to_string(bytes.size()), " bytes, fewer than the 5-byte header");
+    const std::string why =
+        bytes.empty()   ? std::string("it is empty")
+        : bytes[0] != 0 ? StrCat("its first byte is ", std::to_string(static_cast<uint8_t>(bytes[0])),
+                                 ", not the magic byte 0")
+                        : StrCat("it has ", std::to_string(bytes.size()), " bytes, fewer than the 5-byte header");
     return Status::BadRecord(StrCat("not in the schema registry wire format ('", PreviewText(bytes, kPreviewBytes),
                                     "'): ", why))
         .WithHint("the producer must use a schema registry serializer (magic byte 0, 4-byte schema id, payload); "

@@ -61,7 +61,8 @@ Result<SchemaRegistryClient::Reply> SchemaRegistryClient::Get(const std::string&
     if (!curl) return Status::Internal("libcurl could not create a handle");
     Reply reply;
     char error[CURL_ERROR_SIZE] = {0};
-    struct curl_slist* headers = curl_slist_append(nullptr, "Accept: application/vnd.schemaregistry.v1+json, application/json");
+    struct curl_slist* headers =
+        curl_slist_append(nullptr, "Accept: application/vnd.schemaregistry.v1+json, application/json");
     CURL* h = curl.get();
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
@@ -110,7 +111,8 @@ Result<std::shared_ptr<const RegistrySchema>> SchemaRegistryClient::SchemaById(i
   if (!reply.ok()) return reply.status();  // not kept: the registry being down is not an answer about the id
   const std::string what = StrCat("schema registry ", reply->url, ": GET ", path);
   if (reply->status == 401 || reply->status == 403) {
-    return Status::IoError(StrCat(what, ": HTTP ", std::to_string(reply->status), ", the registry refused the credentials"))
+    return Status::IoError(
+               StrCat(what, ": HTTP ", std::to_string(reply->status), ", the registry refused the credentials"))
         .WithHint("check registry.basic.auth.user.info (user:password, usually from ${ENV})");
   }
   if (reply->status == 404) {
@@ -129,7 +131,8 @@ Result<std::shared_ptr<const RegistrySchema>> SchemaRegistryClient::SchemaById(i
   try {
     const auto j = nlohmann::json::parse(reply->body);
     schema->text = j.at("schema").get<std::string>();
-    schema->type = j.contains("schemaType") && j["schemaType"].is_string() ? j["schemaType"].get<std::string>() : "AVRO";
+    const bool typed = j.contains("schemaType") && j["schemaType"].is_string();
+    schema->type = typed ? j["schemaType"].get<std::string>() : "AVRO";  // the API leaves it out for Avro
   } catch (const nlohmann::json::exception&) {
     return Status::IoError(StrCat(what, ": the answer is not a schema ('", PreviewText(reply->body, 80), "')"))
         .WithHint("registry.url must be the registry's Confluent-compatible API (e.g. .../apis/ccompat/v7)");
