@@ -4,7 +4,8 @@
 #
 # Defines the imported targets the core library's link interface names: RocksDB::rocksdb,
 # protobuf::libprotobuf, yaml-cpp, nlohmann_json::nlohmann_json, Boost::boost, Threads::Threads,
-# PkgConfig::RDKAFKA (librdkafka) and PkgConfig::PQXX (libpqxx with libpq).
+# PkgConfig::RDKAFKA (librdkafka), PkgConfig::PQXX (libpqxx with libpq), PkgConfig::AVRO (Avro C) and
+# PkgConfig::CURL (libcurl, the schema registry client).
 include_guard(GLOBAL)
 
 find_package(Threads REQUIRED)
@@ -25,3 +26,6 @@ find_package(PkgConfig REQUIRED)
 # librdkafka and libpqxx are found through pkg-config (neither ships a CMake package on Debian 12).
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx libpq)
+# Avro C (libavro-dev) decodes Avro keys and values; libcurl fetches their schemas from a schema registry.
+pkg_check_modules(AVRO REQUIRED IMPORTED_TARGET avro-c)
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)

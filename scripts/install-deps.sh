@@ -22,6 +22,8 @@ PACKAGES+=(dpkg-dev)
 # The Kafka connector links librdkafka; its tests run a real Kafka broker from Maven Central jars on the
 # JDK above (tests/kafka/broker.sh); kcat is the benchmark's second baseline (bench/kafka).
 PACKAGES+=(librdkafka-dev kcat)
+# Avro keys and values: Avro C decodes them, libcurl fetches their schemas from a schema registry.
+PACKAGES+=(libavro-dev libcurl4-openssl-dev)
 
 # The PostgreSQL connector links libpqxx (which brings libpq); its tests start a throwaway PostgreSQL 15
 # server (tests/postgres/cluster.sh).
@@ -45,4 +47,12 @@ fi
 if ! python3 -c 'import pytest' >/dev/null 2>&1; then
   echo "install-deps: installing pytest"
   python3 -m pip install -q pytest 2>/dev/null || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pytest >/dev/null
+fi
+
+# The schema registry tests (tests/integration/test_kafka_registry.py) produce with confluent-kafka's
+# Producer and AvroSerializer (which needs fastavro and requests: the [avro] extra).
+if [[ "${SFB_SKIP_JAVA:-0}" != 1 ]] && ! python3 -c 'import confluent_kafka.schema_registry.avro, fastavro' >/dev/null 2>&1; then
+  echo "install-deps: installing confluent-kafka[avro]"
+  python3 -m pip install -q 'confluent-kafka[avro]' 2>/dev/null ||
+    python3 -m pip install -q --break-system-packages 'confluent-kafka[avro]'
 fi

@@ -10,19 +10,32 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace sfb {
 
+// Where a format's writer schemas come from: a Confluent-compatible schema registry (the `registry:` key of a
+// key or value format; schema_registry_client.h). Holds the credentials: nothing prints basic_auth_user_info.
+struct SchemaRegistryConfig {
+  std::vector<std::string> urls;      // tried in order; each may carry a path (".../apis/ccompat/v7")
+  std::string basic_auth_user_info;   // "user:password" for HTTP basic auth, or empty. A secret.
+  int64_t timeout_ms = 10000;         // per request
+  std::string ssl_ca_location;        // PEM bundle to verify the registry's certificate (default: the system's)
+  std::string ssl_certificate_location, ssl_key_location;  // client certificate and key (PEM), for mutual TLS
+};
+
 // How the bytes of a record key or value become record fields (record_decoder.h).
 struct KafkaFormat {
-  enum class Kind { kRaw, kJson, kProtobuf };
+  enum class Kind { kRaw, kJson, kProtobuf, kAvro };
   Kind kind = Kind::kRaw;
   bool raw_bytes = false;      // raw: bytes as they are, instead of UTF-8 text
   std::string descriptor_set;  // protobuf: FileDescriptorSet path (protoc --include_imports)
   std::string message;         // protobuf: full message name
+  // avro: the registry the schema id in each message refers to (the registry wire format).
+  std::shared_ptr<const SchemaRegistryConfig> registry;
 };
 
 const char* KafkaFormatName(KafkaFormat::Kind kind);
@@ -43,8 +56,8 @@ struct KafkaSourceConfig {
 
   bool read_committed = false;  // isolation.level; the end is then the last stable offset
 
-  KafkaFormat key{KafkaFormat::Kind::kRaw, false, "", ""};
-  KafkaFormat value{KafkaFormat::Kind::kJson, false, "", ""};
+  KafkaFormat key{KafkaFormat::Kind::kRaw, false, "", "", nullptr};
+  KafkaFormat value{KafkaFormat::Kind::kJson, false, "", "", nullptr};
 
   // A record with a null value: delete (routes get delete_when "{value} == null" by default),
   // skip (never routed), or keep (routed like any record, value null).

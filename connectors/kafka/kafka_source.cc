@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "api/dead_letter.h"
+#include "common/str_cat.h"
 #include "connectors/kafka/handoff.h"
 #include "connectors/kafka/kafka_client.h"
 #include "connectors/kafka/record_decoder.h"
@@ -60,7 +61,14 @@ KafkaSource::KafkaSource(KafkaSourceConfig config, std::shared_ptr<KafkaPlanBoar
 
 KafkaSource::~KafkaSource() = default;
 
-Status KafkaSource::LoadProtobufFormats() {
+Status KafkaSource::LoadFormats() {
+  // Registry clients are made here, not per reader: each schema id is then fetched once per run.
+  if (config_.key.registry && !key_registry_) {
+    key_registry_ = std::make_shared<SchemaRegistryClient>(*config_.key.registry);
+  }
+  if (config_.value.registry && !value_registry_) {
+    value_registry_ = std::make_shared<SchemaRegistryClient>(*config_.value.registry);
+  }
   if (config_.key.kind == KafkaFormat::Kind::kProtobuf) {
     SFB_ASSIGN_OR_RETURN(key_protobuf_, ProtobufFields::Load(config_.key.descriptor_set, config_.key.message));
   }
@@ -72,7 +80,15 @@ Status KafkaSource::LoadProtobufFormats() {
 
 Status KafkaSource::Prepare() {
   if (prepared_) return Status::OK();
-  SFB_RETURN_IF_ERROR(LoadProtobufFormats());
+  SFB_RETURN_IF_ERROR(LoadFormats());
+  // The registry is checked with the brokers (validate --connect, run --dry-run): a registry that is
+  // down or refuses the credentials fails before anything is read.
+  if (key_registry_) {
+    SFB_RETURN_IF_ERROR(key_registry_->Check().WithContext(StrCat("kafka source ", config_.source_name, " key")));
+  }
+  if (value_registry_) {
+    SFB_RETURN_IF_ERROR(value_registry_->Check().WithContext(StrCat("kafka source ", config_.source_name, " value")));
+  }
   SFB_ASSIGN_OR_RETURN(std::unique_ptr<KafkaClient> client, KafkaClient::Create(config_));
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   SFB_ASSIGN_OR_RETURN(KafkaReadPlan plan, PlanRead(config_, *client, cores));
@@ -112,7 +128,7 @@ Status KafkaSource::PrepareToResume(const nlohmann::ordered_json& state) {
     }
   }
   prepared_ = false;
-  SFB_RETURN_IF_ERROR(LoadProtobufFormats());
+  SFB_RETURN_IF_ERROR(LoadFormats());
   Adopt(std::move(plan));
   return Status::OK();
 }
@@ -180,7 +196,7 @@ Status KafkaSource::ReadPartitions(const std::vector<uint32_t>& indexes, RecordC
     }
   }
 
-  RecordDecoder decoder(config_.key, config_.value, key_protobuf_, value_protobuf_);
+  RecordDecoder decoder(config_.key, config_.value, key_protobuf_, value_protobuf_, key_registry_, value_registry_);
   KafkaMessageView view;
   Record record;
   size_t remaining = states.size();
@@ -314,6 +330,9 @@ Status KafkaSource::ReadPartitions(const std::vector<uint32_t>& indexes, RecordC
         }
       }
       Status decoded = decoder.Decode(view, &record);
+      if (!decoded.ok() && decoded.code() != Status::Code::kBadRecord) {
+        return decoded.WithContext(where(*s, m->offset));  // e.g. the schema registry is gone: fails the run
+      }
       if (!decoded.ok()) {
         nlohmann::ordered_json raw;
         raw["topic"] = view.topic;

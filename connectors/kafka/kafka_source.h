@@ -30,6 +30,7 @@
 #include "connectors/kafka/kafka_plan.h"
 #include "connectors/kafka/kafka_progress.h"
 #include "connectors/kafka/protobuf_fields.h"
+#include "connectors/kafka/schema_registry_client.h"
 
 namespace sfb {
 
@@ -69,8 +70,9 @@ class KafkaSource : public Source {
   KafkaSourceConfig config_;
   std::shared_ptr<KafkaPlanBoard> board_;
   std::shared_ptr<const ProtobufFields> key_protobuf_, value_protobuf_;
-  // The protobuf descriptions the key and value formats name, if any.
-  Status LoadProtobufFormats();
+  std::shared_ptr<SchemaRegistryClient> key_registry_, value_registry_;
+  // The protobuf descriptions and schema registry clients the key and value formats need, if any.
+  Status LoadFormats();
   // Takes `plan` as what this source reads.
   void Adopt(KafkaReadPlan plan);
   KafkaReadPlan plan_;

@@ -3,12 +3,74 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/str_cat.h"
 #include "connectors/kafka/kafka_client.h"
+#include "connectors/kafka/schema_registry_client.h"
 
 namespace sfb {
 namespace {
 
-const char* kFormats = "json, raw or protobuf";
+const char* kFormats = "json, raw, protobuf or avro";
+
+// registry: {url: ..., basic.auth.user.info: ..., timeout: ..., ssl.*} (the keys Confluent's clients use).
+Result<std::shared_ptr<const SchemaRegistryConfig>> ParseRegistry(const SpecContext& ctx, const YAML::Node& n,
+                                                                  const std::string& what) {
+  if (!n.IsMap()) {
+    return ctx.Error(n, what + " must be a map", "registry: {url: \"http://registry:8081\"}");
+  }
+  SFB_RETURN_IF_ERROR(ctx.CheckKeys(n, what,
+                                    {"url", "basic.auth.user.info", "timeout", "ssl.ca.location",
+                                     "ssl.certificate.location", "ssl.key.location"}));
+  auto c = std::make_shared<SchemaRegistryConfig>();
+  if (!n["url"]) {
+    return ctx.Error(n, what + " has no url", "url: http://registry:8081 (a list, or comma-separated, for several)");
+  }
+  SFB_ASSIGN_OR_RETURN(std::vector<std::string> listed, ctx.StringList(n["url"], what + ".url"));
+  for (const std::string& entry : listed) {
+    size_t start = 0;
+    while (start <= entry.size()) {  // Confluent's clients take "url1,url2"
+      size_t end = entry.find(',', start);
+      if (end == std::string::npos) end = entry.size();
+      std::string url = entry.substr(start, end - start);
+      url.erase(0, url.find_first_not_of(' '));
+      url.erase(url.find_last_not_of(' ') + 1);
+      if (!url.empty()) {
+        if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+          return ctx.Error(n["url"], StrCat(what, ".url '", SchemaRegistryClient::Redacted(url),
+                                            "' is not an http:// or https:// URL"),
+                           "url: http://registry:8081 (with a path if the registry serves its API under one)");
+        }
+        c->urls.push_back(url);
+      }
+      start = end + 1;
+    }
+  }
+  if (c->urls.empty()) return ctx.Error(n["url"], what + ".url is empty", "url: http://registry:8081");
+  if (n["basic.auth.user.info"]) {
+    // Never quoted back: it is the password.
+    SFB_ASSIGN_OR_RETURN(c->basic_auth_user_info,
+                         ctx.Scalar(n["basic.auth.user.info"], what + ".basic.auth.user.info"));
+    if (c->basic_auth_user_info.find(':') == std::string::npos) {
+      return ctx.Error(n["basic.auth.user.info"], what + ".basic.auth.user.info must be user:password",
+                       "basic.auth.user.info: ${REGISTRY_USER}:${REGISTRY_PASSWORD}");
+    }
+  }
+  if (n["timeout"]) {
+    SFB_ASSIGN_OR_RETURN(c->timeout_ms, ctx.DurationMillis(n["timeout"], what + ".timeout"));
+    if (c->timeout_ms < 100 || c->timeout_ms > 3600 * 1000) {
+      return ctx.Error(n["timeout"], what + ".timeout must be between 100ms and 1h");
+    }
+  }
+  for (const auto& [key, field] : {std::pair<const char*, std::string*>{"ssl.ca.location", &c->ssl_ca_location},
+                                   std::pair<const char*, std::string*>{"ssl.certificate.location",
+                                                                        &c->ssl_certificate_location},
+                                   std::pair<const char*, std::string*>{"ssl.key.location", &c->ssl_key_location}}) {
+    if (!n[key]) continue;
+    SFB_ASSIGN_OR_RETURN(*field, ctx.Scalar(n[key], StrCat(what, ".", key)));
+    *field = ctx.Path(*field);
+  }
+  return std::shared_ptr<const SchemaRegistryConfig>(std::move(c));
+}
 
 Result<KafkaFormat> ParseFormat(const SpecContext& ctx, const YAML::Node& n, const std::string& part) {
   KafkaFormat f;
@@ -16,7 +78,7 @@ Result<KafkaFormat> ParseFormat(const SpecContext& ctx, const YAML::Node& n, con
   if (n.IsScalar()) {
     SFB_ASSIGN_OR_RETURN(format, ctx.Scalar(n, part));
   } else {
-    SFB_RETURN_IF_ERROR(ctx.CheckKeys(n, part, {"format", "as", "descriptor_set", "message"}));
+    SFB_RETURN_IF_ERROR(ctx.CheckKeys(n, part, {"format", "as", "descriptor_set", "message", "registry"}));
     if (!n["format"]) return ctx.Error(n, part + " has no format", std::string("add format: ") + kFormats);
     SFB_ASSIGN_OR_RETURN(format, ctx.Scalar(n["format"], part + ".format"));
   }
@@ -27,6 +89,8 @@ Result<KafkaFormat> ParseFormat(const SpecContext& ctx, const YAML::Node& n, con
     f.kind = KafkaFormat::Kind::kJson;
   } else if (format == "protobuf") {
     f.kind = KafkaFormat::Kind::kProtobuf;
+  } else if (format == "avro") {
+    f.kind = KafkaFormat::Kind::kAvro;
   } else {
     return ctx.Error(where, "unknown " + part + " format '" + format + "'",
                      std::string("the format is ") + kFormats + " (raw text or bytes: {format: raw, as: bytes})");
@@ -35,6 +99,10 @@ Result<KafkaFormat> ParseFormat(const SpecContext& ctx, const YAML::Node& n, con
     if (f.kind == KafkaFormat::Kind::kProtobuf) {
       return ctx.Error(n, part + ": protobuf needs the message type",
                        part + ": {format: protobuf, descriptor_set: schemas/x.desc, message: package.Message}");
+    }
+    if (f.kind == KafkaFormat::Kind::kAvro) {
+      return ctx.Error(n, part + ": avro needs the schema registry its producer writes to",
+                       part + ": {format: avro, registry: {url: \"http://registry:8081\"}}");
     }
     return f;
   }
@@ -55,6 +123,16 @@ Result<KafkaFormat> ParseFormat(const SpecContext& ctx, const YAML::Node& n, con
     SFB_ASSIGN_OR_RETURN(f.message, ctx.Scalar(n["message"], part + ".message"));
   } else if (n["descriptor_set"] || n["message"]) {
     return ctx.Error(n, part + ": descriptor_set and message apply to format protobuf only");
+  }
+  if (f.kind == KafkaFormat::Kind::kAvro) {
+    if (!n["registry"]) {
+      return ctx.Error(n, part + ": avro needs the schema registry its producer writes to",
+                       "registry: {url: \"http://registry:8081\"} (the writer schema's id is in each message)");
+    }
+    SFB_ASSIGN_OR_RETURN(f.registry, ParseRegistry(ctx, n["registry"], part + ".registry"));
+  } else if (n["registry"]) {
+    return ctx.Error(n["registry"], part + ": registry applies to format avro only (protobuf and json with a "
+                                           "registry are not supported yet)");
   }
   return f;
 }
@@ -190,6 +268,11 @@ nlohmann::ordered_json KafkaSourceDefinition::Describe() const {
     std::string s = KafkaFormatName(f.kind);
     if (f.kind == KafkaFormat::Kind::kRaw) s += f.raw_bytes ? " (bytes)" : " (text)";
     if (f.kind == KafkaFormat::Kind::kProtobuf) s += " " + f.message;
+    if (f.registry) {  // the urls without credentials
+      s += " (registry";
+      for (const std::string& url : f.registry->urls) s.append(StrCat(" ", SchemaRegistryClient::Redacted(url)));
+      s += ")";
+    }
     return s;
   };
   j["key"] = format(c.key);

@@ -10,6 +10,7 @@
 #include "connectors/kafka/kafka_plan.h"
 #include "connectors/kafka/kafka_progress.h"
 #include "connectors/kafka/kafka_source_spec.h"
+#include "connectors/kafka/schema_registry_client.h"
 #include "job/job_spec.h"
 
 namespace sfb {
@@ -110,6 +111,42 @@ struct BadSpec {
   const char* hint;
 };
 
+TEST(KafkaSpec, AvroWithARegistry) {
+  setenv("SFB_TEST_REGISTRY_SECRET", "hunter2", 1);
+  auto d = Parse(R"(
+brokers: b:9092
+topics: users
+key: {format: avro, registry: {url: "http://one:8081, http://two:8081/apis/ccompat/v7"}}
+value:
+  format: avro
+  registry:
+    url: [ "https://reg.example/apis/ccompat/v7" ]
+    basic.auth.user.info: "app:${SFB_TEST_REGISTRY_SECRET}"
+    timeout: 2s
+    ssl.ca.location: certs/ca.pem
+    ssl.certificate.location: /etc/client.pem
+    ssl.key.location: /etc/client.key
+)");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  const KafkaSourceConfig& c = ConfigOf(d);
+  ASSERT_EQ(c.key.kind, KafkaFormat::Kind::kAvro);
+  ASSERT_TRUE(c.key.registry);
+  EXPECT_EQ(c.key.registry->urls, (std::vector<std::string>{"http://one:8081", "http://two:8081/apis/ccompat/v7"}));
+  EXPECT_EQ(c.key.registry->timeout_ms, 10000);
+  EXPECT_TRUE(c.key.registry->basic_auth_user_info.empty());
+  ASSERT_EQ(c.value.kind, KafkaFormat::Kind::kAvro);
+  const SchemaRegistryConfig& r = *c.value.registry;
+  EXPECT_EQ(r.urls, std::vector<std::string>{"https://reg.example/apis/ccompat/v7"});
+  EXPECT_EQ(r.basic_auth_user_info, "app:hunter2");
+  EXPECT_EQ(r.timeout_ms, 2000);
+  EXPECT_EQ(r.ssl_ca_location, "/jobs/certs/ca.pem");
+  EXPECT_EQ(r.ssl_certificate_location, "/etc/client.pem");
+  EXPECT_EQ(r.ssl_key_location, "/etc/client.key");
+  const std::string described = (*d)->Describe().dump();
+  EXPECT_NE(described.find("avro (registry https://reg.example/apis/ccompat/v7)"), std::string::npos) << described;
+  EXPECT_EQ(described.find("hunter2"), std::string::npos) << described;
+}
+
 TEST(KafkaSpec, MistakesAreLocatedAndSayHowToFixThem) {
   const BadSpec cases[] = {
       {"{topics: visits}", "kafka source visits has no brokers",
@@ -118,7 +155,19 @@ TEST(KafkaSpec, MistakesAreLocatedAndSayHowToFixThem) {
       {"{brokers: b}", "kafka source visits names no topics", "add topics: [name, ...] or topic_pattern: \"regex\""},
       {"{brokers: b, topics: v, start: latest}", "unknown start 'latest'", nullptr},
       {"{brokers: b, topics: v, start: {timestamp: yesterday}}", "'yesterday' is not a timestamp", nullptr},
-      {"{brokers: b, topics: v, value: avro}", "unknown value format 'avro'", nullptr},
+      {"{brokers: b, topics: v, value: avrox}", "unknown value format 'avrox'", nullptr},
+      {"{brokers: b, topics: v, value: avro}", "value: avro needs the schema registry its producer writes to",
+       "value: {format: avro, registry: {url: \"http://registry:8081\"}}"},
+      {"{brokers: b, topics: v, value: {format: avro, registry: {urls: x}}}", "unknown key 'urls' in value.registry",
+       nullptr},
+      {"{brokers: b, topics: v, value: {format: avro, registry: {url: 'registry:8081'}}}",
+       "value.registry.url 'registry:8081' is not an http:// or https:// URL", nullptr},
+      {"{brokers: b, topics: v, value: {format: avro, registry: {url: 'ftp://u:hunter2@r/'}}}",
+       "value.registry.url 'ftp://***@r/' is not an http:// or https:// URL", nullptr},
+      {"{brokers: b, topics: v, value: {format: avro, registry: {url: 'http://r', basic.auth.user.info: hunter2}}}",
+       "value.registry.basic.auth.user.info must be user:password", nullptr},
+      {"{brokers: b, topics: v, value: {format: json, registry: {url: 'http://r'}}}",
+       "value: registry applies to format avro only", nullptr},
       {"{brokers: b, topics: v, value: protobuf}", "value: protobuf needs the message type", nullptr},
       {"{brokers: b, topics: v, value: {format: json, as: bytes}}", "value.as applies to format raw only", nullptr},
       {"{brokers: b, topics: v, properties: {group.id: x}}",

@@ -19,17 +19,22 @@ const char* KafkaFormatName(KafkaFormat::Kind kind) {
     case KafkaFormat::Kind::kRaw: return "raw";
     case KafkaFormat::Kind::kJson: return "json";
     case KafkaFormat::Kind::kProtobuf: return "protobuf";
+    case KafkaFormat::Kind::kAvro: return "avro";
   }
   return "?";
 }
 
 RecordDecoder::RecordDecoder(const KafkaFormat& key_format, const KafkaFormat& value_format,
                              std::shared_ptr<const ProtobufFields> key_protobuf,
-                             std::shared_ptr<const ProtobufFields> value_protobuf)
+                             std::shared_ptr<const ProtobufFields> value_protobuf,
+                             std::shared_ptr<SchemaSource> key_registry,
+                             std::shared_ptr<SchemaSource> value_registry)
     : key_format_(key_format), value_format_(value_format), key_protobuf_(std::move(key_protobuf)),
       value_protobuf_(std::move(value_protobuf)) {
   if (key_protobuf_) key_parser_ = std::make_unique<ProtobufFields::Parser>(key_protobuf_.get());
   if (value_protobuf_) value_parser_ = std::make_unique<ProtobufFields::Parser>(value_protobuf_.get());
+  if (key_registry) key_avro_ = std::make_unique<RegistryAvroDecoder>(std::move(key_registry));
+  if (value_registry) value_avro_ = std::make_unique<RegistryAvroDecoder>(std::move(value_registry));
 }
 
 RecordDecoder::~RecordDecoder() = default;
@@ -44,7 +49,8 @@ void RecordDecoder::Add(std::string_view name, Value value) {
   values_.push_back(std::move(value));
 }
 
-Status RecordDecoder::DecodePart(const KafkaFormat& format, ProtobufFields::Parser* protobuf, std::string_view part,
+Status RecordDecoder::DecodePart(const KafkaFormat& format, ProtobufFields::Parser* protobuf,
+                                 RegistryAvroDecoder* avro, std::string_view part,
                                  std::optional<std::string_view> bytes) {
   if (!bytes) {
     Add(part, Value::Null());
@@ -85,6 +91,16 @@ Status RecordDecoder::DecodePart(const KafkaFormat& format, ProtobufFields::Pars
           "), or read the " + std::string(part) + " as bytes: " + std::string(part) + ": {format: raw, as: bytes}"));
       values_[mark] = Value::Text(json_);
       return Status::OK();
+    }
+    case KafkaFormat::Kind::kAvro: {
+      if (!avro) return Status::Internal("an avro format without its registry client");
+      const size_t mark = count_;
+      Status decoded = avro->Decode(*bytes, part, this);
+      if (!decoded.ok()) {
+        count_ = mark;
+        values_.resize(mark);
+      }
+      return decoded;
     }
   }
   return Status::Internal("unknown Kafka format");
@@ -137,7 +153,7 @@ Status RecordDecoder::Decode(const KafkaMessageView& m, Record* record) {
   Add("partition", Value::Int(m.partition));
   Add("offset", Value::Int(m.offset));
   Add("timestamp", m.timestamp >= 0 ? Value::Int(m.timestamp) : Value::Null());
-  SFB_RETURN_IF_ERROR(DecodePart(key_format_, key_parser_.get(), "key", m.key));
+  SFB_RETURN_IF_ERROR(DecodePart(key_format_, key_parser_.get(), key_avro_.get(), "key", m.key));
   const size_t first_header = count_;
   for (const auto& [name, bytes] : m.headers) {
     path_.assign("headers.");
@@ -152,7 +168,7 @@ Status RecordDecoder::Decode(const KafkaMessageView& m, Record* record) {
     }
     if (!replaced) Add(path_, std::move(v));
   }
-  SFB_RETURN_IF_ERROR(DecodePart(value_format_, value_parser_.get(), "value", m.value));
+  SFB_RETURN_IF_ERROR(DecodePart(value_format_, value_parser_.get(), value_avro_.get(), "value", m.value));
   const CachedSchema& schema = CurrentSchema();
   if (!schema.keep.empty()) {
     std::vector<Value> kept;

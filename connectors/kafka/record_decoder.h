@@ -9,9 +9,9 @@
 //   headers.<h>  text       each header (bytes when not UTF-8; NULL for a null header; the last of
 //                           repeated names wins)
 //   value        ...        the value: text or bytes for raw, the JSON text of an object (or the JSON
-//                           scalar itself) for json, the JSON mapping text for protobuf; NULL for a
-//                           tombstone
-//   value.<f>    ...        json/protobuf values: the value's fields, flattened (value.address.city)
+//                           scalar itself) for json, the JSON mapping text for protobuf, the JSON text
+//                           of a record (or the Avro scalar itself) for avro; NULL for a tombstone
+//   value.<f>    ...        json/protobuf/avro values: the value's fields, flattened (value.address.city)
 //
 // JSON objects flatten to dotted names with their JSON types (string -> text, integer -> int, other
 // numbers -> double, bool, null); arrays stay JSON text. A JSON `null` document is a NULL value, like
@@ -36,6 +36,8 @@
 #include "common/status.h"
 #include "connectors/kafka/kafka_config.h"
 #include "connectors/kafka/protobuf_fields.h"
+#include "connectors/kafka/registry_decoder.h"
+#include "connectors/kafka/schema_registry_client.h"
 
 namespace sfb {
 
@@ -52,21 +54,26 @@ struct KafkaMessageView {
 
 class RecordDecoder final : private FieldSink {
  public:
-  // The protobuf descriptions are required for protobuf formats (null otherwise).
+  // The protobuf descriptions are required for protobuf formats, the registry clients for avro (null
+  // otherwise).
   RecordDecoder(const KafkaFormat& key_format, const KafkaFormat& value_format,
-                std::shared_ptr<const ProtobufFields> key_protobuf, std::shared_ptr<const ProtobufFields> value_protobuf);
+                std::shared_ptr<const ProtobufFields> key_protobuf,
+                std::shared_ptr<const ProtobufFields> value_protobuf,
+                std::shared_ptr<SchemaSource> key_registry = nullptr,
+                std::shared_ptr<SchemaSource> value_registry = nullptr);
   ~RecordDecoder() override;
 
   // Builds the record for `m`. BadRecord (naming the key or the value, with a hint) when they cannot
-  // be decoded; the caller adds the message's location.
+  // be decoded; the caller adds the message's location. Other errors (a schema registry that does not
+  // answer) fail the run.
   Status Decode(const KafkaMessageView& m, Record* record);
   // Gives a consumed record's value storage back for reuse.
   void Recycle(Record* record) { values_ = std::move(record->mutable_values()); }
 
  private:
   void Add(std::string_view name, Value value) override;
-  Status DecodePart(const KafkaFormat& format, ProtobufFields::Parser* protobuf, std::string_view part,
-                    std::optional<std::string_view> bytes);
+  Status DecodePart(const KafkaFormat& format, ProtobufFields::Parser* protobuf, RegistryAvroDecoder* avro,
+                    std::string_view part, std::optional<std::string_view> bytes);
   // The Schema for the current field list, cached. `keep` (when not empty) lists, per schema field,
   // which of the decoded values it takes: a repeated name keeps its first place and its last value.
   struct CachedSchema {
@@ -79,6 +86,7 @@ class RecordDecoder final : private FieldSink {
   KafkaFormat key_format_, value_format_;
   std::shared_ptr<const ProtobufFields> key_protobuf_, value_protobuf_;
   std::unique_ptr<ProtobufFields::Parser> key_parser_, value_parser_;
+  std::unique_ptr<RegistryAvroDecoder> key_avro_, value_avro_;
 
   std::vector<std::string> names_;  // the first count_ are this record's; the rest is reusable storage
   size_t count_ = 0;

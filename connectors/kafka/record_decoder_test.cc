@@ -14,7 +14,7 @@
 namespace sfb {
 namespace {
 
-KafkaFormat Format(KafkaFormat::Kind kind, bool bytes = false) { return KafkaFormat{kind, bytes, "", ""}; }
+KafkaFormat Format(KafkaFormat::Kind kind, bool bytes = false) { return KafkaFormat{kind, bytes, "", "", nullptr}; }
 
 KafkaMessageView Message(std::optional<std::string_view> key, std::optional<std::string_view> value) {
   KafkaMessageView m;
@@ -260,7 +260,7 @@ class ProtobufDecoding : public ::testing::Test {
 TEST_F(ProtobufDecoding, FieldsAreTypedAndPresenceIsRespected) {
   auto fields = ProtobufFields::Load(path_, "test.Visit");
   ASSERT_TRUE(fields.ok()) << fields.status().ToString();
-  KafkaFormat format{KafkaFormat::Kind::kProtobuf, false, path_, "test.Visit"};
+  KafkaFormat format{KafkaFormat::Kind::kProtobuf, false, path_, "test.Visit", nullptr};
   RecordDecoder d(Format(KafkaFormat::Kind::kRaw), format, nullptr, *fields);
   const std::string full = Encode(R"({"user":"ana","count":"9000000000","address":{"city":"Oslo"},"tags":["a","b"],
       "kind":"KIND_WEB","rating":0,"blob":"AAE=","big":"18446744073709551615","score":0.5,"vip":true,
@@ -299,7 +299,7 @@ TEST_F(ProtobufDecoding, FieldsAreTypedAndPresenceIsRespected) {
 TEST_F(ProtobufDecoding, MalformedMessagesAreBadRecords) {
   auto fields = ProtobufFields::Load(path_, "test.Visit");
   ASSERT_TRUE(fields.ok());
-  KafkaFormat format{KafkaFormat::Kind::kProtobuf, false, path_, "test.Visit"};
+  KafkaFormat format{KafkaFormat::Kind::kProtobuf, false, path_, "test.Visit", nullptr};
   RecordDecoder d(Format(KafkaFormat::Kind::kRaw), format, nullptr, *fields);
   Record r;
   const Status s = d.Decode(Message("k", std::string_view("\x0a\x10oops", 6)), &r);

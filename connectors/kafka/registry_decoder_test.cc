@@ -1,0 +1,137 @@
+// RegistryAvroDecoder through RecordDecoder, with the writer schemas given by an in-memory SchemaSource
+// (the registry's REST answers are tested against a real registry in tests/integration): schema
+// evolution per message id, each id looked up once, and every error naming the schema id.
+
+#include "connectors/kafka/registry_decoder.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "connectors/kafka/record_decoder.h"
+
+namespace sfb {
+namespace {
+
+using namespace std::string_literals;
+
+class MapSchemaSource : public SchemaSource {
+ public:
+  std::map<int32_t, RegistrySchema> schemas;
+  std::map<int32_t, int> lookups;
+  bool down = false;
+  Result<std::shared_ptr<const RegistrySchema>> SchemaById(int32_t id) override {
+    ++lookups[id];
+    if (down) return Status::IoError("the schema registry does not answer (http://r: Connection refused)");
+    auto it = schemas.find(id);
+    if (it == schemas.end()) return Status::NotFound("the schema registry has no schema with id " + std::to_string(id));
+    return std::make_shared<const RegistrySchema>(it->second);
+  }
+};
+
+const char* kUserV1 = R"({"type": "record", "name": "User", "namespace": "example", "fields": [
+    {"name": "name", "type": "string"}, {"name": "age", "type": "int"}]})";
+const char* kUserV2 = R"({"type": "record", "name": "User", "namespace": "example", "fields": [
+    {"name": "name", "type": "string"}, {"name": "age", "type": "int"},
+    {"name": "email", "type": ["null", "string"], "default": null}]})";
+
+std::string Framed(int32_t id, const std::string& payload) {
+  std::string out = "\x00"s;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((static_cast<uint32_t>(id) >> shift) & 0xff));
+  }
+  return out + payload;
+}
+
+// Avro binary: a string is its zigzag length then its bytes; small ints are one zigzag byte.
+std::string AvroString(const std::string& s) { return std::string(1, static_cast<char>(s.size() * 2)) + s; }
+std::string AvroSmallInt(int v) { return std::string(1, static_cast<char>(v * 2)); }
+
+KafkaMessageView Message(const std::string& value, int64_t offset) {
+  KafkaMessageView m;
+  m.topic = "users";
+  m.partition = 1;
+  m.offset = offset;
+  m.key = "u1";
+  m.value = value;
+  return m;
+}
+
+struct Fixture {
+  std::shared_ptr<MapSchemaSource> source = std::make_shared<MapSchemaSource>();
+  KafkaFormat avro{KafkaFormat::Kind::kAvro, false, "", "", std::make_shared<SchemaRegistryConfig>()};
+  KafkaFormat raw{KafkaFormat::Kind::kRaw, false, "", "", nullptr};
+  RecordDecoder decoder{raw, avro, nullptr, nullptr, nullptr, source};
+  Fixture() {
+    source->schemas[1] = RegistrySchema{1, "AVRO", kUserV1};
+    source->schemas[2] = RegistrySchema{2, "AVRO", kUserV2};
+    source->schemas[3] = RegistrySchema{3, "PROTOBUF", "syntax = \"proto3\"; message M {}"};
+  }
+};
+
+TEST(RegistryAvroDecoder, EachRecordDecodesWithItsWriterSchema) {
+  Fixture f;
+  Record r;
+  ASSERT_TRUE(f.decoder.Decode(Message(Framed(1, AvroString("ana") + AvroSmallInt(31)), 0), &r).ok());
+  EXPECT_EQ(r.schema().names(), (std::vector<std::string>{"topic", "partition", "offset", "timestamp", "key", "value",
+                                                          "value.name", "value.age"}));
+  EXPECT_EQ(r.Get("value"), Value::Text(R"({"name":"ana","age":31})"));
+  EXPECT_EQ(r.Get("value.name"), Value::Text("ana"));
+  EXPECT_EQ(r.Get("value.age"), Value::Int(31));
+  // v2 adds a defaulted union field: written as branch 1 (string), then as branch 0 (null).
+  const std::string with_email = AvroString("bo") + AvroSmallInt(40) + "\x02" + AvroString("b@x");
+  ASSERT_TRUE(f.decoder.Decode(Message(Framed(2, with_email), 1), &r).ok());
+  EXPECT_EQ(r.Get("value.email"), Value::Text("b@x"));
+  EXPECT_EQ(r.Get("value"), Value::Text(R"({"name":"bo","age":40,"email":"b@x"})"));
+  ASSERT_TRUE(f.decoder.Decode(Message(Framed(2, AvroString("cy") + AvroSmallInt(22) + "\x00"s), 2), &r).ok());
+  EXPECT_TRUE(r.Get("value.email").is_null());
+  ASSERT_TRUE(f.decoder.Decode(Message(Framed(1, AvroString("di") + AvroSmallInt(50)), 3), &r).ok());
+  EXPECT_EQ(r.Get("value.name"), Value::Text("di"));
+  EXPECT_EQ(f.source->lookups[1], 1);  // once per id, however many records
+  EXPECT_EQ(f.source->lookups[2], 1);
+}
+
+TEST(RegistryAvroDecoder, RecordsTheRegistryCannotExplainAreBadRecordsNamingTheSchemaId) {
+  Fixture f;
+  Record r;
+  struct Case {
+    std::string value;
+    std::string message;
+  };
+  const Case cases[] = {
+      {R"({"name": "ana"})", "the value is not in the schema registry wire format ('{\"name\": \"ana\"}'): its first "
+                             "byte is 123, not the magic byte 0"},
+      {Framed(9, AvroString("ana")), "the value's schema id 9 is unknown: the schema registry has no schema with id 9"},
+      {Framed(3, ""), "the value's schema id 3 is a PROTOBUF schema, not Avro"},
+      {Framed(1, AvroString("ana")), "the value (schema id 1): the bytes are not an Avro datum of example.User"},
+      {Framed(1, AvroString("ana") + AvroSmallInt(3) + "zz"),
+       "the value (schema id 1): bytes are left over after an Avro datum of example.User"},
+  };
+  for (const Case& c : cases) {
+    Status s = f.decoder.Decode(Message(c.value, 5), &r);
+    ASSERT_FALSE(s.ok()) << c.message;
+    EXPECT_EQ(s.code(), Status::Code::kBadRecord) << s.ToString();
+    EXPECT_NE(s.message().find(c.message), std::string::npos) << s.ToString();
+  }
+  // an unknown id stays unknown without asking again, and good records still decode
+  EXPECT_FALSE(f.decoder.Decode(Message(Framed(9, ""), 6), &r).ok());
+  EXPECT_EQ(f.source->lookups[9], 1);
+  ASSERT_TRUE(f.decoder.Decode(Message(Framed(1, AvroString("ana") + AvroSmallInt(3)), 7), &r).ok());
+  EXPECT_EQ(r.Get("value.age"), Value::Int(3));
+}
+
+TEST(RegistryAvroDecoder, ARegistryThatDoesNotAnswerFailsTheRunNotTheRecord) {
+  Fixture f;
+  f.source->down = true;
+  Record r;
+  Status s = f.decoder.Decode(Message(Framed(1, AvroString("ana") + AvroSmallInt(3)), 0), &r);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Status::Code::kIoError) << s.ToString();
+  // and it asks again once the registry is back
+  f.source->down = false;
+  ASSERT_TRUE(f.decoder.Decode(Message(Framed(1, AvroString("ana") + AvroSmallInt(3)), 1), &r).ok());
+  EXPECT_EQ(f.source->lookups[1], 2);
+}
+
+}  // namespace
+}  // namespace sfb
