@@ -2,12 +2,14 @@
 
 tests/restore (see its README.md) runs StatefulFunctionsJob on a Flink 1.16.2 MiniCluster with remote
 functions on statefun's Java SDK:
-1. the application runs from nothing at parallelism 2 on RocksDB (state in relative files); its ingress
+1. the application runs from nothing at parallelism 2 on RocksDB (state in relative files), and once
+   more on the hashmap backend (every stream inline in _metadata); its ingress
    sends 40 messages to function A (restore/counter), which counts them per id in its state `seen`; then
    the job is stopped with a canonical savepoint (stop-with-savepoint), the base;
 2. `run --base` bootstraps function B (restore/greeter, state `greeting`) and a new state of A (`bonus`)
    from CSV files on top of it;
-3. the application restores from our output (execution.savepoint.ignore-unclaimed-state: false, so Flink
+3. the application restores from our output on the base's backend
+   (execution.savepoint.ignore-unclaimed-state: false, so Flink
    fails if any state of it is not claimed) and every address reports what it sees: A its counts from
    step 1 plus the bootstrapped bonus, B its greeting, untouched addresses nothing.
 The ingress is the harness's own (a source that replays a file), not Kafka: its offsets are not checked.
@@ -102,7 +104,7 @@ class Functions:
         self.log.close()
 
 
-def take_base(work, backend):
+def take_base(work, backend, inline_threshold):
     """Runs the application from nothing, lets A count the messages, stops it with a canonical savepoint."""
     messages = work / "visits.jsonl"
     messages.write_text("".join(json.dumps({"id": IDS[i % len(IDS)], "n": i}) + "\n" for i in range(MESSAGES)))
@@ -116,7 +118,7 @@ def take_base(work, backend):
         ["bash", str(RESTORE), "app", "serve", "--module", str(functions.module_yaml(work / "base-module.yaml")),
          "--parallelism", "2", "--state-backend", backend, "--messages", str(messages),
          "--messages-to", "restore/counter", "--messages-type", "restore/Visit",
-         "--checkpoint-dir", str(work / f"ck-{backend}"), "--inline-threshold", "0",
+         "--checkpoint-dir", str(work / f"ck-{backend}"), "--inline-threshold", str(inline_threshold),
          "--stop-file", str(stop_file), "--savepoint-dir", str(work / f"sp-{backend}")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
@@ -136,13 +138,13 @@ def take_base(work, backend):
     return pathlib.Path(lines[0][len("savepoint: "):].removeprefix("file:"))
 
 
-def probe(work, module, savepoint, function, ids, name):
+def probe(work, module, savepoint, function, ids, name, backend):
     ids_file = work / f"{name}.ids"
     ids_file.write_text("".join(i + "\n" for i in ids), encoding="utf-8")
     out = work / f"{name}.jsonl"
     proc = run_bounded(["bash", str(RESTORE), "app", "probe", "--module", str(module), "--savepoint", str(savepoint),
                         "--function", function, "--ids", str(ids_file), "--max-parallelism", "128",
-                        "--timeout", "90", "--run", f"2:rocksdb:{out}"], timeout=240)
+                        "--timeout", "90", "--run", f"2:{backend}:{out}"], timeout=240)
     assert proc.returncode == 0, f"the application did not restore from {savepoint}:\n{proc.stderr[-8000:]}"
     return {r["id"]: r["states"] for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
 
@@ -152,14 +154,17 @@ def bootstrapped(tmp_path_factory):
     work = tmp_path_factory.mktemp("base")
     build = run_bounded(["bash", str(RESTORE), "build"], timeout=1800)
     assert build.returncode == 0, build.stderr[-5000:]
-    base = take_base(work, "rocksdb")
+    base = take_base(work, "rocksdb", 0)  # every stream a relative file
     base_files = {p.name: p.read_bytes() for p in base.iterdir()}
+    heap_base = take_base(work, "hashmap", 20480)  # every stream inline in _metadata
     (work / "greetings.csv").write_text("id\n" + "".join(g + "\n" for g in GUESTS), encoding="utf-8")
     (work / "bonuses.csv").write_text("id,bonus\nuser-0,100\nuser-1,200\nnew-user,300\n")
     job = work / "job.yaml"
     job.write_text(JOB)
     run = run_cli("run", job, "--base", base, "--threads", "2")
-    return {"work": work, "base": base, "base_files": base_files, "job": job, "out": work / "out", "run": run}
+    run_cli("run", job, "--base", heap_base, "--output", work / "out-hashmap")
+    return {"work": work, "base": base, "base_files": base_files, "job": job, "out": work / "out", "run": run,
+            "outputs": {"rocksdb": work / "out", "hashmap": work / "out-hashmap"}}
 
 
 def test_base_is_not_modified_and_output_has_its_operators(bootstrapped):
@@ -202,15 +207,17 @@ def test_a_state_the_base_has_is_refused_before_reading(bootstrapped):
     assert not (work / "clash").exists()
 
 
-def test_real_flink_restores_the_output_and_every_address_sees_its_state(bootstrapped):
-    work, out = bootstrapped["work"], bootstrapped["out"]
+@pytest.mark.parametrize("backend", ["rocksdb", "hashmap"])
+def test_real_flink_restores_the_output_and_every_address_sees_its_state(bootstrapped, backend):
+    work, out = bootstrapped["work"], bootstrapped["outputs"][backend]
     plan_path = work / "probe-plan.json"
     plan_path.write_text(json.dumps(PROBE_PLAN))
-    functions = Functions(plan_path, work, "probe")
+    functions = Functions(plan_path, work, f"probe-{backend}")
     try:
-        module = functions.module_yaml(work / "probe-module.yaml")
-        counters = probe(work, module, out, "restore/counter", IDS + ["new-user", "nobody"], "counter")
-        greeters = probe(work, module, out, "restore/greeter", GUESTS + ["user-1"], "greeter")
+        module = functions.module_yaml(work / f"probe-module-{backend}.yaml")
+        counters = probe(work, module, out, "restore/counter", IDS + ["new-user", "nobody"], f"counter-{backend}",
+                         backend)
+        greeters = probe(work, module, out, "restore/greeter", GUESTS + ["user-1"], f"greeter-{backend}", backend)
     finally:
         functions.close()
     counts = collections.Counter(IDS[i % len(IDS)] for i in range(MESSAGES))
