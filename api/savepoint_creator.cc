@@ -624,7 +624,7 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   });
   if (cancel_->load()) return Status::Cancelled("interrupted; no savepoint was written");
   SFB_RETURN_IF_ERROR(build_error.Get());
-  if (base) SFB_RETURN_IF_ERROR(MergeSubtasksWithBase(*base, max_parallelism_, staged->path(), &results));
+  if (base) SFB_RETURN_IF_ERROR(MergeSubtasksWithBase(*base, max_parallelism_, staged->path(), threads, &results));
   summary_.build_seconds = SecondsSince(build_start);
   store.reset();
   SFB_RETURN_IF_ERROR(RemoveAll(spill_dir));

@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "common/byte_reader.h"
 #include "common/byte_writer.h"
@@ -131,21 +134,37 @@ Result<std::unique_ptr<BaseSavepoint>> OpenBaseForRun(const std::string& base_pa
 }
 
 Status MergeSubtasksWithBase(const BaseSavepoint& base, int max_parallelism, const std::string& dir,
-                             std::vector<SubtaskBuildResult>* results) {
+                             int threads, std::vector<SubtaskBuildResult>* results) {
   const int parallelism = static_cast<int>(results->size());
-  for (int i = 0; i < parallelism; ++i) {
-    SubtaskBuildResult& r = (*results)[static_cast<size_t>(i)];
-    const std::string job_file = StrCat(dir, "/keyed-state-functions-", std::to_string(i));
-    const std::string merged_file = StrCat(job_file, ".merged");
-    SFB_ASSIGN_OR_RETURN(MergedSubtask m, MergeSubtaskWithBase(base, i, max_parallelism, parallelism, job_file,
-                                                               r.start_key_group, r.offsets, merged_file));
-    std::error_code ec;
-    std::filesystem::rename(merged_file, job_file, ec);
-    if (ec) return Status::IoError(StrCat("cannot rename ", merged_file, ": ", ec.message()));
-    r.start_key_group = m.start_key_group;
-    r.offsets = std::move(m.offsets);
-    r.file_bytes = m.file_bytes;
-  }
+  std::vector<Status> errors(results->size());
+  std::atomic<int> next{0};
+  auto worker = [&] {
+    for (int i = next++; i < parallelism; i = next++) {
+      SubtaskBuildResult& r = (*results)[static_cast<size_t>(i)];
+      const std::string job_file = StrCat(dir, "/keyed-state-functions-", std::to_string(i));
+      const std::string merged_file = StrCat(job_file, ".merged");
+      auto m = MergeSubtaskWithBase(base, i, max_parallelism, parallelism, job_file, r.start_key_group, r.offsets,
+                                    merged_file);
+      if (!m.ok()) {
+        errors[static_cast<size_t>(i)] = m.status();
+        continue;
+      }
+      std::error_code ec;
+      std::filesystem::rename(merged_file, job_file, ec);
+      if (ec) {
+        errors[static_cast<size_t>(i)] = Status::IoError(StrCat("cannot rename ", merged_file, ": ", ec.message()));
+        continue;
+      }
+      r.start_key_group = m->start_key_group;
+      r.offsets = std::move(m->offsets);
+      r.file_bytes = m->file_bytes;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::min(std::max(1, threads), parallelism); ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  for (const Status& s : errors) SFB_RETURN_IF_ERROR(s);  // the lowest subtask's error, whatever the timing
   return Status::OK();
 }
 

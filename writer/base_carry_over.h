@@ -61,9 +61,10 @@ Result<MergedSubtask> MergeSubtaskWithBase(const BaseSavepoint& base, int subtas
                                            const std::string& out_file);
 
 // MergeSubtaskWithBase() for every subtask file `dir`/keyed-state-functions-<i>, replacing the file and its
-// result's key-group layout and size with the merged one's.
+// result's key-group layout and size with the merged one's; subtasks are merged on up to `threads` threads
+// (each file's bytes do not depend on it).
 Status MergeSubtasksWithBase(const BaseSavepoint& base, int max_parallelism, const std::string& dir,
-                             std::vector<SubtaskBuildResult>* results);
+                             int threads, std::vector<SubtaskBuildResult>* results);
 
 // `metadata` holds the functions operator the run wrote (subtask i at index i); `out_dir` is the staging
 // directory. File names that would clash with the run's own files are refused.
