@@ -13,9 +13,11 @@
 #include "common/exit_cleanup.h"
 #include "common/file_io.h"
 #include "common/java_string.h"
+#include "savepoint/base_savepoint.h"
 #include "savepoint/entry_json.h"
 #include "savepoint/key_groups.h"
 #include "savepoint/metadata.h"
+#include "writer/base_carry_over.h"
 #include "writer/memory_budget.h"
 #include "writer/routed_entries.h"
 #include "writer/run_journal.h"
@@ -392,6 +394,10 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   if (functions_.size() > 65535) return Status::InvalidSpec("more than 65535 function types");
   SFB_ASSIGN_OR_RETURN(std::vector<StateDescriptor> states, States());
   SFB_RETURN_IF_ERROR(CheckOutputPath(path, options.overwrite));
+  std::unique_ptr<BaseSavepoint> base;  // --base: read and checked before any input
+  if (!options.base.empty()) {
+    SFB_ASSIGN_OR_RETURN(base, OpenBaseForRun(options.base, path, states, max_parallelism_, parallelism_));
+  }
   // At most as many reader threads as routed-entry buffers can be told apart (writer/entry_buffer.h).
   const int wanted = threads_ > 0 ? threads_ : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = std::min(wanted, EntryBuffer::kMaxBuffers);
@@ -619,6 +625,7 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   });
   if (cancel_->load()) return Status::Cancelled("interrupted; no savepoint was written");
   SFB_RETURN_IF_ERROR(build_error.Get());
+  if (base) SFB_RETURN_IF_ERROR(MergeSubtasksWithBase(*base, max_parallelism_, staged->path(), threads, &results));
   summary_.build_seconds = SecondsSince(build_start);
   store.reset();
   SFB_RETURN_IF_ERROR(RemoveAll(spill_dir));
@@ -653,6 +660,7 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
     for (size_t s = 0; s < states.size(); ++s) summary_.states[s].entries += r.entries_per_state[s];
   }
   metadata.operators.push_back(std::move(op));
+  if (base) SFB_RETURN_IF_ERROR(CarryOverOperators(*base, staged->path(), &metadata));
   for (const auto& in : inputs_) {
     summary_.sources.push_back({{"name", in.name}, {"provenance", in.source->Provenance()}});
   }
@@ -673,6 +681,7 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
       prov["dead_letter"] = dead_letter->path();
     }
     prov["addresses"] = summary_.addresses;
+    if (base) prov["base"] = base->directory();
     prov["sources"] = summary_.sources;
     SFB_RETURN_IF_ERROR(WriteStringToFileSynced(staged->path() + "/" + kProvenanceFile, prov.dump(2) + "\n"));
   }
@@ -689,6 +698,7 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   summary_.bytes += metadata_bytes.size();
   summary_.files = static_cast<uint64_t>(parallelism_) + 1;
   if (cancel_->load()) return Status::Cancelled("interrupted; no savepoint was written");
+  if (base) SFB_RETURN_IF_ERROR(base->CheckUnchanged());
   SFB_RETURN_IF_ERROR(staged->Commit());
   summary_.records_read = counters_.records_read;
   summary_.records_forwarded = counters_.records_forwarded;

@@ -104,6 +104,9 @@ struct WriteOptions {
   bool resume = false;
   // Identifies the job (spec, layout) for resume; the caller's choice (the CLI hashes the job file).
   std::string fingerprint;
+  // A savepoint of the running application to build on (`run --base`, writer/base_carry_over.h): the
+  // output holds all of its state plus the job's. Checked before any input is read; never modified.
+  std::string base;
 };
 
 class SavepointCreator {

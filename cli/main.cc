@@ -26,6 +26,7 @@
 #include "common/java_string.h"
 #include "job/job_builder.h"
 #include "job/job_spec.h"
+#include "savepoint/base_savepoint.h"
 #include "savepoint/entry_json.h"
 #include "savepoint/key_groups.h"
 #include "savepoint/savepoint_reader.h"
@@ -61,6 +62,10 @@ appears only when it is complete (it is built in a hidden sibling directory and 
 
 options:
   --output DIR          where to write the savepoint (default: savepoint.path of the job file)
+  --base SAVEPOINT      build on a canonical savepoint of the running application (job spec:
+                        savepoint.base): the output keeps all of its state (every operator, other
+                        functions, statefun's own state) and adds the job's; the base is not changed.
+                        The output keeps the base's parallelism; states the base has are refused.
   --parallelism N       keyed-state files = Flink subtasks the savepoint is laid out for
                         (default: savepoint.parallelism, else --threads). Flink restores at any
                         parallelism; using the application's parallelism avoids a rescale.
@@ -260,10 +265,21 @@ Result<int> ParsePositiveInt(const std::string& name, const std::string& text, i
   return Status::InvalidSpec(name + " must be a whole number from 1 to " + std::to_string(max) + ", not '" + text + "'");
 }
 
+// --base, else savepoint.base; empty: none.
+std::string BasePath(const Args& args, const JobSpec& spec) {
+  return args.options.count("--base") ? args.options.at("--base") : spec.base_path;
+}
+
 Result<BuiltJob> LoadAndBuild(const std::string& job_file, const Args& args, JobSpec* spec, bool connect_remote = true,
                               std::atomic<bool>* cancel = nullptr) {
   SFB_ASSIGN_OR_RETURN(*spec, LoadJobSpec(job_file));
   JobOverrides o;
+  if (const std::string base = BasePath(args, *spec); !base.empty() && !spec->parallelism &&
+                                                      !args.options.count("--parallelism")) {
+    // The output keeps the base's parallelism (writer/base_carry_over.h).
+    SFB_ASSIGN_OR_RETURN(auto b, BaseSavepoint::Open(base));
+    if (b->functions_operator()) o.parallelism = b->functions_operator()->parallelism;
+  }
   if (args.options.count("--output")) o.output = args.options.at("--output");
   if (args.options.count("--parallelism")) {
     SFB_ASSIGN_OR_RETURN(int p, ParsePositiveInt("--parallelism", args.options.at("--parallelism"), 32768));
@@ -417,7 +433,7 @@ std::string JobFingerprint(const std::string& job_file, const BuiltJob& job) {
 int CmdRun(int argc, char** argv) {
   auto args = ParseArgs(argc, argv, 2,
                         {"--output", "--parallelism", "--threads", "--tmp-dir", "--ttl-timestamp", "--summary-json",
-                         "--dead-letter", "--max-bad-records", "--memory"},
+                         "--dead-letter", "--max-bad-records", "--memory", "--base"},
                         {"--overwrite", "--dry-run", "--quiet", "--help", "--resume"});
   if (!args.ok()) return Usage(args.status().message(), kRunHelp);
   if (args->flags.count("--help")) return std::printf("%s", kRunHelp), 0;
@@ -452,6 +468,7 @@ int CmdRun(int argc, char** argv) {
   options.resume = args->flags.count("--resume") > 0;
   options.fingerprint = JobFingerprint(args->positional[0], *job);
   if (args->options.count("--tmp-dir")) options.tmp_dir = args->options.at("--tmp-dir");
+  options.base = BasePath(*args, spec);
   Status s;
   {
     ProgressReporter progress(&job->creator->counters(), job->parallelism, !args->flags.count("--quiet"));

@@ -257,10 +257,14 @@ Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_na
     }
     const bool all = parts == JobSpecParts::kAll;
     const YAML::Node sp = all ? root["savepoint"] : YAML::Node(YAML::NodeType::Map);
-    SFB_RETURN_IF_ERROR(ctx.CheckKeys(sp, "savepoint", {"path", "max_parallelism", "parallelism", "ttl_timestamp", "memory"}));
+    SFB_RETURN_IF_ERROR(ctx.CheckKeys(sp, "savepoint", {"path", "base", "max_parallelism", "parallelism", "ttl_timestamp", "memory"}));
     if (sp["path"]) {
       SFB_ASSIGN_OR_RETURN(std::string p, ctx.Scalar(sp["path"], "savepoint.path"));
       job.savepoint_path = ctx.Path(p);
+    }
+    if (sp["base"]) {
+      SFB_ASSIGN_OR_RETURN(std::string p, ctx.Scalar(sp["base"], "savepoint.base"));
+      job.base_path = ctx.Path(p);
     }
     if (sp["max_parallelism"]) {
       SFB_ASSIGN_OR_RETURN(int64_t v, ctx.Integer(sp["max_parallelism"], "savepoint.max_parallelism", 1, 32768,

@@ -68,6 +68,8 @@ struct RouteSpecYaml {
 struct JobSpec {
   std::string file;  // the job file's path
   std::string savepoint_path;
+  // savepoint.base: a savepoint of the running application to build on (writer/base_carry_over.h).
+  std::string base_path;
   int max_parallelism = 128;
   std::optional<int> parallelism;
   std::optional<int64_t> ttl_timestamp;

@@ -47,11 +47,17 @@ Status ReadKeyedStateHeader(ByteReader* in, KeyedStateHeader* h) {
         .WithHint("take the savepoint with execution.checkpointing.snapshot-compression: false");
   }
   SFB_RETURN_IF_ERROR(ReadTopLevelSnapshotClass(in, &h->key_serializer_class).WithContext("key serializer"));
+  h->states_offset = in->position();
   int16_t n;
   SFB_RETURN_IF_ERROR(in->I16("state count", &n));
   if (n < 0) return Status::Corruption("negative state count");
   h->states.resize(static_cast<size_t>(n));
-  for (auto& s : h->states) SFB_RETURN_IF_ERROR(ParseMetaInfo(in, h->version, &s));
+  h->meta_info_spans.clear();
+  for (auto& s : h->states) {
+    const size_t begin = in->position();
+    SFB_RETURN_IF_ERROR(ParseMetaInfo(in, h->version, &s));
+    h->meta_info_spans.emplace_back(begin, in->position());
+  }
   h->size = in->position();
   return Status::OK();
 }

@@ -28,6 +28,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/byte_reader.h"
@@ -53,6 +54,10 @@ struct KeyedStateHeader {
   std::string key_serializer_class;
   std::vector<ParsedStateMeta> states;
   size_t size = 0;  // bytes; the first key-group section cannot start before this
+  // Where the key serializer snapshot ends (= where the i16 state count starts), and each state's
+  // StateMetaInfoSnapshot as [begin, end) offsets in the stream: what a carry-over copies verbatim.
+  size_t states_offset = 0;
+  std::vector<std::pair<size_t, size_t>> meta_info_spans;
 };
 Status ReadKeyedStateHeader(ByteReader* in, KeyedStateHeader* header);
 

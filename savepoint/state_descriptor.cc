@@ -5,6 +5,7 @@
 
 #include "common/byte_writer.h"
 #include "common/java_string.h"
+#include "common/str_cat.h"
 
 namespace sfb {
 namespace {
@@ -97,6 +98,10 @@ bool IsKnownSimple(std::string_view cls) {
   return false;
 }
 
+// statefun's protobuf-typed internal state (a remote function's pending request batch).
+constexpr char kStatefunProtobufSnapshot[] =
+    "org.apache.flink.statefun.flink.common.protobuf.ProtobufTypeSerializerSnapshot";
+
 Status ReadVersionedSnapshot(ByteReader* in, int depth, SnapshotNode* node) {
   if (depth > 8) return Status::Corruption("serializer snapshots nested too deeply");
   SFB_RETURN_IF_ERROR(in->Utf("serializer snapshot class", &node->cls));
@@ -107,7 +112,33 @@ Status ReadVersionedSnapshot(ByteReader* in, int depth, SnapshotNode* node) {
     SFB_RETURN_IF_ERROR(in->Utf("remote value type namespace", &node->payload[0]));
     return in->Utf("remote value type name", &node->payload[1]);
   }
-  if (node->cls == snapshot_class::kTtl || node->cls == snapshot_class::kList || node->cls == snapshot_class::kMap) {
+  if (node->cls == snapshot_class::kStatefunMessage) {
+    // v2 payload: utf message factory type, bool has-custom-payload-serializer, [utf its class name]
+    if (node->version != 2) {
+      return Status::Corruption(StrCat("statefun message serializer snapshot version ", std::to_string(node->version),
+                                       " is not supported (statefun 3.3 writes 2)"));
+    }
+    node->payload.resize(1);
+    SFB_RETURN_IF_ERROR(in->Utf("statefun message factory type", &node->payload[0]));
+    bool has_custom;
+    SFB_RETURN_IF_ERROR(in->Bool("statefun custom payload serializer flag", &has_custom));
+    if (has_custom) {
+      node->payload.emplace_back();
+      SFB_RETURN_IF_ERROR(in->Utf("statefun custom payload serializer class", &node->payload[1]));
+    }
+    return Status::OK();
+  }
+  if (node->cls == kStatefunProtobufSnapshot) {
+    // v1 payload: i32 length + a serialized protobuf descriptor set (remote functions' pending batches)
+    if (node->version != 1) {
+      return Status::Corruption(StrCat("statefun protobuf serializer snapshot version ",
+                                       std::to_string(node->version), " is not supported (statefun 3.3 writes 1)"));
+    }
+    std::string_view descriptor;
+    return in->LengthPrefixed("statefun protobuf type descriptor", &descriptor);
+  }
+  if (node->cls == snapshot_class::kTtl || node->cls == snapshot_class::kList || node->cls == snapshot_class::kMap ||
+      node->cls == snapshot_class::kTimer) {
     int32_t magic, outer_version, nested_magic, nested_version, n;
     SFB_RETURN_IF_ERROR(in->I32("composite snapshot magic", &magic));
     if (magic != kCompositeOuterMagic) return Status::Corruption("composite serializer snapshot magic mismatch in " + node->cls);

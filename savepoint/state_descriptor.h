@@ -101,6 +101,10 @@ inline constexpr char kRemoteValue[] = "org.apache.flink.statefun.flink.core.typ
 inline constexpr char kTtl[] = "org.apache.flink.runtime.state.ttl.TtlStateFactory$TtlSerializerSnapshot";
 inline constexpr char kList[] = "org.apache.flink.api.common.typeutils.base.ListSerializerSnapshot";
 inline constexpr char kMap[] = "org.apache.flink.api.common.typeutils.base.MapSerializerSnapshot";
+// statefun's own states (delayed messages, async operations) and Flink's timers, found in a running
+// application's savepoint (a --base): read only to be skipped and carried over verbatim.
+inline constexpr char kStatefunMessage[] = "org.apache.flink.statefun.flink.core.message.MessageTypeSerializer$Snapshot";
+inline constexpr char kTimer[] = "org.apache.flink.streaming.api.operators.TimerSerializerSnapshot";
 }  // namespace snapshot_class
 
 }  // namespace sfb

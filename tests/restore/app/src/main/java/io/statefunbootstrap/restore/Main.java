@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.execution.ExecutionState;
 import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
 import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
@@ -43,6 +44,11 @@ import org.apache.flink.statefun.flink.core.StatefulFunctionsUniverseProvider;
  *       stdout (and writes F) once every task runs, i.e. once the savepoint is restored. With
  *       --messages, an extra ingress sends each line of FILE (a JSON object) to NS/NAME/<its field>
  *       as a value of type NS/TYPE, as a Kafka ingress delivers a record's value.
+ *       With --stop-file F --savepoint-dir DIR: once F exists, the job is stopped with a canonical
+ *       savepoint under DIR (Flink's stop-with-savepoint, as `flink stop --type canonical`), whose
+ *       path is printed as "savepoint: PATH"; --checkpoint-dir D keeps state in files under D
+ *       (--inline-threshold BYTES, default 20480, inlines smaller streams in _metadata), and
+ *       --snapshot-compression true compresses keyed state.
  *   produce --brokers B --topic T --file LINES [--key-field id] [--partitions 2]
  *       Creates the topic if needed and produces each line keyed by its JSON field (see KafkaProduce).
  * </pre>
@@ -103,6 +109,8 @@ public final class Main {
         + "                       [--ready-file F] [--duration SECONDS]\n"
         + "                       [--messages FILE --messages-to NS/NAME --messages-type NS/TYPE\n"
         + "                        [--messages-id-field id]]\n"
+        + "                       [--stop-file F --savepoint-dir DIR] [--checkpoint-dir D]\n"
+        + "                       [--inline-threshold BYTES] [--snapshot-compression true|false]\n"
         + "  restore.sh app produce --brokers B --topic T --file LINES [--key-field id] [--partitions 2]\n";
   }
 
@@ -250,8 +258,16 @@ public final class Main {
     s.maxParallelism = a.integer("--max-parallelism", 128);
     s.stateBackend = a.get("--state-backend", "rocksdb");
     s.jobName = a.get("--job-name", "statefun-application");
+    s.checkpointDir = a.get("--checkpoint-dir", null);
+    s.inlineThreshold = a.integer("--inline-threshold", s.inlineThreshold);
+    s.snapshotCompression = Boolean.parseBoolean(a.get("--snapshot-compression", "false"));
     String readyFile = a.get("--ready-file", null);
     int duration = a.integer("--duration", 0);
+    String stopFile = a.get("--stop-file", null);
+    String savepointDir = a.get("--savepoint-dir", null);
+    if ((stopFile == null) != (savepointDir == null)) {
+      throw new UsageException("--stop-file and --savepoint-dir go together");
+    }
     StatefulFunctionsUniverseProvider provider = new StatefunApp.ClassPathProvider();
     String messages = a.get("--messages", null);
     if (messages != null) {
@@ -302,6 +318,18 @@ public final class Main {
               System.err.println("restore: the statefun application ended: " + status);
             }
             rc = 1;
+            break;
+          }
+          if (announced && stopFile != null && Files.exists(Paths.get(stopFile))) {
+            String path =
+                client
+                    .stopWithSavepoint(
+                        false,
+                        Paths.get(savepointDir).toAbsolutePath().toUri().toString(),
+                        SavepointFormatType.CANONICAL)
+                    .get(120, TimeUnit.SECONDS);
+            System.out.println("savepoint: " + path);
+            System.out.flush();
             break;
           }
           if (!announced && allTasksRunning(cluster, client.getJobID())) {

@@ -2,6 +2,7 @@ package io.statefunbootstrap.restore;
 
 import io.statefunbootstrap.flinkcommon.LocalCluster;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
@@ -11,6 +12,7 @@ import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.PipelineExecutorServiceLoader;
 import org.apache.flink.runtime.jobgraph.SavepointConfigOptions;
+import org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage;
 import org.apache.flink.statefun.flink.core.StatefulFunctionsConfig;
 import org.apache.flink.statefun.flink.core.StatefulFunctionsConfigValidator;
 import org.apache.flink.statefun.flink.core.StatefulFunctionsJob;
@@ -39,6 +41,11 @@ final class StatefunApp {
     int maxParallelism = 128;
     String stateBackend = "rocksdb";
     String jobName = "statefun-restore";
+    // Where checkpoint storage keeps state (null: the JobManager's memory, all state inline in
+    // _metadata), streams below inlineThreshold bytes are inlined in _metadata either way.
+    String checkpointDir;
+    int inlineThreshold = 20 * 1024;
+    boolean snapshotCompression = false;
   }
 
   /** Submits the application and returns as soon as the job is submitted. */
@@ -70,6 +77,13 @@ final class StatefunApp {
     AsyncEnvironment env =
         new AsyncEnvironment(
             cluster.executorLoader(), conf, Thread.currentThread().getContextClassLoader());
+    if (s.checkpointDir != null) {
+      env.getCheckpointConfig()
+          .setCheckpointStorage(
+              new FileSystemCheckpointStorage(
+                  Paths.get(s.checkpointDir).toUri(), s.inlineThreshold));
+    }
+    env.getConfig().setUseSnapshotCompression(s.snapshotCompression);
     StatefulFunctionsConfig statefun = StatefulFunctionsConfig.fromFlinkConfiguration(conf);
     statefun.setProvider(provider);
     StatefulFunctionsJob.main(env, statefun);

@@ -58,6 +58,12 @@ import org.apache.flink.statefun.sdk.java.types.Type;
  * strings (decoded by the SDK's own types); any other type's bytes as a UTF-8 string, or {@code
  * {"base64": ...}} when they are not UTF-8; absent state as null. The function changes no state.
  * The server listens on 127.0.0.1; the chosen port goes to stdout (and --port-file).
+ *
+ * <p>With {@code --count-type NS/TYPE}, a message of that type is not probed but counted: every
+ * declared {@code io.statefun.types/int} state of the addressed function goes up by one (absent
+ * counts as 0), no report is sent, and the running total of counted messages is written to {@code
+ * --count-file} (replaced atomically). This is how a test lets an application build state of its own
+ * before it is stopped with a savepoint.
  */
 public final class ProbeServer {
 
@@ -86,11 +92,14 @@ public final class ProbeServer {
     if (args.length % 2 != 0 || !opts.containsKey("--plan")) {
       System.err.println(
           "usage: restore.sh probe-functions --plan PLAN_JSON [--port 0] [--port-file F]"
-              + " [--egress restore/seen]");
+              + " [--egress restore/seen] [--count-type NS/TYPE [--count-file F]]");
       System.exit(2);
     }
     JsonNode plan = JSON.readTree(Files.readAllBytes(Paths.get(opts.get("--plan"))));
     TypeName egress = TypeName.typeNameFromString(opts.getOrDefault("--egress", "restore/seen"));
+    String countFile = opts.get("--count-file");
+    Counter counter =
+        new Counter(opts.get("--count-type"), countFile == null ? null : Paths.get(countFile));
 
     Map<String, List<StateDecl>> functions = new LinkedHashMap<>();
     for (JsonNode s : plan.path("states")) {
@@ -116,7 +125,7 @@ public final class ProbeServer {
       fns.withStatefulFunction(
           StatefulFunctionSpec.builder(TypeName.typeNameFromString(f.getKey()))
               .withValueSpecs(specs.toArray(new ValueSpec<?>[0]))
-              .withSupplier(() -> new ProbeFunction(f.getKey(), states, egress)));
+              .withSupplier(() -> new ProbeFunction(f.getKey(), states, egress, counter)));
       StringBuilder desc = new StringBuilder();
       for (StateDecl d : states) {
         desc.append(desc.length() == 0 ? "" : ", ").append(d.describe());
@@ -233,20 +242,63 @@ public final class ProbeServer {
     }
   }
 
-  /** Reads every declared value and reports them; changes nothing. */
+  /** Which messages are counted instead of probed, and the running total of those counted. */
+  static final class Counter {
+    private final String type; // null: none
+    private final Path file; // null: not written
+    private long total;
+
+    Counter(String type, Path file) {
+      this.type = type;
+      this.file = file;
+    }
+
+    boolean counts(Message message) {
+      return type != null && message.valueTypeName().asTypeNameString().equals(type);
+    }
+
+    synchronized void counted() {
+      total++;
+      if (file == null) {
+        return;
+      }
+      try {
+        Path tmp = Paths.get(file + ".tmp");
+        Files.write(tmp, (total + "\n").getBytes(StandardCharsets.UTF_8));
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+  }
+
+  /** Reads every declared value and reports them (or counts a --count-type message). */
   static final class ProbeFunction implements StatefulFunction {
     private final String function;
     private final List<StateDecl> states;
     private final TypeName egress;
+    private final Counter counter;
 
-    ProbeFunction(String function, List<StateDecl> states, TypeName egress) {
+    ProbeFunction(String function, List<StateDecl> states, TypeName egress, Counter counter) {
       this.function = function;
       this.states = states;
       this.egress = egress;
+      this.counter = counter;
     }
 
+    @SuppressWarnings("unchecked")
     @Override
     public CompletableFuture<Void> apply(Context context, Message message) {
+      if (counter.counts(message)) {
+        for (StateDecl d : states) {
+          if (d.type.equals("io.statefun.types/int")) {
+            ValueSpec<Integer> spec = (ValueSpec<Integer>) d.spec;
+            context.storage().set(spec, context.storage().get(spec).orElse(0) + 1);
+          }
+        }
+        counter.counted();
+        return context.done();
+      }
       ObjectNode report = JSON.createObjectNode();
       report.put("function", function);
       report.put("id", context.self().id());

@@ -1,0 +1,229 @@
+"""Bootstrap into a running application (`run --base`), judged by a real statefun 3.3.0 application.
+
+tests/restore (see its README.md) runs StatefulFunctionsJob on a Flink 1.16.2 MiniCluster with remote
+functions on statefun's Java SDK:
+1. the application runs from nothing at parallelism 2 on RocksDB (state in relative files), and once
+   more on the hashmap backend (every stream inline in _metadata); its ingress
+   sends 40 messages to function A (restore/counter), which counts them per id in its state `seen`; then
+   the job is stopped with a canonical savepoint (stop-with-savepoint), the base;
+2. `run --base` bootstraps function B (restore/greeter, state `greeting`) and a new state of A (`bonus`)
+   from CSV files on top of it;
+3. the application restores from our output on the base's backend
+   (execution.savepoint.ignore-unclaimed-state: false, so Flink
+   fails if any state of it is not claimed) and every address reports what it sees: A its counts from
+   step 1 plus the bootstrapped bonus, B its greeting, untouched addresses nothing.
+The ingress is the harness's own (a source that replays a file), not Kafka: its offsets are not checked.
+"""
+import collections
+import json
+import pathlib
+import subprocess
+import time
+
+import pytest
+
+from conftest import dump, run_cli
+from test_restore import RESTORE, run_bounded, stop_group
+
+MESSAGES = 40
+IDS = [f"user-{i}" for i in range(7)]
+GUESTS = [f"guest-{i}" for i in range(12)] + ["user-0", "Zoë"]
+
+BASE_PLAN = {"states": [{"kind": "remote", "function": "restore/counter", "state": "seen",
+                         "type": "io.statefun.types/int", "ttl": None}]}
+
+JOB = """\
+savepoint:
+  path: out
+  max_parallelism: 128
+functions:
+  restore/greeter:
+    states:
+      greeting: { type: io.statefun.types/string }
+  restore/counter:
+    states:
+      bonus: { type: io.statefun.types/int }
+sources:
+  greetings: { file: { path: greetings.csv } }
+  bonuses: { file: { path: bonuses.csv } }
+routes:
+  - from: greetings
+    to: restore/greeter
+    id: "{id}"
+    set: { greeting: "Hello {id}" }
+  - from: bonuses
+    to: restore/counter
+    id: "{id}"
+    set: { bonus: "{bonus}" }
+"""
+
+# Every state the application declares after the bootstrap: what the probe functions register.
+PROBE_PLAN = {"states": [
+    {"kind": "remote", "function": "restore/greeter", "state": "greeting", "type": "io.statefun.types/string",
+     "ttl": None},
+    {"kind": "remote", "function": "restore/counter", "state": "seen", "type": "io.statefun.types/int", "ttl": None},
+    {"kind": "remote", "function": "restore/counter", "state": "bonus", "type": "io.statefun.types/int", "ttl": None},
+]}
+
+
+class Functions:
+    """The remote function server; with count_type, messages of that type are counted into int states."""
+
+    def __init__(self, plan_path, workdir, name, count_type=None):
+        self.port_file = workdir / f"{name}.port"
+        self.count_file = workdir / f"{name}.count"
+        self.log = open(workdir / f"{name}.functions.log", "w+")
+        args = ["bash", str(RESTORE), "probe-functions", "--plan", str(plan_path), "--port-file", str(self.port_file)]
+        if count_type:
+            args += ["--count-type", count_type, "--count-file", str(self.count_file)]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True)
+        deadline = time.time() + 60
+        while not self.port_file.exists():
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.close()
+                raise AssertionError("the function server did not start:\n" + self.output())
+            time.sleep(0.1)
+        self.port = int(self.port_file.read_text().strip())
+
+    def counted(self):
+        return int(self.count_file.read_text().strip()) if self.count_file.exists() else 0
+
+    def module_yaml(self, path):
+        path.write_text("kind: io.statefun.endpoints.v2/http\nspec:\n  functions: restore/*\n"
+                        f"  urlPathTemplate: http://127.0.0.1:{self.port}/{{function.name}}\n"
+                        "  transport:\n    type: io.statefun.transports.v1/async\n")
+        return path
+
+    def output(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def close(self):
+        stop_group(self.proc, grace=10)
+        self.log.close()
+
+
+def take_base(work, backend, inline_threshold):
+    """Runs the application from nothing, lets A count the messages, stops it with a canonical savepoint."""
+    messages = work / "visits.jsonl"
+    messages.write_text("".join(json.dumps({"id": IDS[i % len(IDS)], "n": i}) + "\n" for i in range(MESSAGES)))
+    plan_path = work / "base-plan.json"
+    plan_path.write_text(json.dumps(BASE_PLAN))
+    functions = Functions(plan_path, work, f"base-{backend}", count_type="restore/Visit")
+    stop_file = work / f"stop-{backend}"
+    (work / f"sp-{backend}").mkdir()
+    (work / f"ck-{backend}").mkdir()
+    app = subprocess.Popen(
+        ["bash", str(RESTORE), "app", "serve", "--module", str(functions.module_yaml(work / "base-module.yaml")),
+         "--parallelism", "2", "--state-backend", backend, "--messages", str(messages),
+         "--messages-to", "restore/counter", "--messages-type", "restore/Visit",
+         "--checkpoint-dir", str(work / f"ck-{backend}"), "--inline-threshold", str(inline_threshold),
+         "--stop-file", str(stop_file), "--savepoint-dir", str(work / f"sp-{backend}")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.time() + 180
+        while functions.counted() < MESSAGES:
+            assert app.poll() is None, f"the application ended:\n{app.stderr.read()[-5000:]}"
+            assert time.time() < deadline, f"only {functions.counted()} of {MESSAGES} messages counted"
+            time.sleep(0.2)
+        stop_file.touch()
+        out, err = app.communicate(timeout=180)
+    finally:
+        stop_group(app)
+        functions.close()
+    assert app.returncode == 0, err[-5000:]
+    lines = [l for l in out.splitlines() if l.startswith("savepoint: ")]
+    assert lines, out + err[-3000:]
+    return pathlib.Path(lines[0][len("savepoint: "):].removeprefix("file:"))
+
+
+def probe(work, module, savepoint, function, ids, name, backend):
+    ids_file = work / f"{name}.ids"
+    ids_file.write_text("".join(i + "\n" for i in ids), encoding="utf-8")
+    out = work / f"{name}.jsonl"
+    proc = run_bounded(["bash", str(RESTORE), "app", "probe", "--module", str(module), "--savepoint", str(savepoint),
+                        "--function", function, "--ids", str(ids_file), "--max-parallelism", "128",
+                        "--timeout", "90", "--run", f"2:{backend}:{out}"], timeout=240)
+    assert proc.returncode == 0, f"the application did not restore from {savepoint}:\n{proc.stderr[-8000:]}"
+    return {r["id"]: r["states"] for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+
+
+@pytest.fixture(scope="module")
+def bootstrapped(tmp_path_factory):
+    work = tmp_path_factory.mktemp("base")
+    build = run_bounded(["bash", str(RESTORE), "build"], timeout=1800)
+    assert build.returncode == 0, build.stderr[-5000:]
+    base = take_base(work, "rocksdb", 0)  # every stream a relative file
+    base_files = {p.name: p.read_bytes() for p in base.iterdir()}
+    heap_base = take_base(work, "hashmap", 20480)  # every stream inline in _metadata
+    (work / "greetings.csv").write_text("id\n" + "".join(g + "\n" for g in GUESTS), encoding="utf-8")
+    (work / "bonuses.csv").write_text("id,bonus\nuser-0,100\nuser-1,200\nnew-user,300\n")
+    job = work / "job.yaml"
+    job.write_text(JOB)
+    run = run_cli("run", job, "--base", base, "--threads", "2")
+    run_cli("run", job, "--base", heap_base, "--output", work / "out-hashmap")
+    return {"work": work, "base": base, "base_files": base_files, "job": job, "out": work / "out", "run": run,
+            "outputs": {"rocksdb": work / "out", "hashmap": work / "out-hashmap"}}
+
+
+def test_base_is_not_modified_and_output_has_its_operators(bootstrapped):
+    base, out = bootstrapped["base"], bootstrapped["out"]
+    assert {p.name: p.read_bytes() for p in base.iterdir()} == bootstrapped["base_files"]
+    info = json.loads(run_cli("inspect", base, "--json").stdout)
+    merged = json.loads(run_cli("inspect", out, "--json").stdout)
+    assert [op["id"] for op in merged["operators"]] == [op["id"] for op in info["operators"]]
+    assert merged["operators"] == info["operators"]
+    base_states = {s["name"]: s["entries"] for s in info["states"]}
+    merged_states = {s["name"]: s["entries"] for s in merged["states"]}
+    assert base_states["restore.counter.seen"] == len(IDS)
+    assert merged_states == {**base_states, "restore.greeter.greeting": len(GUESTS), "restore.counter.bonus": 3}
+    # dump shows the base's values and the job's side by side
+    counts = collections.Counter(IDS[i % len(IDS)] for i in range(MESSAGES))
+    values = {(e["function"], e["state"], e["id"]): e.get("value") for e in dump(out)}
+    for i in IDS:
+        assert values[("restore/counter", "seen", i)] == counts[i], i
+    assert values[("restore/counter", "bonus", "user-1")] == 200
+    assert values[("restore/greeter", "greeting", "Zoë")] == "Hello Zoë"
+
+
+def test_same_bytes_whatever_threads(bootstrapped):
+    work = bootstrapped["work"]
+    run_cli("run", bootstrapped["job"], "--base", bootstrapped["base"], "--threads", "1", "--output", work / "out1")
+    for p in bootstrapped["out"].iterdir():
+        if p.name != "statefun-bootstrap.json":
+            assert (work / "out1" / p.name).read_bytes() == p.read_bytes(), p.name
+
+
+def test_a_state_the_base_has_is_refused_before_reading(bootstrapped):
+    work = bootstrapped["work"]
+    job = work / "clash.yaml"
+    job.write_text(JOB.replace("bonus: { type: io.statefun.types/int }", "seen: { type: io.statefun.types/int }")
+                   .replace("set: { bonus:", "set: { seen:").replace("path: out", "path: clash"))
+    proc = run_cli("run", job, "--base", bootstrapped["base"], check=False)
+    assert proc.returncode != 0
+    assert "'seen' of function restore/counter" in proc.stderr, proc.stderr
+    assert "replace | keep | merge" in proc.stderr, proc.stderr
+    assert not (work / "clash").exists()
+
+
+@pytest.mark.parametrize("backend", ["rocksdb", "hashmap"])
+def test_real_flink_restores_the_output_and_every_address_sees_its_state(bootstrapped, backend):
+    work, out = bootstrapped["work"], bootstrapped["outputs"][backend]
+    plan_path = work / "probe-plan.json"
+    plan_path.write_text(json.dumps(PROBE_PLAN))
+    functions = Functions(plan_path, work, f"probe-{backend}")
+    try:
+        module = functions.module_yaml(work / f"probe-module-{backend}.yaml")
+        counters = probe(work, module, out, "restore/counter", IDS + ["new-user", "nobody"], f"counter-{backend}",
+                         backend)
+        greeters = probe(work, module, out, "restore/greeter", GUESTS + ["user-1"], f"greeter-{backend}", backend)
+    finally:
+        functions.close()
+    counts = collections.Counter(IDS[i % len(IDS)] for i in range(MESSAGES))
+    bonus = {"user-0": 100, "user-1": 200, "new-user": 300}
+    for i in IDS + ["new-user", "nobody"]:
+        assert counters[i] == {"seen": counts.get(i), "bonus": bonus.get(i)}, i
+    for g in GUESTS:
+        assert greeters[g] == {"greeting": f"Hello {g}"}, g
+    assert greeters["user-1"] == {"greeting": None}
