@@ -5,6 +5,7 @@
 
 #include "common/byte_size.h"
 #include "job/python_state_names.h"
+#include "router/combinable_rules.h"
 #include "router/rule_function.h"
 #include "router/rule_router.h"
 #include "savepoint/key_groups.h"
@@ -341,6 +342,7 @@ Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o, bool conne
 
   job.creator = std::make_unique<SavepointCreator>(job.max_parallelism);
   job.creator->WithParallelism(job.parallelism).WithThreads(job.threads).WithMemoryBudget(job.memory_budget);
+  job.creator->WithCombinableRoutes(FindCombinableRoutes(job.routes));
   const std::optional<int64_t> ttl = o.ttl_timestamp ? o.ttl_timestamp : spec.ttl_timestamp;
   if (ttl) job.creator->WithTtlTimestamp(*ttl);
   for (const auto& f : spec.functions) {
