@@ -7,9 +7,11 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <unordered_map>
 
+#include "common/byte_writer.h"
 #include "common/exit_cleanup.h"
 #include "common/file_io.h"
 #include "common/java_string.h"
@@ -19,6 +21,7 @@
 #include "savepoint/metadata.h"
 #include "writer/base_carry_over.h"
 #include "writer/memory_budget.h"
+#include "writer/partial_combiner.h"
 #include "writer/routed_entries.h"
 #include "writer/run_journal.h"
 #include "writer/shard_store.h"
@@ -91,10 +94,11 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
   RoutingConsumer(RoutedEntries::Writer* writer, SchemaRegistry* schemas,
                   const std::unordered_map<std::string, uint16_t>* function_index, int max_parallelism,
                   RunCounters* counters, const std::atomic<bool>* user_cancel, DeadLetterFile* dead_letter,
-                  RunJournal* journal, std::mutex* commit_mu)
+                  RunJournal* journal, std::mutex* commit_mu, const CombinableRoutes* combinable,
+                  uint32_t writer_index, uint64_t flush_nonce)
       : writer_(writer), schemas_(schemas), function_index_(function_index), max_parallelism_(max_parallelism),
         counters_(counters), user_cancel_(user_cancel), dead_letter_(dead_letter), journal_(journal),
-        commit_mu_(commit_mu) {}
+        commit_mu_(commit_mu), combinable_(combinable), writer_index_(writer_index), next_flush_id_(flush_nonce) {}
 
   void StartSplit(uint16_t source_index, size_t split, const std::string* source_name, const Source* source,
                   const Router* router) {
@@ -104,6 +108,7 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
     source_reader_ = source;
     router_ = router;
     split_ = SplitCounts();
+    split_combined_ = false;
   }
 
   // After ReadSplit returned `s`: commits the split's dead letters, or (resumable) queues the split to be
@@ -120,9 +125,30 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
       return s;
     }
     if (!s.ok()) return s;
+    if (split_combined_) {
+      // Never journaled: its partials are mixed with other splits', so a --resume reads it again and
+      // ignores the partials this run spilled (writer/partial_combiner.h). Its dead letters are written
+      // after every journaled split's, where a resume cuts the file back.
+      unjournaled_dead_letters_ += pending_dead_letters_;
+      pending_dead_letters_.clear();
+      return Status::OK();
+    }
     unjournaled_.push_back(FinishedSplit{source_, split_index_, split_, std::move(pending_dead_letters_)});
     pending_dead_letters_.clear();
-    if (writer_->empty()) return JournalFinishedSplits();
+    if (writer_->empty() && combiner_.empty()) return JournalFinishedSplits();
+    return Status::OK();
+  }
+
+  // After the read phase: moves the partials into the routed entries (spilling as the budget says).
+  // A resumable run that spills here spills everything, so the finished splits can be journaled.
+  Status FinishReading() {
+    if (combiner_.empty()) return Status::OK();
+    bool spilled = false;
+    SFB_RETURN_IF_ERROR(FlushPartials(&spilled));
+    if (spilled && journal_) {
+      SFB_RETURN_IF_ERROR(writer_->Spill());
+      return JournalFinishedSplits();
+    }
     return Status::OK();
   }
 
@@ -131,7 +157,9 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
     if (!dead_letter_) return Status::OK();
     std::string lines;
     for (const FinishedSplit& f : unjournaled_) lines += f.dead_letters;
+    lines += unjournaled_dead_letters_;
     lines += pending_dead_letters_;
+    unjournaled_dead_letters_.clear();
     unjournaled_.clear();
     pending_dead_letters_.clear();
     std::lock_guard<std::mutex> lock(*commit_mu_);
@@ -150,11 +178,13 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
     if (s.ok()) {
       counters_->records_forwarded.fetch_add(seq_, std::memory_order_relaxed);
       split_.forwarded += seq_;
+      if (combining_) return FitCombining();
       bool spilled = false;
       SFB_RETURN_IF_ERROR(writer_->Fit(&spilled));
       if (spilled && journal_) return JournalFinishedSplits();
       return Status::OK();
     }
+    combiner_.Abandon();
     if (!dead_letter_ || s.code() != Status::Code::kBadRecord) return s;
     writer_->AbandonRecord();
     counters_->records_dead_lettered.fetch_add(1, std::memory_order_relaxed);
@@ -194,6 +224,18 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
       return Status::BadRecord("the function id for " + function_type + " is not valid UTF-8");
     }
     const int kg = KeyGroupForHash(hash, max_parallelism_);
+    if (const std::vector<CombineRule>* rules = combinable_ ? combinable_->Find(payload.schema_ptr().get()) : nullptr) {
+      // Combined (writer/partial_combiner.h): the address key is the store key's head.
+      key_.clear();
+      ByteWriter w(&key_);
+      w.U16(static_cast<uint16_t>(kg));
+      w.U16(it->second);
+      w.Bytes(id_bytes_);
+      combiner_.Stage(key_, rules, payload, RecordOrder{source_, position_, seq_++});
+      combining_ = true;
+      split_combined_ = true;
+      return Status::OK();
+    }
     key_.clear();
     EncodeStoreKey(&key_, kg, it->second, id_bytes_, source_, position_, seq_++);
     // The registry takes a lock; a source hands the same schema to record after record.
@@ -215,6 +257,36 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
     SplitCounts counts;
     std::string dead_letters;
   };
+
+  // After an accepted record of a run that combines: folds its partials in and keeps the thread within
+  // the budget, spilling partials and buffer together when it refuses (so, when the run is resumable,
+  // every finished split that combined nothing is then in the store and can be journaled).
+  Status FitCombining() {
+    combiner_.Commit();
+    writer_->SetHeldElsewhere(combiner_.memory_bytes());
+    if (writer_->Reserve()) return Status::OK();
+    SFB_RETURN_IF_ERROR(FlushPartials());
+    SFB_RETURN_IF_ERROR(writer_->Spill());
+    return journal_ ? JournalFinishedSplits() : Status::OK();
+  }
+
+  // Moves every partial into the thread's buffer as one entry per address, keeping the buffer within
+  // the budget as it goes (*spilled: whether it spilled on the way).
+  Status FlushPartials(bool* spilled = nullptr) {
+    const uint64_t flush_id = next_flush_id_++;
+    Status status;
+    uint64_t n = 0;
+    combiner_.Flush(flush_id, writer_index_, [&](int key_group, std::string_view key, std::string_view value) {
+      writer_->Put(key_group, key, value);
+      if ((++n & 1023) != 0 || !status.ok()) return;
+      writer_->SetHeldElsewhere(combiner_.memory_bytes());
+      if (writer_->Reserve()) return;
+      status = writer_->Spill();
+      if (spilled) *spilled = true;
+    });
+    writer_->SetHeldElsewhere(0);
+    return status;
+  }
 
   // Journals the finished splits (their entries are all in the store), after writing their dead
   // letters; each line records the dead-letter size up to its own split's lines, so a journal cut short
@@ -263,6 +335,13 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
   std::string id_bytes_, key_, value_;
   const Schema* last_schema_ = nullptr;  // kept alive by the registry, so never reused for another schema
   uint32_t last_schema_id_ = 0;
+  const CombinableRoutes* combinable_;  // null: every forward is replayed
+  PartialCombiner combiner_;
+  bool combining_ = false;           // a forward was combined: the budget counts the partials
+  bool split_combined_ = false;      // a forward of the split being read was combined
+  std::string unjournaled_dead_letters_;  // of finished splits that combined (never journaled)
+  uint32_t writer_index_;
+  uint64_t next_flush_id_;
 };
 
 
@@ -321,6 +400,10 @@ SavepointCreator& SavepointCreator::WithThreads(int threads) {
 }
 SavepointCreator& SavepointCreator::WithMemoryBudget(uint64_t bytes) {
   memory_budget_ = bytes;
+  return *this;
+}
+SavepointCreator& SavepointCreator::WithCombinableRoutes(std::shared_ptr<const CombinableRoutes> routes) {
+  combinable_ = std::move(routes);
   return *this;
 }
 SavepointCreator& SavepointCreator::WithTtlTimestamp(int64_t epoch_millis) {
@@ -531,13 +614,17 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   FirstError read_error;
   const uint64_t memory_budget = memory_budget_ > 0 ? memory_budget_ : DefaultMemoryBudget(ReadAvailableMemory());
   RoutedEntries entries(store.get(), max_parallelism_, threads, memory_budget);
+  // Partial entries' flush ids start from this run's random nonce: the builder takes only this run's,
+  // never those an interrupted run spilled (its combined splits are read again, writer/partial_combiner.h).
+  const uint64_t flush_nonce = static_cast<uint64_t>(std::random_device()()) << kPartialFlushBits;
   {
     std::mutex commit_mu;
     std::vector<std::unique_ptr<RoutingConsumer>> consumers;
     for (int i = 0; i < threads; ++i) {
-      consumers.push_back(std::make_unique<RoutingConsumer>(entries.writer(i), &schemas, &function_index,
-                                                            max_parallelism_, &counters_, cancel_, dead_letter.get(),
-                                                            resumable ? journal.get() : nullptr, &commit_mu));
+      consumers.push_back(std::make_unique<RoutingConsumer>(
+          entries.writer(i), &schemas, &function_index, max_parallelism_, &counters_, cancel_, dead_letter.get(),
+          resumable ? journal.get() : nullptr, &commit_mu, combinable_.get(), static_cast<uint32_t>(i),
+          flush_nonce));
     }
     // The user's interrupt stops the sources too: a source waiting on a server (a long query) sees
     // the stop flag it was given, not the consumers' check of the interrupt flag on each record.
@@ -574,6 +661,11 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
       consumer->StartSplit(task.input, task.split, &in.name, in.source.get(), in.router.get());
       return consumer->EndSplit(in.source->ReadSplit(task.split, *consumer, read_error.stop()));
     });
+    for (auto& consumer : consumers) {
+      if (read_error.stop().load()) break;
+      Status s = consumer->FinishReading();
+      if (!s.ok()) read_error.Set(std::move(s));
+    }
     // The dead letters are kept whether or not the run goes on: they may be why it stopped.
     for (auto& consumer : consumers) {
       Status s = consumer->CommitRemaining();
@@ -617,6 +709,7 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
     in.ttl_timestamp = ttl_timestamp;
     in.cancel = cancel_;
     in.addresses_done = &counters_.addresses_written;
+    in.partial_run = flush_nonce >> kPartialFlushBits;
     auto r = BuildSubtaskFile(in);
     if (!r.ok()) return r.status();
     results[subtask] = std::move(r).value();

@@ -40,6 +40,8 @@
 
 namespace sfb {
 
+struct CombinableRoutes;  // writer/partial_combiner.h
+
 using FunctionProvider = std::function<std::unique_ptr<StateBootstrapFunction>()>;
 
 // Live counters of a running Write(), for progress reporting from another thread.
@@ -122,6 +124,10 @@ class SavepointCreator {
   // touch the disk; beyond it, reader threads spill sorted runs to the spill store. The output bytes
   // are the same either way. Default (0): DefaultMemoryBudget(), half the available memory, capped.
   SavepointCreator& WithMemoryBudget(uint64_t bytes);
+  // The routes whose forwards are combined on the reader threads instead of replayed record by record
+  // (writer/partial_combiner.h; the job builder finds them, router/combinable_rules.h). Default: none,
+  // every record reaches its function's Bootstrap().
+  SavepointCreator& WithCombinableRoutes(std::shared_ptr<const CombinableRoutes> routes);
   // The TTL clock start written with TTL states (epoch ms). Default: the time Write() starts.
   SavepointCreator& WithTtlTimestamp(int64_t epoch_millis);
   SavepointCreator& WithStateBootstrapFunctionProvider(const std::string& function_type, FunctionProvider provider);
@@ -156,6 +162,7 @@ class SavepointCreator {
   int parallelism_ = 1;
   int threads_ = 0;
   uint64_t memory_budget_ = 0;
+  std::shared_ptr<const CombinableRoutes> combinable_;
   int64_t ttl_timestamp_ = -1;
   std::vector<Function> functions_;
   std::vector<Input> inputs_;

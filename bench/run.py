@@ -34,6 +34,32 @@ routes:
     set: {{ visits: "{{visits}}", name: "{{name}}" }}
 """
 
+# The events workload: many records per address, merged (count, sum, max, last) on top of a name set from
+# the users file: what combining early (writer/partial_combiner.h) is for.
+EVENTS_JOB = """
+savepoint: {{ path: {out}, max_parallelism: 128, parallelism: 2 }}
+functions:
+  bench/user:
+    states:
+      events: {{ type: java.lang.Long }}
+      amount: {{ type: java.lang.Long }}
+      last_ts: {{ type: java.lang.Long }}
+      page: {{ type: java.lang.String }}
+      name: {{ type: java.lang.String }}
+sources:
+  users: {{ file: {{ path: {users} }} }}
+  events: {{ file: {{ path: {events} }} }}
+routes:
+  - from: users
+    to: bench/user
+    id: "{{id}}"
+    set: {{ name: "{{name}}" }}
+  - from: events
+    to: bench/user
+    id: "{{user}}"
+    merge: {{ events: count, amount: sum(amount), last_ts: max(ts), page: last(page) }}
+"""
+
 
 def measure(cmd, env=None):
     """Runs cmd under /usr/bin/time -v; returns dict(wall, cpu, rss_mb, stdout, stderr)."""
@@ -68,6 +94,45 @@ def generate(rows, workdir):
     return csv, jsonl
 
 
+def generate_events(events, users, workdir):
+    """events.csv (bench/generate-events.sh) and the users.csv its ids refer to."""
+    paths = []
+    for name, cmd in (("users.csv", ["generate-users.sh", str(users)]),
+                      ("events.csv", ["generate-events.sh", str(events), str(users)])):
+        path = workdir / name
+        with open(path, "w") as out:
+            subprocess.run(["bash", ROOT / "bench" / cmd[0], *cmd[1:]], stdout=out, check=True)
+        paths.append(path)
+    return paths
+
+
+def run_events(events, users, threads, work):
+    """The events job from files at 1 and 2 threads (Flink's creator has no merging bootstrap function in
+    tests/flink-harness yet, so it is not measured here)."""
+    d = work / f"events{events}"
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir()
+    users_csv, events_csv = generate_events(events, users, d)
+    rows = []
+    raw = measure(["cat", events_csv])
+    rows.append(dict(workload="events", size=events, what="read the events file once (cat)", threads="-", **raw,
+                     rate=events / raw["wall"]))
+    outputs = {}
+    for t in threads:
+        out = d / f"sp-t{t}"
+        job = d / "events.yaml"
+        job.write_text(EVENTS_JOB.format(out=out, users=users_csv, events=events_csv))
+        m = measure([CLI, "run", job, "--threads", t, "--quiet"])
+        outputs[t] = out
+        rows.append(dict(workload="events", size=events, what=f"statefun-bootstrap run (events over {users:,} users, file)",
+                         threads=t, **m, rate=events / m["wall"], bytes=dir_bytes(out)))
+    identical = all(same_savepoint(outputs[threads[0]], outputs[t]) for t in threads[1:])
+    rows.append(dict(workload="events", size=events, what="same bytes across thread counts", threads="-",
+                     identical=identical))
+    shutil.rmtree(d, ignore_errors=True)
+    return rows
+
+
 def same_savepoint(a, b):
     names = sorted(p.name for p in a.iterdir() if p.name != "statefun-bootstrap.json")
     return names == sorted(p.name for p in b.iterdir() if p.name != "statefun-bootstrap.json") and all(
@@ -91,6 +156,9 @@ def main():
     ap.add_argument("--connector-rows", type=int, default=10_000_000,
                     help="rows/messages for the PostgreSQL and Kafka benchmarks (bench/postgres, bench/kafka)")
     ap.add_argument("--skip-connectors", action="store_true", help="only the file source and Flink's creator")
+    ap.add_argument("--events", default=None,
+                    help="EVENTS:USERS for the events workload (default 10000000:1000000; smoke: 100000:10000)")
+    ap.add_argument("--skip-events", action="store_true", help="no events workload")
     args = ap.parse_args()
     sizes = [int(r) for r in args.rows.split(",")] + ([50_000_000] if args.with_50m else [])
     threads = [int(t) for t in args.threads.split(",")]
@@ -124,6 +192,10 @@ def main():
                 rows_out.append(dict(size=n, what="Flink StatefulFunctionsSavepointCreator", threads=2, **m,
                                      rate=n / m["wall"], bytes=dir_bytes(out)))
             shutil.rmtree(d, ignore_errors=True)
+        if not args.skip_events:
+            spec = args.events or ("100000:10000" if args.smoke else "10000000:1000000")
+            events, users = (int(x) for x in spec.split(":"))
+            rows_out += run_events(events, users, threads, work)
         connectors = [] if args.smoke or args.skip_connectors else run_connector_benchmarks(args.connector_rows, work)
         report(rows_out, threads, args.smoke, connectors)
     finally:
@@ -184,9 +256,9 @@ def report(rows, threads, smoke, connectors=()):
              "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     by_size = {}
     for r in rows:
-        by_size.setdefault(r["size"], []).append(r)
-    for size, rs in by_size.items():
-        raw = next((r for r in rs if r["what"].startswith("read the file")), None)
+        by_size.setdefault((r.get("workload", "users"), r["size"]), []).append(r)
+    for (_, size), rs in by_size.items():
+        raw = next((r for r in rs if r["what"].startswith("read the")), None)
         flink = next((r for r in rs if r["what"].startswith("Flink")), None)
         for r in rs:
             if "identical" in r:
@@ -210,7 +282,7 @@ def report(rows, threads, smoke, connectors=()):
     header = (f"# Benchmark results\n\nMachine: {os.cpu_count()} cores ({cpu}), {int(mem) // 2**20} GiB, {platform.platform()}\n"
               f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  \nCommit: {commit}\n\n"
               "Produced by `bench/run.sh`; every ratio compares runs of the same invocation on the same data.\n\n")
-    body = header + "## File source and Flink's creator\n\n" + table + "\n"
+    body = header + "## File source and Flink's creator (users job; events job: rows = events)\n\n" + table + "\n"
     for name, text, ratios in connectors:
         body += f"\n## {name}\n\n```\n{text.strip()}\n```\n\n" + "".join(f"- {r}\n" for r in ratios)
     (ROOT / "bench" / "RESULTS.md").write_text(body)

@@ -7,6 +7,7 @@
 #include "common/byte_size.h"
 #include "common/str_cat.h"
 #include "job/python_state_names.h"
+#include "router/combinable_rules.h"
 #include "router/rule_function.h"
 #include "router/rule_router.h"
 #include "savepoint/key_groups.h"
@@ -360,6 +361,7 @@ Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o, bool conne
   job.creator = std::make_unique<SavepointCreator>(job.max_parallelism);
   if (o.cancel) job.creator->SetCancelFlag(o.cancel);
   job.creator->WithParallelism(job.parallelism).WithThreads(job.threads).WithMemoryBudget(job.memory_budget);
+  job.creator->WithCombinableRoutes(FindCombinableRoutes(job.routes));
   const std::optional<int64_t> ttl = o.ttl_timestamp ? o.ttl_timestamp : spec.ttl_timestamp;
   if (ttl) job.creator->WithTtlTimestamp(*ttl);
   for (const auto& f : spec.functions) {

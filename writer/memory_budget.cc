@@ -20,6 +20,13 @@ bool MemoryBudget::TryReserve(uint64_t bytes) {
   return true;
 }
 
+void MemoryBudget::Reserve(uint64_t bytes) {
+  const uint64_t now = reserved_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  uint64_t peak = peak_.load(std::memory_order_relaxed);
+  while (now > peak && !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
+}
+
 void MemoryBudget::Release(uint64_t bytes) { reserved_.fetch_sub(bytes, std::memory_order_relaxed); }
 
 namespace {

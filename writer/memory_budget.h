@@ -32,6 +32,9 @@ class MemoryBudget {
 
   // Reserves `bytes` if the total stays within the limit; false (and nothing reserved) otherwise.
   bool TryReserve(uint64_t bytes);
+  // Reserves `bytes` even past the limit: memory a thread already holds and cannot give back yet (a
+  // resumable run's partials of the split being read, writer/partial_combiner.h).
+  void Reserve(uint64_t bytes);
   void Release(uint64_t bytes);
 
   uint64_t limit() const { return limit_; }

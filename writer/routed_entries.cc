@@ -99,22 +99,26 @@ RoutedEntries::RoutedEntries(ShardStore* store, int key_groups, int writers, uin
 
 RoutedEntries::~RoutedEntries() = default;
 
-Status RoutedEntries::Writer::Fit(bool* spilled) {
-  *spilled = false;
-  const uint64_t used = buffer_->memory_bytes();
-  if (used <= reserved_ && !buffer_->full()) return Status::OK();
+bool RoutedEntries::Writer::Reserve() {
+  const uint64_t used = buffer_->memory_bytes() + elsewhere_;
+  if (used <= reserved_ && !buffer_->full()) return true;
+  if (buffer_->full()) return false;
   MemoryBudget& budget = owner_->budget_;
   const uint64_t need = used > reserved_ ? used - reserved_ : 0;
-  if (!buffer_->full()) {
-    if (budget.TryReserve(std::max(need, owner_->reserve_step_))) {
-      reserved_ += std::max(need, owner_->reserve_step_);
-      return Status::OK();
-    }
-    if (budget.TryReserve(need)) {
-      reserved_ += need;
-      return Status::OK();
-    }
+  if (budget.TryReserve(std::max(need, owner_->reserve_step_))) {
+    reserved_ += std::max(need, owner_->reserve_step_);
+    return true;
   }
+  if (budget.TryReserve(need)) {
+    reserved_ += need;
+    return true;
+  }
+  return false;
+}
+
+Status RoutedEntries::Writer::Fit(bool* spilled) {
+  *spilled = false;
+  if (Reserve()) return Status::OK();
   *spilled = true;
   return Spill();
 }
@@ -133,6 +137,10 @@ Status RoutedEntries::Writer::Spill() {
   buffer_->Clear();
   owner_->budget_.Release(reserved_);
   reserved_ = 0;
+  if (elsewhere_ > 0) {
+    owner_->budget_.Reserve(elsewhere_);
+    reserved_ = elsewhere_;
+  }
   return s;
 }
 

@@ -52,9 +52,19 @@ class RoutedEntries {
     // Between records: keeps the buffer within the budget, spilling it when the budget refuses more.
     // *spilled says whether it did (then every entry added so far is in the store).
     Status Fit(bool* spilled);
-    // Writes what the buffer holds to the store and empties it.
+    // Reserves what the buffer and HeldElsewhere() grew by; false when the budget refuses (nothing
+    // spilled: the caller chooses what to spill, then calls Spill()).
+    bool Reserve();
+    // Writes what the buffer holds to the store and empties it. The reservation is given back but for
+    // HeldElsewhere(), which the thread still holds.
     Status Spill();
     bool empty() const { return buffer_->empty(); }
+    uint64_t buffer_bytes() const { return buffer_->memory_bytes(); }
+    uint64_t reserve_step() const { return owner_->reserve_step_; }
+    // Memory the thread holds for the run outside the buffer (its partials, writer/partial_combiner.h),
+    // charged to the budget with the buffer.
+    void SetHeldElsewhere(uint64_t bytes) { elsewhere_ = bytes; }
+    uint64_t HeldElsewhere() const { return elsewhere_; }
 
    private:
     friend class RoutedEntries;
@@ -62,6 +72,7 @@ class RoutedEntries {
     RoutedEntries* owner_;
     EntryBuffer* buffer_;
     uint64_t reserved_ = 0;  // of owner_->budget_
+    uint64_t elsewhere_ = 0;
   };
   Writer* writer(int i) { return writers_[static_cast<size_t>(i)].get(); }
 

@@ -6,8 +6,10 @@
 #include "common/byte_writer.h"
 #include "common/file_io.h"
 #include "common/java_string.h"
+#include "common/str_cat.h"
 #include "savepoint/key_groups.h"
 #include "savepoint/keyed_state_file.h"
+#include "writer/partial_combiner.h"
 #include "writer/spill_buffer.h"
 
 namespace sfb {
@@ -71,6 +73,12 @@ class Builder {
         }
         SFB_RETURN_IF_ERROR(StartAddress(key));
       }
+      if (key.source == kPartialSource) {
+        if ((key.position >> kPartialFlushBits) != in_.partial_run) continue;  // an interrupted run's
+        Status s = partials_.Add(cursor->value());
+        if (!s.ok()) return s.WithContext(StrCat("address ", ctx_.address.function_type, "/", ctx_.address.id));
+        continue;
+      }
       SFB_RETURN_IF_ERROR(Apply(key, cursor->value()));
     }
     SFB_RETURN_IF_ERROR(cursor->status());
@@ -90,6 +98,7 @@ class Builder {
     ByteReader r(id_bytes_);
     SFB_RETURN_IF_ERROR(ReadStringValueUtf8(&r, &id16_, &ctx_.address.id));
     instances_[function_]->ClearAllStates();
+    partials_.Clear();
     return Status::OK();
   }
 
@@ -117,6 +126,11 @@ class Builder {
     if (!in_address_) return Status::OK();
     in_address_ = false;
     const FunctionBinding& binding = (*in_.functions)[function_];
+    if (!partials_.empty()) {
+      // Combined states (writer/partial_combiner.h) are touched by no replayed record.
+      SFB_RETURN_IF_ERROR(partials_.ResolveInto(&instances_[function_]->mutable_slots(),
+                                                StrCat(ctx_.address.function_type, "/", ctx_.address.id)));
+    }
     const auto& slots = instances_[function_]->slots();
     bool any = false;
     for (size_t i = 0; i < slots.size(); ++i) {
@@ -180,6 +194,7 @@ class Builder {
   std::u16string id16_;
   std::vector<std::unique_ptr<StateBootstrapFunction>> instances_;
   AddressContext ctx_;
+  PartialAccumulator partials_;  // of the address being built
   Record record_;
   bool in_address_ = false;
   int key_group_ = -1;

@@ -3,9 +3,10 @@
 // A shard is the key-group range Flink gives one subtask of the functions operator for the chosen
 // (max parallelism, parallelism). The builder walks the shard's entries in key order
 // (writer/routed_entries.h), so it meets every address once, with all its records in their defined
-// order. For each address it clears the function's states, calls Bootstrap() per record, and appends
-// each state that ended up set to that state's run for the current key group; when the key group
-// ends, the runs are written in state-id order (savepoint/keyed_state_file.h). Memory: one address's
+// order. For each address it clears the function's states, calls Bootstrap() per record, folds the
+// address's partial entries (combined states, writer/partial_combiner.h: they sort after its records
+// and touch other states) into their slots, and appends each state that ended up set to that state's
+// run for the current key group; when the key group ends, the runs are written in state-id order (savepoint/keyed_state_file.h). Memory: one address's
 // records at a time plus the run buffers, which spill to disk.
 
 #ifndef SFB_WRITER_SUBTASK_BUILDER_H_
@@ -48,6 +49,8 @@ struct SubtaskBuildInput {
   int64_t ttl_timestamp = 0;
   const std::atomic<bool>* cancel = nullptr;
   std::atomic<uint64_t>* addresses_done = nullptr;
+  // Partial entries are taken only from this run: flush id >> kPartialFlushBits (writer/partial_combiner.h).
+  uint64_t partial_run = 0;
 };
 
 struct SubtaskBuildResult {
