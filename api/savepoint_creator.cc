@@ -617,13 +617,15 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   // Partial entries' flush ids start from this run's random nonce: the builder takes only this run's,
   // never those an interrupted run spilled (its combined splits are read again, writer/partial_combiner.h).
   const uint64_t flush_nonce = static_cast<uint64_t>(std::random_device()()) << kPartialFlushBits;
+  // A resumable run keeps --resume's promise (read only the unfinished splits) unless asked to combine.
+  const CombinableRoutes* combinable = resumable && !options.combine_resumable ? nullptr : combinable_.get();
   {
     std::mutex commit_mu;
     std::vector<std::unique_ptr<RoutingConsumer>> consumers;
     for (int i = 0; i < threads; ++i) {
       consumers.push_back(std::make_unique<RoutingConsumer>(
           entries.writer(i), &schemas, &function_index, max_parallelism_, &counters_, cancel_, dead_letter.get(),
-          resumable ? journal.get() : nullptr, &commit_mu, combinable_.get(), static_cast<uint32_t>(i),
+          resumable ? journal.get() : nullptr, &commit_mu, combinable, static_cast<uint32_t>(i),
           flush_nonce));
     }
     // The user's interrupt stops the sources too: a source waiting on a server (a long query) sees

@@ -118,16 +118,20 @@ def run_events(events, users, threads, work):
     rows.append(dict(workload="events", size=events, what="read the events file once (cat)", threads="-", **raw,
                      rate=events / raw["wall"]))
     outputs = {}
-    for t in threads:
-        out = d / f"sp-t{t}"
-        job = d / "events.yaml"
-        job.write_text(EVENTS_JOB.format(out=out, users=users_csv, events=events_csv))
-        m = measure([CLI, "run", job, "--threads", t, "--quiet"])
-        outputs[t] = out
-        rows.append(dict(workload="events", size=events, what=f"statefun-bootstrap run (events over {users:,} users, file)",
-                         threads=t, **m, rate=events / m["wall"], bytes=dir_bytes(out)))
-    identical = all(same_savepoint(outputs[threads[0]], outputs[t]) for t in threads[1:])
-    rows.append(dict(workload="events", size=events, what="same bytes across thread counts", threads="-",
+    # A file run replays every record unless --combine-early (which gives up split-wise --resume): both.
+    for mode, flags in (("replayed", []), ("--combine-early", ["--combine-early"])):
+        for t in threads:
+            out = d / f"sp-t{t}{'-combined' if flags else ''}"
+            job = d / "events.yaml"
+            job.write_text(EVENTS_JOB.format(out=out, users=users_csv, events=events_csv))
+            m = measure([CLI, "run", job, "--threads", t, "--quiet", *flags])
+            outputs[(mode, t)] = out
+            rows.append(dict(workload="events", size=events,
+                             what=f"statefun-bootstrap run (events over {users:,} users, file, {mode})",
+                             threads=t, **m, rate=events / m["wall"], bytes=dir_bytes(out)))
+    first = outputs[("replayed", threads[0])]
+    identical = all(same_savepoint(first, out) for out in outputs.values())
+    rows.append(dict(workload="events", size=events, what="same bytes across thread counts and modes", threads="-",
                      identical=identical))
     shutil.rmtree(d, ignore_errors=True)
     return rows

@@ -86,6 +86,10 @@ options:
                         reboot) at the splits it had not finished; same output bytes as one run.
                         Refused when the job or an input changed, or for PostgreSQL sources
                         (their snapshot ended with the killed run)
+  --combine-early       also combine count/sum/min/max/first/last/set on the reader threads (one
+                        value per address instead of every record) in a run that could be resumed
+                        (files, Kafka); such a run's --resume reads every split again. Runs with a
+                        PostgreSQL source always combine (README.md, "Combining set and merge")
   --dry-run             validate, open the sources and print the plan, but write nothing
   --summary-json FILE   also write the end summary as JSON
   --quiet               no progress line
@@ -434,7 +438,7 @@ int CmdRun(int argc, char** argv) {
   auto args = ParseArgs(argc, argv, 2,
                         {"--output", "--parallelism", "--threads", "--tmp-dir", "--ttl-timestamp", "--summary-json",
                          "--dead-letter", "--max-bad-records", "--memory", "--base"},
-                        {"--overwrite", "--dry-run", "--quiet", "--help", "--resume"});
+                        {"--overwrite", "--dry-run", "--quiet", "--help", "--resume", "--combine-early"});
   if (!args.ok()) return Usage(args.status().message(), kRunHelp);
   if (args->flags.count("--help")) return std::printf("%s", kRunHelp), 0;
   if (args->positional.size() != 1) return Usage("run takes one job file", kRunHelp);
@@ -466,6 +470,7 @@ int CmdRun(int argc, char** argv) {
   options.overwrite = overwrite;
   options.dead_letter = job->dead_letter;
   options.resume = args->flags.count("--resume") > 0;
+  options.combine_resumable = args->flags.count("--combine-early") > 0;
   options.fingerprint = JobFingerprint(args->positional[0], *job);
   if (args->options.count("--tmp-dir")) options.tmp_dir = args->options.at("--tmp-dir");
   options.base = BasePath(*args, spec);

@@ -349,7 +349,9 @@ routes:
     auto job = BuildJob(*spec, o);
     EXPECT_TRUE(job.ok()) << job.status().ToUserString();
     if (!combine) job->creator->WithCombinableRoutes(nullptr);
-    Status s = job->creator->Write(out);
+    WriteOptions options;
+    options.combine_resumable = true;  // a file job: resumable, so combining must be asked for
+    Status s = job->creator->Write(out, options);
     EXPECT_TRUE(s.ok()) << s.ToUserString();
     Run run;
     run.summary = job->creator->summary();
