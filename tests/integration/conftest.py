@@ -11,7 +11,9 @@ import subprocess
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-BUILD = pathlib.Path(os.environ.get("SFB_BUILD_DIR", ROOT / "build"))
+# SFB_BUILD_DIR may be relative to the repository (scripts/test.sh passes build-asan): absolute here, so
+# tests that run the CLI from another directory (cwd=tmp_path) find it too.
+BUILD = (ROOT / os.environ.get("SFB_BUILD_DIR", "build")).resolve()
 CLI = BUILD / "statefun-bootstrap"
 HARNESS = ROOT / "tests" / "flink-harness" / "harness.sh"
 
