@@ -617,8 +617,8 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   // Partial entries' flush ids start from this run's random nonce: the builder takes only this run's,
   // never those an interrupted run spilled (its combined splits are read again, writer/partial_combiner.h).
   const uint64_t flush_nonce = static_cast<uint64_t>(std::random_device()()) << kPartialFlushBits;
-  // A resumable run keeps --resume's promise (read only the unfinished splits) unless asked to combine.
-  const CombinableRoutes* combinable = resumable && !options.combine_resumable ? nullptr : combinable_.get();
+  // Combining is asked for (WriteOptions::combine_early), never the default.
+  const CombinableRoutes* combinable = options.combine_early ? combinable_.get() : nullptr;
   {
     std::mutex commit_mu;
     std::vector<std::unique_ptr<RoutingConsumer>> consumers;

@@ -109,12 +109,12 @@ struct WriteOptions {
   // A savepoint of the running application to build on (`run --base`, writer/base_carry_over.h): the
   // output holds all of its state plus the job's. Checked before any input is read; never modified.
   std::string base;
-  // Combine early (WithCombinableRoutes) even in a run that can be resumed. By default a resumable run
-  // (every source has a resume state: files, Kafka) replays every record instead, because a partial
-  // mixes the splits its thread read, so no journal line can vouch for it: a --resume would read every
-  // combined split again (writer/partial_combiner.h). Runs that cannot be resumed (a PostgreSQL source)
-  // always combine.
-  bool combine_resumable = false;
+  // Combine early (WithCombinableRoutes). Off by default, measured: on a job of one record per address
+  // (1M users, file) combining cost 2.3x the CPU and 3x the memory of the replay, and on 1M events over
+  // 100k users it ran 18 % fewer instructions but no less CPU time (bench/RESULTS.md). And a partial
+  // mixes the splits its thread read, so no journal line can vouch for one: a --resume of a combined
+  // run reads every combined split again (writer/partial_combiner.h).
+  bool combine_early = false;
 };
 
 class SavepointCreator {
@@ -132,8 +132,7 @@ class SavepointCreator {
   SavepointCreator& WithMemoryBudget(uint64_t bytes);
   // The routes whose forwards are combined on the reader threads instead of replayed record by record
   // (writer/partial_combiner.h; the job builder finds them, router/combinable_rules.h). Default: none,
-  // every record reaches its function's Bootstrap(). A resumable run combines only with
-  // WriteOptions::combine_resumable.
+  // every record reaches its function's Bootstrap(). Used only with WriteOptions::combine_early.
   SavepointCreator& WithCombinableRoutes(std::shared_ptr<const CombinableRoutes> routes);
   // The TTL clock start written with TTL states (epoch ms). Default: the time Write() starts.
   SavepointCreator& WithTtlTimestamp(int64_t epoch_millis);

@@ -118,7 +118,7 @@ def run_events(events, users, threads, work):
     rows.append(dict(workload="events", size=events, what="read the events file once (cat)", threads="-", **raw,
                      rate=events / raw["wall"]))
     outputs = {}
-    # A file run replays every record unless --combine-early (which gives up split-wise --resume): both.
+    # A run replays every record unless --combine-early: both.
     for mode, flags in (("replayed", []), ("--combine-early", ["--combine-early"])):
         for t in threads:
             out = d / f"sp-t{t}{'-combined' if flags else ''}"

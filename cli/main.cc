@@ -86,10 +86,10 @@ options:
                         reboot) at the splits it had not finished; same output bytes as one run.
                         Refused when the job or an input changed, or for PostgreSQL sources
                         (their snapshot ended with the killed run)
-  --combine-early       also combine count/sum/min/max/first/last/set on the reader threads (one
-                        value per address instead of every record) in a run that could be resumed
-                        (files, Kafka); such a run's --resume reads every split again. Runs with a
-                        PostgreSQL source always combine (README.md, "Combining set and merge")
+  --combine-early       combine count/sum/min/max/first/last/set on the reader threads, one value
+                        per address instead of every record (event histories); same bytes. Costs
+                        more than it saves when addresses have few records, and a --resume of such
+                        a run reads every split again (README.md, "Combining set and merge")
   --dry-run             validate, open the sources and print the plan, but write nothing
   --summary-json FILE   also write the end summary as JSON
   --quiet               no progress line
@@ -470,7 +470,7 @@ int CmdRun(int argc, char** argv) {
   options.overwrite = overwrite;
   options.dead_letter = job->dead_letter;
   options.resume = args->flags.count("--resume") > 0;
-  options.combine_resumable = args->flags.count("--combine-early") > 0;
+  options.combine_early = args->flags.count("--combine-early") > 0;
   options.fingerprint = JobFingerprint(args->positional[0], *job);
   if (args->options.count("--tmp-dir")) options.tmp_dir = args->options.at("--tmp-dir");
   options.base = BasePath(*args, spec);

@@ -350,7 +350,7 @@ routes:
     EXPECT_TRUE(job.ok()) << job.status().ToUserString();
     if (!combine) job->creator->WithCombinableRoutes(nullptr);
     WriteOptions options;
-    options.combine_resumable = true;  // a file job: resumable, so combining must be asked for
+    options.combine_early = combine;
     Status s = job->creator->Write(out, options);
     EXPECT_TRUE(s.ok()) << s.ToUserString();
     Run run;
