@@ -17,6 +17,7 @@ set(SFB_PUBLIC_HEADERS
   common/byte_reader.h common/file_io.h common/status.h
   connectors/file/csv_parser.h connectors/file/file_source.h
   connectors/kafka/kafka_config.h connectors/kafka/kafka_plan.h connectors/kafka/kafka_progress.h
+  connectors/kafka/schema_registry_client.h
   connectors/kafka/kafka_source.h connectors/kafka/protobuf_fields.h
   connectors/postgres/pg_endpoint.h connectors/postgres/pg_session.h connectors/postgres/pg_snapshot.h
   connectors/postgres/pg_types.h connectors/postgres/postgres_source.h connectors/postgres/query_check.h
