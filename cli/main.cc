@@ -3,7 +3,8 @@
 // Exit codes: 0 success; 1 the run failed (bad record, I/O, corrupt savepoint); 2 the command line or
 // job spec is wrong; 130 interrupted (SIGINT/SIGTERM), always after removing partial output.
 
-#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -135,44 +136,38 @@ Exits 1 when the address has no state.
 std::atomic<bool> g_cancel{false};
 // True while the sources are prepared (connected, checked, locked): nothing is written yet then.
 std::atomic<bool> g_preparing{false};
-int g_signal_pipe[2] = {-1, -1};
+// SIGINT and SIGTERM, blocked in every thread and taken only by the interrupt thread (sigwait).
+sigset_t g_interrupt_signals;
 // How long a first interrupt while the sources are prepared waits for them to stop (a PostgreSQL source
 // cancels its statements and returns within moments) before the process exits without them.
 constexpr int kPrepareGraceMs = 1500;
 
-// The first SIGINT/SIGTERM asks the run to stop (readers stop, PostgreSQL statements are cancelled,
-// the partial output is removed on the way out). Each signal also wakes the interrupt thread, which on
-// the second one removes the partial output itself and exits at once.
-extern "C" void OnSignal(int) {
-  g_cancel.store(true);
-  const int saved = errno;
-  const char byte = 1;
-  if (g_signal_pipe[1] >= 0 && ::write(g_signal_pipe[1], &byte, 1) < 0) {
-  }
-  errno = saved;
-}
-
+// Waits for the interrupt signals synchronously rather than in an asynchronous handler, so no thread
+// is interrupted mid-call and the signal is never left pending on a thread that does not run (under
+// TSan, which defers asynchronous handlers to the receiving thread's next intercepted call, a SIGINT
+// that landed on a waiting thread was sometimes never handled, and the run did not stop).
+// The first signal asks the run to stop (readers stop, PostgreSQL statements are cancelled, the partial
+// output is removed on the way out); the second removes the partial output itself and exits at once.
 void InterruptThread() {
   int seen = 0;
-  char byte;
   bool preparing = false;  // exiting because a source did not stop preparing in time
   while (seen < 2) {
     // A source that cannot watch the interrupt while it prepares (a Kafka client waiting for brokers)
     // is not waited for beyond the grace period.
     if (seen == 1 && g_preparing.load()) {
-      pollfd p{g_signal_pipe[0], POLLIN, 0};
-      const int ready = ::poll(&p, 1, kPrepareGraceMs);
-      if (ready < 0) continue;
-      if (ready == 0) {
-        if (!g_preparing.load()) continue;
-        preparing = true;
-        break;
+      const timespec grace{kPrepareGraceMs / 1000, (kPrepareGraceMs % 1000) * 1000000L};
+      if (::sigtimedwait(&g_interrupt_signals, nullptr, &grace) >= 0) {
+        ++seen;
+        continue;
       }
+      if (errno == EINTR) continue;
+      if (!g_preparing.load()) continue;
+      preparing = true;
+      break;
     }
-    const ssize_t n = ::read(g_signal_pipe[0], &byte, 1);
-    if (n == 1) ++seen;
-    else if (n < 0 && errno == EINTR) continue;
-    else return;
+    int signal_number = 0;
+    if (::sigwait(&g_interrupt_signals, &signal_number) != 0) return;
+    if (++seen == 1) g_cancel.store(true);
   }
   const int removed = RunExitCleanupNow();  // cancels server statements, removes the partial output
   if (preparing) {
@@ -186,15 +181,14 @@ void InterruptThread() {
   _exit(130);
 }
 
+// Must run before any other thread starts: threads inherit the blocked mask, so only the interrupt
+// thread ever takes SIGINT/SIGTERM.
 void HandleInterrupts() {
-  if (::pipe(g_signal_pipe) != 0) g_signal_pipe[0] = g_signal_pipe[1] = -1;
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  if (g_signal_pipe[0] >= 0) std::thread(InterruptThread).detach();
+  sigemptyset(&g_interrupt_signals);
+  sigaddset(&g_interrupt_signals, SIGINT);
+  sigaddset(&g_interrupt_signals, SIGTERM);
+  if (::pthread_sigmask(SIG_BLOCK, &g_interrupt_signals, nullptr) != 0) return;
+  std::thread(InterruptThread).detach();
 }
 
 int ExitCode(const Status& s) {

@@ -37,8 +37,12 @@ if [[ "${SFB_QUICK:-0}" != 1 ]]; then
   echo "==> TSan: the multithreaded reader/writer"
   SFB_BUILD_DIR=build-tsan ./scripts/build.sh -DSFB_SANITIZE=thread
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$(pwd)/scripts/tsan.supp"
+  # Not a librdkafka client under TSan: librdkafka starts its threads with C11 thrd_create, which glibc
+  # 2.34+ implements without the pthread_create symbol GCC 12's TSan intercepts, so those threads have no
+  # TSan state and the first malloc in one crashes (SIGSEGV in the sanitizer's allocator, seen in
+  # rdk:broker's getaddrinfo). So the Kafka paths are checked by the ASan stage above, not by TSan.
   SFB_BUILD_DIR=build-tsan python3 -m pytest -q -p no:cacheprovider tests/integration/test_cli.py \
-    tests/integration/test_dead_letter.py -k "byte_identical or interrupt or every_bad_record or budget"
+    tests/integration/test_dead_letter.py -k "(byte_identical or interrupt or every_bad_record or budget) and not kafka"
   unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS TSAN_OPTIONS
 
   echo "==> fuzzing (bounded; longer runs: scripts/fuzz.sh 3600)"

@@ -157,7 +157,7 @@ routes:
     assert list(out_dir.iterdir()) == [], "staging directory left behind"
 
 
-def test_interrupt_while_a_source_prepares_does_not_wait_for_it(tmp_path):
+def test_interrupt_while_a_kafka_source_prepares_does_not_wait_for_it(tmp_path):
     """A source that cannot stop preparing on an interrupt (a Kafka client waiting up to a minute for
     brokers that do not answer) is not waited for: the run exits 130 within a second or two of Ctrl-C,
     having written nothing."""
