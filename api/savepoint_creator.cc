@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -15,6 +16,7 @@
 #include "common/exit_cleanup.h"
 #include "common/file_io.h"
 #include "common/java_string.h"
+#include "common/str_cat.h"
 #include "savepoint/base_savepoint.h"
 #include "savepoint/entry_json.h"
 #include "savepoint/key_groups.h"
@@ -415,6 +417,11 @@ SavepointCreator& SavepointCreator::WithStateBootstrapFunctionProvider(const std
   functions_.push_back(Function{function_type, std::move(provider)});
   return *this;
 }
+SavepointCreator& SavepointCreator::WithOnExisting(const std::string& function_type, const std::string& state,
+                                                   OnExisting mode) {
+  on_existing_.push_back({{function_type, state}, mode});
+  return *this;
+}
 SavepointCreator& SavepointCreator::WithBootstrapData(const std::string& source_name, std::unique_ptr<Source> source,
                                                       std::shared_ptr<const Router> router) {
   inputs_.push_back(Input{source_name, std::move(source), std::move(router)});
@@ -477,9 +484,32 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   if (functions_.size() > 65535) return Status::InvalidSpec("more than 65535 function types");
   SFB_ASSIGN_OR_RETURN(std::vector<StateDescriptor> states, States());
   SFB_RETURN_IF_ERROR(CheckOutputPath(path, options.overwrite));
+  // on_existing choices by Flink state name; the last one given for a state wins.
+  OnExistingChoices choices;
+  for (const auto& [fs, mode] : on_existing_) {
+    bool declared = false;
+    for (const auto& d : states) {
+      if (d.function_type != fs.first || d.state_name != fs.second) continue;
+      choices[d.FlinkName()] = mode;
+      declared = true;
+    }
+    if (!declared) {
+      return Status::InvalidSpec(StrCat("on_existing is given for state '", fs.second, "' of ", fs.first,
+                                        ", which no bootstrap function declares"));
+    }
+  }
   std::unique_ptr<BaseSavepoint> base;  // --base: read and checked before any input
+  std::set<std::string> base_state_names;
   if (!options.base.empty()) {
-    SFB_ASSIGN_OR_RETURN(base, OpenBaseForRun(options.base, path, states, max_parallelism_, parallelism_));
+    SFB_ASSIGN_OR_RETURN(base, OpenBaseForRun(options.base, path, states, choices, max_parallelism_, parallelism_));
+    SFB_ASSIGN_OR_RETURN(base_state_names, KeyedStateNames(*base));
+  } else if (options.count_only) {
+    return Status::InvalidSpec("counting what a run keeps and replaces needs a base savepoint");
+  }
+  bool merges_with_base = false;
+  for (const auto& d : states) {
+    merges_with_base |= base_state_names.count(d.FlinkName()) &&
+                        ChoiceFor(choices, d.FlinkName()) == OnExisting::kMerge;
   }
   // At most as many reader threads as routed-entry buffers can be told apart (writer/entry_buffer.h).
   const int wanted = threads_ > 0 ? threads_ : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -618,7 +648,9 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   // never those an interrupted run spilled (its combined splits are read again, writer/partial_combiner.h).
   const uint64_t flush_nonce = static_cast<uint64_t>(std::random_device()()) << kPartialFlushBits;
   // Combining is asked for (WriteOptions::combine_early), never the default.
-  const CombinableRoutes* combinable = options.combine_early ? combinable_.get() : nullptr;
+  // A partial overwrites the state it resolves into, so it could not start from a base's value: a run that
+  // merges with a base replays every record (the bytes are the same either way).
+  const CombinableRoutes* combinable = options.combine_early && !merges_with_base ? combinable_.get() : nullptr;
   {
     std::mutex commit_mu;
     std::vector<std::unique_ptr<RoutingConsumer>> consumers;
@@ -712,6 +744,8 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
     in.cancel = cancel_;
     in.addresses_done = &counters_.addresses_written;
     in.partial_run = flush_nonce >> kPartialFlushBits;
+    in.base = merges_with_base ? base.get() : nullptr;
+    in.on_existing = &choices;
     auto r = BuildSubtaskFile(in);
     if (!r.ok()) return r.status();
     results[subtask] = std::move(r).value();
@@ -720,8 +754,37 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   });
   if (cancel_->load()) return Status::Cancelled("interrupted; no savepoint was written");
   SFB_RETURN_IF_ERROR(build_error.Get());
-  if (base) SFB_RETURN_IF_ERROR(MergeSubtasksWithBase(*base, max_parallelism_, staged->path(), threads, &results));
+  std::vector<ExistingCounts> counts(states.size());
+  if (base) {
+    SFB_RETURN_IF_ERROR(
+        MergeSubtasksWithBase(*base, max_parallelism_, staged->path(), threads, choices, &results, &counts));
+  }
   summary_.build_seconds = SecondsSince(build_start);
+  summary_.states.resize(states.size());
+  for (size_t i = 0; i < states.size(); ++i) {
+    StateSummary& st = summary_.states[i];
+    st = StateSummary();
+    st.function_type = states[i].function_type;
+    st.state = states[i].state_name;
+    st.type_name = states[i].type_name;
+    for (const auto& r : results) st.entries += r.entries_per_state[i];
+    if (base) {
+      st.kept = counts[i].kept;
+      st.replaced = counts[i].replaced;
+      st.merged = counts[i].merged;
+      st.added = counts[i].added;
+      if (base_state_names.count(states[i].FlinkName())) st.on_existing = OnExistingName(ChoiceFor(choices, states[i].FlinkName()));
+    }
+  }
+  if (options.count_only) {
+    // Nothing is committed: the staging directory (and with it the build) goes when `staged` does.
+    summary_.records_read = counters_.records_read;
+    summary_.records_forwarded = counters_.records_forwarded;
+    summary_.records_dead_lettered = counters_.records_dead_lettered;
+    summary_.total_seconds = SecondsSince(start);
+    counters_.phase = 4;
+    return Status::OK();
+  }
   store.reset();
   SFB_RETURN_IF_ERROR(RemoveAll(spill_dir));
 
@@ -735,10 +798,6 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
   op.id = OperatorIdFromUid(kFunctionsOperatorUid);
   op.parallelism = parallelism_;
   op.max_parallelism = max_parallelism_;
-  summary_.states.resize(states.size());
-  for (size_t i = 0; i < states.size(); ++i) {
-    summary_.states[i] = StateSummary{states[i].function_type, states[i].state_name, states[i].type_name, 0};
-  }
   for (int i = 0; i < parallelism_; ++i) {
     SubtaskBuildResult& r = results[static_cast<size_t>(i)];
     SubtaskState st;
@@ -752,7 +811,6 @@ Status SavepointCreator::Write(const std::string& path, const WriteOptions& opti
     op.subtasks.push_back(std::move(st));
     summary_.addresses += r.addresses;
     summary_.bytes += r.file_bytes;
-    for (size_t s = 0; s < states.size(); ++s) summary_.states[s].entries += r.entries_per_state[s];
   }
   metadata.operators.push_back(std::move(op));
   if (base) SFB_RETURN_IF_ERROR(CarryOverOperators(*base, staged->path(), &metadata));

@@ -37,6 +37,7 @@
 #include "api/state_bootstrap_function.h"
 #include "common/status.h"
 #include "savepoint/state_descriptor.h"
+#include "writer/on_existing.h"
 
 namespace sfb {
 
@@ -59,7 +60,11 @@ struct StateSummary {
   std::string function_type;
   std::string state;
   std::string type_name;
-  uint64_t entries = 0;
+  uint64_t entries = 0;  // the job's entries, before a base is merged in
+  // With a base (WriteOptions::base): what the output holds of this state compared with the base, in
+  // addresses (writer/on_existing.h); all zero without one.
+  uint64_t kept = 0, replaced = 0, merged = 0, added = 0;
+  std::string on_existing;  // the choice that applied ("replace", "keep", "merge"); empty: the base lacks it
 };
 
 struct WriteSummary {
@@ -115,6 +120,10 @@ struct WriteOptions {
   // mixes the splits its thread read, so no journal line can vouch for one: a --resume of a combined
   // run reads every combined split again (writer/partial_combiner.h).
   bool combine_early = false;
+  // With `base`: read and build everything, merge with the base to count what each state would keep,
+  // replace, merge and add (WriteSummary::states), then stop: nothing is written at `path` (its staging
+  // directory, which held the build, is removed). What `validate --base` runs.
+  bool count_only = false;
 };
 
 class SavepointCreator {
@@ -137,6 +146,9 @@ class SavepointCreator {
   // The TTL clock start written with TTL states (epoch ms). Default: the time Write() starts.
   SavepointCreator& WithTtlTimestamp(int64_t epoch_millis);
   SavepointCreator& WithStateBootstrapFunctionProvider(const std::string& function_type, FunctionProvider provider);
+  // What a run on a base savepoint (WriteOptions::base) does with this state when the base already has
+  // it (writer/on_existing.h). Unset: such a state is refused before any input is read.
+  SavepointCreator& WithOnExisting(const std::string& function_type, const std::string& state, OnExisting mode);
   // Registration order is the order in which an address sees records of different sources.
   SavepointCreator& WithBootstrapData(const std::string& source_name, std::unique_ptr<Source> source,
                                       std::shared_ptr<const Router> router);
@@ -171,6 +183,7 @@ class SavepointCreator {
   std::shared_ptr<const CombinableRoutes> combinable_;
   int64_t ttl_timestamp_ = -1;
   std::vector<Function> functions_;
+  std::vector<std::pair<std::pair<std::string, std::string>, OnExisting>> on_existing_;  // (function, state)
   std::vector<Input> inputs_;
   bool sources_prepared_ = false;
   std::atomic<bool> own_cancel_{false};

@@ -66,7 +66,9 @@ options:
   --base SAVEPOINT      build on a canonical savepoint of the running application (job spec:
                         savepoint.base): the output keeps all of its state (every operator, other
                         functions, statefun's own state) and adds the job's; the base is not changed.
-                        The output keeps the base's parallelism; states the base has are refused.
+                        The output keeps the base's parallelism. A job state the base already has
+                        needs on_existing (replace | keep | merge) in the job spec, else the run is
+                        refused before reading anything; `validate --base` counts what each keeps.
   --parallelism N       keyed-state files = Flink subtasks the savepoint is laid out for
                         (default: savepoint.parallelism, else --threads). Flink restores at any
                         parallelism; using the application's parallelism avoids a rescale.
@@ -100,13 +102,20 @@ example:
   flink run -s /tmp/greeter-savepoint ...    (or: statefun image with -s /tmp/greeter-savepoint)
 )";
 
-constexpr char kValidateHelp[] = R"(usage: statefun-bootstrap validate JOB.yaml [--json]
+constexpr char kValidateHelp[] = R"(usage: statefun-bootstrap validate JOB.yaml [--json] [--base SAVEPOINT [--tmp-dir DIR]]
 
 Checks the job file (keys, types, states, merge rules, templates), opens every source and checks that
 the fields the routes use exist (CSV headers), then prints the plan: states with their Flink names and
 serializers, sources, routes. Reads no records and writes nothing. --json prints the plan as JSON.
 Warnings (valid, but probably not meant: a state a Python SDK function cannot declare, a Kafka route
 whose id a tombstone cannot give) go to stderr and do not fail the check; --json also lists them.
+
+--base SAVEPOINT      also check the job against a savepoint of the running application, as run --base
+                      does, and report per state how many addresses the output would keep from the
+                      base, replace, merge (on_existing) and add. To count, this READS EVERY RECORD of
+                      the sources and builds the job's states, as a run does, in a temporary directory
+                      under --tmp-dir (default: $TMPDIR, else /tmp) that is removed afterwards; nothing is
+                      written at the job's output path and the base is not changed.
 )";
 
 constexpr char kInspectHelp[] = R"(usage: statefun-bootstrap inspect SAVEPOINT [--json]
@@ -355,21 +364,80 @@ void PrintPlan(const nlohmann::ordered_json& plan) {
   }
 }
 
+// validate --base: runs the job with WriteOptions::count_only into a temporary directory and adds what it
+// would keep, replace, merge and add per state to the plan (plan["base"]).
+Status CountAgainstBase(const Args& args, const JobSpec& spec, BuiltJob* job, nlohmann::ordered_json* plan) {
+  std::string tmp = args.options.count("--tmp-dir") ? args.options.at("--tmp-dir") : "";
+  if (tmp.empty()) {
+    const char* env = std::getenv("TMPDIR");
+    tmp = env && *env ? env : "/tmp";
+  }
+  std::string dir = tmp + "/sfb-validate-XXXXXX";
+  if (!::mkdtemp(dir.data())) return Status::FromErrno("cannot create a temporary directory in", tmp, errno);
+  RegisterDirectoryForExitCleanup(dir);
+  WriteOptions options;
+  options.base = BasePath(args, spec);
+  options.count_only = true;
+  options.dead_letter = job->dead_letter;
+  // Bad records are set aside as the run would, but into the temporary directory: validate writes nothing.
+  if (!options.dead_letter.path.empty()) options.dead_letter.path = dir + "/dead-letter.jsonl";
+  options.tmp_dir = dir;
+  Status s = job->creator->Write(dir + "/out", options);
+  RemoveAll(dir);
+  UnregisterDirectoryForExitCleanup(dir);
+  SFB_RETURN_IF_ERROR(s);
+  const WriteSummary& sum = job->creator->summary();
+  nlohmann::ordered_json b;
+  b["path"] = options.base;
+  b["records_read"] = sum.records_read;
+  b["states"] = nlohmann::ordered_json::array();
+  for (const auto& st : sum.states) {
+    b["states"].push_back({{"function", st.function_type}, {"state", st.state},
+                           {"on_existing", st.on_existing.empty() ? nlohmann::ordered_json(nullptr)
+                                                                   : nlohmann::ordered_json(st.on_existing)},
+                           {"kept", st.kept}, {"replaced", st.replaced}, {"merged", st.merged}, {"added", st.added}});
+  }
+  (*plan)["base"] = std::move(b);
+  return Status::OK();
+}
+
+void PrintBaseCounts(const nlohmann::ordered_json& b) {
+  std::printf("on base       %s (%s records read to count)\n", b["path"].get<std::string>().c_str(),
+              WithThousands(b["records_read"].get<uint64_t>()).c_str());
+  std::printf("  %-40s %-12s %12s %12s %12s %12s\n", "state", "on_existing", "kept", "replaced", "merged", "added");
+  for (const auto& st : b["states"]) {
+    const std::string name = st["function"].get<std::string>() + " " + st["state"].get<std::string>();
+    const std::string mode = st["on_existing"].is_null() ? "(new)" : st["on_existing"].get<std::string>();
+    std::printf("  %-40s %-12s %12s %12s %12s %12s\n", name.c_str(), mode.c_str(),
+                WithThousands(st["kept"].get<uint64_t>()).c_str(), WithThousands(st["replaced"].get<uint64_t>()).c_str(),
+                WithThousands(st["merged"].get<uint64_t>()).c_str(), WithThousands(st["added"].get<uint64_t>()).c_str());
+  }
+}
+
 int CmdValidate(int argc, char** argv) {
-  auto args = ParseArgs(argc, argv, 2, {"--output", "--parallelism", "--threads", "--ttl-timestamp", "--memory"},
+  auto args = ParseArgs(argc, argv, 2,
+                        {"--output", "--parallelism", "--threads", "--ttl-timestamp", "--memory", "--base", "--tmp-dir"},
                         {"--json", "--connect", "--help"});
   if (!args.ok()) return Usage(args.status().message(), kValidateHelp);
   if (args->flags.count("--help")) return std::printf("%s", kValidateHelp), 0;
   if (args->positional.size() != 1) return Usage("validate takes one job file", kValidateHelp);
   JobSpec spec;
-  auto job = LoadAndBuild(args->positional[0], *args, &spec, args->flags.count("--connect") > 0);
+  // --base reads every record, so every source is connected.
+  auto job = LoadAndBuild(args->positional[0], *args, &spec,
+                          args->flags.count("--connect") > 0 || args->options.count("--base") > 0);
   if (!job.ok()) return Fail(job.status());
   PrintWarnings(*job);
-  const auto plan = job->PlanJson(spec);
+  auto plan = job->PlanJson(spec);
+  if (args->options.count("--base")) {
+    std::fprintf(stderr, "validate --base: reading every record to count what the base keeps; writing nothing\n");
+    Status s = CountAgainstBase(*args, spec, &*job, &plan);
+    if (!s.ok()) return Fail(s);
+  }
   if (args->flags.count("--json")) {
     std::printf("%s\n", plan.dump(2).c_str());
   } else {
     PrintPlan(plan);
+    if (plan.contains("base")) PrintBaseCounts(plan["base"]);
     const size_t n = job->warnings.size();
     std::printf("ok: %s is valid%s\n", args->positional[0].c_str(),
                 n == 0 ? "" : (" (" + std::to_string(n) + (n == 1 ? " warning" : " warnings") + ", on stderr)").c_str());
@@ -396,6 +464,12 @@ void PrintSummary(const WriteSummary& s) {
   for (const auto& st : s.states) {
     std::printf("    %-36s %-28s %s entries\n", (st.function_type + " " + st.state).c_str(), st.type_name.c_str(),
                 WithThousands(st.entries).c_str());
+    if (st.kept + st.replaced + st.merged + st.added > 0) {
+      std::printf("      on the base%s%s: kept %s, replaced %s, merged %s, added %s addresses\n",
+                  st.on_existing.empty() ? "" : ", on_existing ", st.on_existing.c_str(),
+                  WithThousands(st.kept).c_str(), WithThousands(st.replaced).c_str(), WithThousands(st.merged).c_str(),
+                  WithThousands(st.added).c_str());
+    }
   }
   std::printf("  files            %s (%llu keyed-state files + _metadata), %s\n", WithThousands(s.files).c_str(),
               static_cast<unsigned long long>(s.files - 1), HumanBytes(s.bytes).c_str());
@@ -506,7 +580,16 @@ int CmdRun(int argc, char** argv) {
     j["sources"] = sum.sources;
     j["states"] = nlohmann::ordered_json::array();
     for (const auto& st : sum.states) {
-      j["states"].push_back({{"function", st.function_type}, {"state", st.state}, {"type", st.type_name}, {"entries", st.entries}});
+      nlohmann::ordered_json state{{"function", st.function_type}, {"state", st.state}, {"type", st.type_name},
+                                   {"entries", st.entries}};
+      if (!options.base.empty()) {
+        state["on_existing"] = st.on_existing.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(st.on_existing);
+        state["kept"] = st.kept;
+        state["replaced"] = st.replaced;
+        state["merged"] = st.merged;
+        state["added"] = st.added;
+      }
+      j["states"].push_back(std::move(state));
     }
     FILE* f = std::fopen(args->options.at("--summary-json").c_str(), "w");
     if (!f) return Fail(Status::FromErrno("cannot write", args->options.at("--summary-json"), errno));

@@ -372,6 +372,9 @@ Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o, bool conne
     }
     job.creator->WithStateBootstrapFunctionProvider(
         f.type, [specs, all_routes] { return std::make_unique<RuleFunction>(specs, all_routes); });
+    for (const auto& st : f.states) {
+      if (st.on_existing != OnExisting::kUnset) job.creator->WithOnExisting(f.type, st.name, st.on_existing);
+    }
   }
   std::vector<std::pair<const SourceSpecYaml*, Source*>> prepared;
   for (const auto& s : spec.sources) {
@@ -457,6 +460,13 @@ nlohmann::ordered_json BuiltJob::PlanJson(const JobSpec& spec) const {
                                                                              : nlohmann::ordered_json(nullptr);
     s["ttl"] = d.has_ttl() ? nlohmann::ordered_json{{"mode", TtlModeName(d.ttl_mode)}, {"millis", d.ttl_millis}}
                            : nlohmann::ordered_json(nullptr);
+    for (const auto& f : spec.functions) {
+      for (const auto& st : f.states) {
+        if (f.type == d.function_type && st.name == d.state_name && st.on_existing != OnExisting::kUnset) {
+          s["on_existing"] = OnExistingName(st.on_existing);  // only when set: plans without a base keep their shape
+        }
+      }
+    }
     plan["states"].push_back(std::move(s));
   }
   plan["sources"] = nlohmann::ordered_json::array();

@@ -46,13 +46,24 @@ Result<nlohmann::ordered_json> ToJsonShape(const Ctx& ctx, const YAML::Node& n) 
   return nlohmann::ordered_json(s);
 }
 
+Result<OnExisting> ParseOnExistingNode(const Ctx& ctx, const YAML::Node& n, const std::string& what) {
+  SFB_ASSIGN_OR_RETURN(std::string text, ctx.Scalar(n, "on_existing"));
+  OnExisting mode;
+  if (!ParseOnExisting(text, &mode)) {
+    return ctx.Error(n, StrCat("on_existing of ", what, " is '", text, "'"),
+                     "on_existing is replace (the job's values win where it writes), keep (the base's win where it "
+                     "has one) or merge (the job's rules start from the base's value)");
+  }
+  return mode;
+}
+
 Result<StateSpecYaml> ParseState(const Ctx& ctx, const std::string& fn, const std::string& name, const YAML::Node& n) {
   StateSpecYaml s;
   s.name = name;
   s.where = ctx.Where(n);
   SFB_RETURN_IF_ERROR(ctx.CheckKeys(n, "state " + fn + "." + name,
                                 {"type", "codec", "kind", "expire_after_write", "expire_after_invoke",
-                                 "descriptor_set", "message", "scale"}));
+                                 "descriptor_set", "message", "scale", "on_existing"}));
   if (!n["type"]) {
     return ctx.Error(n, "state " + name + " of " + fn + " has no type",
                      "add type: io.statefun.types/int (or long, float, double, bool, string), a custom "
@@ -82,6 +93,9 @@ Result<StateSpecYaml> ParseState(const Ctx& ctx, const std::string& fn, const st
     }
     SFB_ASSIGN_OR_RETURN(s.ttl_millis, ctx.DurationMillis(n[key], key));
     s.ttl_mode = std::string(key) == "expire_after_write" ? TtlMode::kAfterWrite : TtlMode::kAfterInvoke;
+  }
+  if (n["on_existing"]) {
+    SFB_ASSIGN_OR_RETURN(s.on_existing, ParseOnExistingNode(ctx, n["on_existing"], StrCat("state ", fn, ".", name)));
   }
   if (n["scale"]) {
     // 18: a long holds 18 digits in full, so 1 at scale 18 still fits.
@@ -319,7 +333,11 @@ Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_na
       FunctionSpecYaml f;
       f.type = it->first.as<std::string>();
       f.where = ctx.Where(it->first);
-      SFB_RETURN_IF_ERROR(ctx.CheckKeys(it->second, "function " + f.type, {"states"}));
+      SFB_RETURN_IF_ERROR(ctx.CheckKeys(it->second, "function " + f.type, {"states", "on_existing"}));
+      if (it->second["on_existing"]) {
+        SFB_ASSIGN_OR_RETURN(f.on_existing,
+                             ParseOnExistingNode(ctx, it->second["on_existing"], StrCat("function ", f.type)));
+      }
       const YAML::Node states = it->second["states"];
       if (!states || !states.IsMap() || states.size() == 0) {
         return ctx.Error(it->second, "function " + f.type + " declares no states",
@@ -327,6 +345,7 @@ Result<JobSpec> ParseJobSpec(const std::string& text, const std::string& file_na
       }
       for (auto s = states.begin(); s != states.end(); ++s) {
         SFB_ASSIGN_OR_RETURN(StateSpecYaml st, ParseState(ctx, f.type, s->first.as<std::string>(), s->second));
+        if (st.on_existing == OnExisting::kUnset) st.on_existing = f.on_existing;  // the state's own wins
         f.states.push_back(std::move(st));
       }
       job.functions.push_back(std::move(f));

@@ -21,6 +21,7 @@
 #include "common/status.h"
 #include "connectors/source_definition.h"
 #include "savepoint/state_descriptor.h"
+#include "writer/on_existing.h"
 
 namespace sfb {
 
@@ -35,11 +36,15 @@ struct StateSpecYaml {
   std::string message;         // protobuf codec
   // scale: N for an int or long state: values are stored times 10^N, exactly (router/value_conversion.h).
   int scale = 0;
+  // on_existing: with a base savepoint that has this state (writer/on_existing.h). The state's own
+  // setting, else its function's; kUnset: such a run is refused.
+  OnExisting on_existing = OnExisting::kUnset;
   std::string where;           // "job.yaml:12:7"
 };
 
 struct FunctionSpecYaml {
   std::string type;  // namespace/name
+  OnExisting on_existing = OnExisting::kUnset;  // the default of its states' on_existing
   std::vector<StateSpecYaml> states;
   std::string where;
 };

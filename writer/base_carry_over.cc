@@ -77,7 +77,7 @@ bool IsRunOwnFile(const std::string& name) {
 }  // namespace
 
 Status CheckJobAgainstBase(const BaseSavepoint& base, const std::vector<StateDescriptor>& job_states,
-                           int max_parallelism, int parallelism) {
+                           const OnExistingChoices& choices, int max_parallelism, int parallelism) {
   const OperatorStateMeta* fn = base.functions_operator();
   const std::string where = StrCat("base savepoint ", base.directory());
   if (!fn) return Status::OK();  // nothing keyed to merge with: the job's states are all new
@@ -97,29 +97,58 @@ Status CheckJobAgainstBase(const BaseSavepoint& base, const std::vector<StateDes
         .WithHint(StrCat("leave --parallelism unset with --base (the output then keeps the base's ",
                          std::to_string(fn->parallelism), "); Flink re-distributes on restore"));
   }
-  std::set<std::string> job_names;
-  for (const auto& s : job_states) job_names.insert(s.FlinkName());
+  std::map<std::string, const StateDescriptor*> job_by_name;
+  for (const auto& s : job_states) job_by_name.emplace(s.FlinkName(), &s);
   std::vector<SavepointReader::Stream> streams;
   SFB_RETURN_IF_ERROR(base.reader().OpenStreams(&streams).WithContext(where));
   for (const auto& stream : streams) {
     for (const auto& meta : stream.header.states) {
-      if (!job_names.count(meta.flink_name)) continue;
+      auto it = job_by_name.find(meta.flink_name);
+      if (it == job_by_name.end()) continue;
+      const StateDescriptor& job = *it->second;
       std::string function_type, state;
       SplitFlinkStateName(meta.flink_name, &function_type, &state);
+      const bool same_type = meta.supported && meta.descriptor.kind == job.kind &&
+                             meta.descriptor.type_name == job.type_name && meta.descriptor.has_ttl() == job.has_ttl();
+      if (!same_type) {
+        return Status::InvalidSpec(StrCat("the job declares state '", state, "' of function ", function_type, " as ",
+                                          job.kind == StateKind::kRemote ? "remote " : "embedded ", job.type_name,
+                                          job.has_ttl() ? " with expiration" : " without expiration",
+                                          ", but the base savepoint holds it as ", meta.description))
+            .WithContext(StrCat(where, ", ", stream.name))
+            .WithHint("declare the state exactly as the application does (type, and expire_after_* when it has "
+                      "one): Flink refuses to restore a state whose serializer changed, whatever on_existing says");
+      }
+      if (ChoiceFor(choices, meta.flink_name) != OnExisting::kUnset) continue;
       return Status::InvalidSpec(StrCat("the job declares state '", state, "' of function ", function_type,
                                         ", which the base savepoint already holds (", meta.flink_name, ", ",
                                         meta.description, ")"))
           .WithContext(where)
-          .WithHint("a state of the base is kept as it is: on_existing (replace | keep | merge) is not supported "
-                    "by this build, so bootstrap only states the base does not have");
+          .WithHint(StrCat("say what to do with the base's values: on_existing: replace | keep | merge on the state "
+                           "(functions: { ", function_type, ": { states: { ", state,
+                           ": { on_existing: ... } } } }) or on its function. replace: the job's values win where it "
+                           "writes; keep: the base's win where it has one; merge: the job's rules start from the "
+                           "base's value"));
     }
   }
   return Status::OK();
 }
 
+Result<std::set<std::string>> KeyedStateNames(const BaseSavepoint& base) {
+  std::set<std::string> names;
+  if (!base.functions_operator()) return names;
+  std::vector<SavepointReader::Stream> streams;
+  SFB_RETURN_IF_ERROR(base.reader().OpenStreams(&streams));
+  for (const auto& stream : streams) {
+    for (const auto& meta : stream.header.states) names.insert(meta.flink_name);
+  }
+  return names;
+}
+
 Result<std::unique_ptr<BaseSavepoint>> OpenBaseForRun(const std::string& base_path, const std::string& output_path,
                                                       const std::vector<StateDescriptor>& job_states,
-                                                      int max_parallelism, int parallelism) {
+                                                      const OnExistingChoices& choices, int max_parallelism,
+                                                      int parallelism) {
   std::error_code ec1, ec2;
   const auto base_dir = std::filesystem::weakly_canonical(base_path, ec1);
   const auto out_dir = std::filesystem::weakly_canonical(output_path, ec2);
@@ -129,14 +158,16 @@ Result<std::unique_ptr<BaseSavepoint>> OpenBaseForRun(const std::string& base_pa
         .WithHint("write the new savepoint to another directory (--output)");
   }
   SFB_ASSIGN_OR_RETURN(auto base, BaseSavepoint::Open(base_path));
-  SFB_RETURN_IF_ERROR(CheckJobAgainstBase(*base, job_states, max_parallelism, parallelism));
+  SFB_RETURN_IF_ERROR(CheckJobAgainstBase(*base, job_states, choices, max_parallelism, parallelism));
   return base;
 }
 
 Status MergeSubtasksWithBase(const BaseSavepoint& base, int max_parallelism, const std::string& dir,
-                             int threads, std::vector<SubtaskBuildResult>* results) {
+                             int threads, const OnExistingChoices& choices, std::vector<SubtaskBuildResult>* results,
+                             std::vector<ExistingCounts>* counts) {
   const int parallelism = static_cast<int>(results->size());
   std::vector<Status> errors(results->size());
+  std::vector<std::vector<ExistingCounts>> per_subtask(results->size());
   std::atomic<int> next{0};
   auto worker = [&] {
     for (int i = next++; i < parallelism; i = next++) {
@@ -144,7 +175,7 @@ Status MergeSubtasksWithBase(const BaseSavepoint& base, int max_parallelism, con
       const std::string job_file = StrCat(dir, "/keyed-state-functions-", std::to_string(i));
       const std::string merged_file = StrCat(job_file, ".merged");
       auto m = MergeSubtaskWithBase(base, i, max_parallelism, parallelism, job_file, r.start_key_group, r.offsets,
-                                    merged_file);
+                                    choices, merged_file);
       if (!m.ok()) {
         errors[static_cast<size_t>(i)] = m.status();
         continue;
@@ -158,6 +189,7 @@ Status MergeSubtasksWithBase(const BaseSavepoint& base, int max_parallelism, con
       r.start_key_group = m->start_key_group;
       r.offsets = std::move(m->offsets);
       r.file_bytes = m->file_bytes;
+      per_subtask[static_cast<size_t>(i)] = std::move(m->counts);
     }
   };
   std::vector<std::thread> pool;
@@ -165,13 +197,19 @@ Status MergeSubtasksWithBase(const BaseSavepoint& base, int max_parallelism, con
   worker();
   for (auto& t : pool) t.join();
   for (const Status& s : errors) SFB_RETURN_IF_ERROR(s);  // the lowest subtask's error, whatever the timing
+  if (counts) {
+    for (const auto& c : per_subtask) {
+      if (counts->size() < c.size()) counts->resize(c.size());
+      for (size_t j = 0; j < c.size(); ++j) (*counts)[j] += c[j];
+    }
+  }
   return Status::OK();
 }
 
 Result<MergedSubtask> MergeSubtaskWithBase(const BaseSavepoint& base, int subtask, int max_parallelism,
                                            int parallelism, const std::string& job_file,
                                            int32_t job_start_key_group, const std::vector<int64_t>& job_offsets,
-                                           const std::string& out_file) {
+                                           const OnExistingChoices& choices, const std::string& out_file) {
   const int prefix = KeyGroupPrefixBytes(max_parallelism);
   const KeyGroupRange range = KeyGroupRangeForSubtask(max_parallelism, parallelism, subtask);
   std::vector<SavepointReader::Stream> streams;
@@ -188,32 +226,63 @@ Result<MergedSubtask> MergeSubtaskWithBase(const BaseSavepoint& base, int subtas
     SFB_RETURN_IF_ERROR(ReadKeyedStateHeader(&in, &job_header).WithContext(job_file));
   }
   const size_t base_states = base_stream ? base_stream->header.states.size() : 0;
-  if (base_states + job_header.states.size() > 32767) {
-    return Status::InvalidSpec("the base and the job together have more than 32767 states");
+  // Output state ids: the base's keep theirs; a job state the base has (on_existing) takes the base's id,
+  // every other job state the next free one, in job order.
+  std::vector<uint16_t> out_id_of_job(job_header.states.size());
+  std::vector<OnExisting> mode_of_out(base_states, OnExisting::kUnset);
+  std::vector<int> job_of_out(base_states, -1);
+  size_t next_id = base_states;
+  for (size_t j = 0; j < job_header.states.size(); ++j) {
+    const std::string& name = job_header.states[j].flink_name;
+    int existing = -1;
+    for (size_t b = 0; b < base_states; ++b) {
+      if (base_stream->header.states[b].flink_name == name) existing = static_cast<int>(b);
+    }
+    if (existing < 0) {
+      out_id_of_job[j] = static_cast<uint16_t>(next_id++);
+      continue;
+    }
+    const OnExisting mode = ChoiceFor(choices, name);
+    if (mode == OnExisting::kUnset) {
+      return Status::Internal(StrCat("state ", name, " is in the base without an on_existing choice"));
+    }
+    out_id_of_job[j] = static_cast<uint16_t>(existing);
+    mode_of_out[static_cast<size_t>(existing)] = mode;
+    job_of_out[static_cast<size_t>(existing)] = static_cast<int>(j);
   }
+  if (next_id > 32767) return Status::InvalidSpec("the base and the job together have more than 32767 states");
 
   // Header: proxy version, compression flag and key serializer as the base wrote them (or ours).
   std::string out;
   const std::string_view header_source = base_stream ? base_stream->bytes : job_bytes;
   const KeyedStateHeader& header_of = base_stream ? base_stream->header : job_header;
   out.append(header_source.substr(0, header_of.states_offset));
-  ByteWriter(&out).I16(static_cast<int16_t>(base_states + job_header.states.size()));
+  ByteWriter(&out).I16(static_cast<int16_t>(next_id));
   if (base_stream) {
     for (const auto& [b, e] : base_stream->header.meta_info_spans) out.append(base_stream->bytes.substr(b, e - b));
   }
-  for (const auto& [b, e] : job_header.meta_info_spans) out.append(job_bytes.substr(b, e - b));
+  for (size_t j = 0; j < job_header.states.size(); ++j) {
+    if (out_id_of_job[j] < base_states) continue;  // the base's snapshot of it is already there
+    const auto [b, e] = job_header.meta_info_spans[j];
+    out.append(job_bytes.substr(b, e - b));
+  }
 
   SFB_ASSIGN_OR_RETURN(auto sink, FileSink::Create(out_file));
   MergedSubtask result;
   result.start_key_group = range.start;
   result.offsets.assign(static_cast<size_t>(range.size()), 0);
+  result.counts.assign(job_header.states.size(), ExistingCounts());
   auto offset_in = [](int32_t start, const std::vector<int64_t>& offsets, int kg) -> int64_t {
     const int64_t i = kg - start;
     return i >= 0 && i < static_cast<int64_t>(offsets.size()) ? offsets[static_cast<size_t>(i)] : 0;
   };
+  // One key group's pairs by output state id; a state the job and the base both have keeps the two
+  // sides apart until ResolveExistingKeyGroup() decides between them.
+  std::map<uint16_t, std::vector<StatePair>> runs, job_side;
+  std::vector<StatePair> resolved;
   for (int kg = range.start; kg <= range.end; ++kg) {
-    const size_t section_start = out.size();
-    SectionWriter section(&out, kg, prefix);
+    runs.clear();
+    job_side.clear();
     if (base_stream) {
       const int64_t off = offset_in(base_stream->handle->start_key_group, base_stream->handle->offsets, kg);
       if (off != 0) {
@@ -231,7 +300,7 @@ Result<MergedSubtask> MergeSubtaskWithBase(const BaseSavepoint& base, int subtas
                                                                  " is of key group ", std::to_string(e.key_group),
                                                                  " inside the section of ", std::to_string(kg)));
                               }
-                              section.Add(e.state_id, e.key, e.value);
+                              runs[e.state_id].push_back(StatePair{e.key, e.value});
                               ++result.base_entries;
                               return Status::OK();
                             }).WithContext(base_stream->name));
@@ -242,9 +311,33 @@ Result<MergedSubtask> MergeSubtaskWithBase(const BaseSavepoint& base, int subtas
       ByteReader in(job_bytes);
       in.Seek(static_cast<size_t>(job_off));
       SFB_RETURN_IF_ERROR(ReadKeyGroupSection(&in, prefix, job_header.states.size(), [&](const KeyedEntry& e) {
-                            section.Add(static_cast<uint16_t>(e.state_id + base_states), e.key, e.value);
+                            const uint16_t id = out_id_of_job[e.state_id];
+                            if (id < base_states) {
+                              job_side[id].push_back(StatePair{e.key, e.value});
+                            } else {
+                              runs[id].push_back(StatePair{e.key, e.value});
+                              ++result.counts[e.state_id].added;
+                            }
                             return Status::OK();
                           }).WithContext(job_file));
+    }
+    for (size_t b = 0; b < base_states; ++b) {
+      if (mode_of_out[b] == OnExisting::kUnset) continue;
+      const uint16_t id = static_cast<uint16_t>(b);
+      auto base_it = runs.find(id);
+      auto job_it = job_side.find(id);
+      if (job_it == job_side.end() && base_it == runs.end()) continue;
+      static const std::vector<StatePair> kNone;
+      resolved.clear();
+      ResolveExistingKeyGroup(mode_of_out[b], base_it == runs.end() ? kNone : base_it->second,
+                              job_it == job_side.end() ? kNone : job_it->second, &resolved,
+                              &result.counts[static_cast<size_t>(job_of_out[b])]);
+      runs[id] = resolved;
+    }
+    const size_t section_start = out.size();
+    SectionWriter section(&out, kg, prefix);
+    for (const auto& [id, pairs] : runs) {
+      for (const StatePair& p : pairs) section.Add(id, p.key, p.value);
     }
     if (section.Finish()) {
       result.offsets[static_cast<size_t>(kg - range.start)] =

@@ -99,7 +99,7 @@ void BuildOnBase(const BaseSavepoint& base, const std::string& dir, const std::v
   for (int i = 0; i < p; ++i) {
     results.push_back(WriteJobFile(dir + "/keyed-state-functions-" + std::to_string(i), i, p, ids));
   }
-  ASSERT_TRUE(MergeSubtasksWithBase(base, 128, dir, threads, &results).ok());
+  ASSERT_TRUE(MergeSubtasksWithBase(base, 128, dir, threads, {}, &results).ok());
   for (int i = 0; i < p; ++i) {
     SubtaskState st;
     st.index = i;
@@ -184,35 +184,67 @@ TEST(BaseCarryOver, SameInputsGiveTheSameBytesWhateverThreads) {
 TEST(BaseCarryOver, RefusesADifferentMaxParallelismNamingBoth) {
   auto base = BaseSavepoint::Open(kBase);
   ASSERT_TRUE(base.ok());
-  Status s = CheckJobAgainstBase(**base, {Greeting()}, 256, 2);
+  Status s = CheckJobAgainstBase(**base, {Greeting()}, {}, 256, 2);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.ToUserString().find("256"), std::string::npos) << s.ToUserString();
   EXPECT_NE(s.ToUserString().find("128"), std::string::npos) << s.ToUserString();
-  EXPECT_TRUE(CheckJobAgainstBase(**base, {Greeting()}, 128, 2).ok());
+  EXPECT_TRUE(CheckJobAgainstBase(**base, {Greeting()}, {}, 128, 2).ok());
 }
 
 TEST(BaseCarryOver, RefusesAnotherParallelismUntilReLayingExists) {
   auto base = BaseSavepoint::Open(kBase);
   ASSERT_TRUE(base.ok());
-  Status s = CheckJobAgainstBase(**base, {Greeting()}, 128, 3);
+  Status s = CheckJobAgainstBase(**base, {Greeting()}, {}, 128, 3);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.ToUserString().find("parallelism 3 differs from the base's 2"), std::string::npos) << s.ToUserString();
 }
 
-TEST(BaseCarryOver, RefusesAStateTheBaseHasNamingTheChoices) {
+TEST(BaseCarryOver, RefusesAStateTheBaseHasWithoutOnExistingNamingTheChoices) {
   auto base = BaseSavepoint::Open(kBase);
   ASSERT_TRUE(base.ok());
   auto seen = *StateDescriptor::Make("restore/counter", "seen", StateKind::kRemote, "io.statefun.types/int",
                                      Codec::kBuiltin, TtlMode::kNone, 0);
-  Status s = CheckJobAgainstBase(**base, {Greeting(), seen}, 128, 2);
+  Status s = CheckJobAgainstBase(**base, {Greeting(), seen}, {}, 128, 2);
   ASSERT_FALSE(s.ok());
   const std::string msg = s.ToUserString();
   EXPECT_NE(msg.find("'seen' of function restore/counter"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("on_existing (replace | keep | merge)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("on_existing: replace | keep | merge"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("restore/counter: { states: { seen: { on_existing"), std::string::npos) << msg;
+  // a choice for another state does not count
+  EXPECT_FALSE(CheckJobAgainstBase(**base, {Greeting(), seen}, {{"restore.greeter.greeting", OnExisting::kKeep}},
+                                   128, 2)
+                   .ok());
+  for (OnExisting mode : {OnExisting::kReplace, OnExisting::kKeep, OnExisting::kMerge}) {
+    Status ok = CheckJobAgainstBase(**base, {Greeting(), seen}, {{"restore.counter.seen", mode}}, 128, 2);
+    EXPECT_TRUE(ok.ok()) << OnExistingName(mode) << ": " << ok.ToUserString();
+  }
+}
+
+TEST(BaseCarryOver, RefusesAStateOfAnotherTypeOrExpirationWhateverOnExisting) {
+  auto base = BaseSavepoint::Open(kBase);
+  ASSERT_TRUE(base.ok());
+  const OnExistingChoices replace{{"restore.counter.seen", OnExisting::kReplace}};
+  auto as_long = *StateDescriptor::Make("restore/counter", "seen", StateKind::kRemote, "io.statefun.types/long",
+                                        Codec::kBuiltin, TtlMode::kNone, 0);
+  Status s = CheckJobAgainstBase(**base, {as_long}, replace, 128, 2);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.ToUserString().find("as remote io.statefun.types/long without expiration, but the base savepoint holds "
+                                  "it as"),
+            std::string::npos)
+      << s.ToUserString();
+  EXPECT_NE(s.ToUserString().find("io.statefun.types/int"), std::string::npos) << s.ToUserString();
+  auto with_ttl = *StateDescriptor::Make("restore/counter", "seen", StateKind::kRemote, "io.statefun.types/int",
+                                         Codec::kBuiltin, TtlMode::kAfterWrite, 60000);
+  s = CheckJobAgainstBase(**base, {with_ttl}, replace, 128, 2);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.ToUserString().find("with expiration"), std::string::npos) << s.ToUserString();
+  auto embedded = *StateDescriptor::Make("restore/counter", "seen", StateKind::kEmbedded, "java.lang.Integer",
+                                         Codec::kBuiltin, TtlMode::kNone, 0);
+  EXPECT_FALSE(CheckJobAgainstBase(**base, {embedded}, replace, 128, 2).ok());
 }
 
 TEST(BaseCarryOver, RefusesToWriteOverTheBase) {
-  auto r = OpenBaseForRun(kBase, kBase, {Greeting()}, 128, 2);
+  auto r = OpenBaseForRun(kBase, kBase, {Greeting()}, {}, 128, 2);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().ToUserString().find("never modifies"), std::string::npos) << r.status().ToUserString();
 }

@@ -9,6 +9,7 @@
 #include "common/str_cat.h"
 #include "savepoint/key_groups.h"
 #include "savepoint/keyed_state_file.h"
+#include "writer/base_values.h"
 #include "writer/partial_combiner.h"
 #include "writer/spill_buffer.h"
 
@@ -53,6 +54,9 @@ class Builder {
       java_string_.push_back((*in_.states)[i].type_name == "java.lang.String");
     }
     for (const auto& f : *in_.functions) instances_.push_back(f.provider());
+    if (in_.base && in_.on_existing) {
+      SFB_ASSIGN_OR_RETURN(base_values_, BaseValues::Open(*in_.base, in_.subtask, *in_.states, *in_.on_existing));
+    }
 
     SFB_ASSIGN_OR_RETURN(sink_, FileSink::Create(in_.file_path));
     std::string header;
@@ -99,6 +103,42 @@ class Builder {
     SFB_RETURN_IF_ERROR(ReadStringValueUtf8(&r, &id16_, &ctx_.address.id));
     instances_[function_]->ClearAllStates();
     partials_.Clear();
+    return base_values_ ? LoadBaseValues() : Status::OK();
+  }
+
+  // on_existing: merge: the address's states start from the base's values.
+  Status LoadBaseValues() {
+    const FunctionBinding& binding = (*in_.functions)[function_];
+    auto& slots = instances_[function_]->mutable_slots();
+    preloaded_.assign(slots.size(), std::nullopt);
+    bool loaded = false;
+    for (size_t i = 0; i < slots.size(); ++i) {
+      const uint16_t state_id = binding.state_ids[i];
+      if (!base_values_->Merges(state_id)) continue;
+      if (!loaded) {
+        SFB_RETURN_IF_ERROR(base_values_->Load(key_group_));
+        key_.assign(id_bytes_);
+        key_.push_back('\0');  // VoidNamespace
+        loaded = true;
+      }
+      const std::optional<std::string_view> bytes = base_values_->Find(state_id, key_);
+      if (!bytes) continue;
+      const StateDescriptor& d = (*in_.states)[state_id];
+      StateValue v;
+      int64_t ttl_timestamp = 0;
+      Status s = d.DecodeValue(*bytes, &v, &ttl_timestamp);
+      if (!s.ok()) {
+        return Status::Corruption(StrCat("the base's value of state ", d.FlinkName(), " for address ",
+                                         ctx_.address.function_type, "/", ctx_.address.id, " (key group ",
+                                         std::to_string(key_group_), ") does not decode as ", d.type_name, ": ",
+                                         s.message()))
+            .WithContext(StrCat("base savepoint stream ", base_values_->stream_name()))
+            .WithHint("on_existing: merge needs the base's values in the state's declared type; declare the type "
+                      "the application writes, or use on_existing: replace or keep");
+      }
+      preloaded_[i] = v;
+      slots[i].value = std::move(v);
+    }
     return Status::OK();
   }
 
@@ -135,6 +175,8 @@ class Builder {
     bool any = false;
     for (size_t i = 0; i < slots.size(); ++i) {
       if (!slots[i].value) continue;
+      // Merged to the base's own value: the carry-over keeps the base's entry, bytes and TTL clock alike.
+      if (base_values_ && i < preloaded_.size() && preloaded_[i] && *preloaded_[i] == *slots[i].value) continue;
       const uint16_t state_id = binding.state_ids[i];
       const StateDescriptor& d = (*in_.states)[state_id];
       const StateValue& v = *slots[i].value;
@@ -195,6 +237,8 @@ class Builder {
   std::vector<std::unique_ptr<StateBootstrapFunction>> instances_;
   AddressContext ctx_;
   PartialAccumulator partials_;  // of the address being built
+  std::unique_ptr<BaseValues> base_values_;  // null: no state merges with a base
+  std::vector<std::optional<StateValue>> preloaded_;  // by slot: the base's value the address started from
   Record record_;
   bool in_address_ = false;
   int key_group_ = -1;

@@ -23,6 +23,8 @@
 #include "common/status.h"
 #include "savepoint/metadata.h"
 #include "savepoint/state_descriptor.h"
+#include "savepoint/base_savepoint.h"
+#include "writer/on_existing.h"
 #include "writer/routed_entries.h"
 #include "writer/shard_store.h"
 
@@ -51,6 +53,11 @@ struct SubtaskBuildInput {
   std::atomic<uint64_t>* addresses_done = nullptr;
   // Partial entries are taken only from this run: flush id >> kPartialFlushBits (writer/partial_combiner.h).
   uint64_t partial_run = 0;
+  // run --base: the states with on_existing: merge start each address from the base's value
+  // (writer/base_values.h); an address whose value ends equal to the base's writes no entry, so the
+  // carry-over keeps the base's bytes. Null: no base.
+  const BaseSavepoint* base = nullptr;
+  const OnExistingChoices* on_existing = nullptr;
 };
 
 struct SubtaskBuildResult {

@@ -13,6 +13,11 @@ functions on statefun's Java SDK:
    fails if any state of it is not claimed) and every address reports what it sees: A its counts from
    step 1 plus the bootstrapped bonus, B its greeting, untouched addresses nothing.
 The ingress is the harness's own (a source that replays a file), not Kafka: its offsets are not checked.
+
+on_existing (writer/on_existing.h): the same bases already hold A's `seen`; a job that declares `seen` again
+with replace, keep or merge is run on them, and the application restored from each output reports, per
+address, exactly the value that mode gives: addresses only in the base, only in the job, in both.
+`validate --base` counts the same addresses without writing anything.
 """
 import collections
 import json
@@ -56,6 +61,37 @@ routes:
     id: "{id}"
     set: { bonus: "{bonus}" }
 """
+
+# A job that declares the state the bases already have: restore/counter's `seen` (6 for user-0..4, 5 for
+# user-5 and user-6), summed from more visits, with the given on_existing.
+SEEN_JOB = """\
+savepoint:
+  path: {out}
+  max_parallelism: 128
+functions:
+  restore/counter:
+    states:
+      seen: {{ type: io.statefun.types/int, on_existing: {mode} }}
+sources:
+  more: {{ file: {{ path: more-visits.jsonl }} }}
+routes:
+  - from: more
+    to: restore/counter
+    id: "{{id}}"
+    merge: {{ seen: sum(n) }}
+"""
+MORE_VISITS = [("user-0", 10), ("user-5", 3), ("user-0", 2), ("new-user", 7)]
+# What each mode gives the addresses the job writes; every other address keeps the base's count.
+SEEN_EXPECTED = {
+    "replace": {"user-0": 12, "user-5": 3, "new-user": 7},
+    "keep": {"new-user": 7},
+    "merge": {"user-0": 6 + 12, "user-5": 5 + 3, "new-user": 7},
+}
+SEEN_COUNTS = {  # validate --base: kept, replaced, merged, added addresses of `seen`
+    "replace": {"kept": 5, "replaced": 2, "merged": 0, "added": 1},
+    "keep": {"kept": 7, "replaced": 0, "merged": 0, "added": 1},
+    "merge": {"kept": 5, "replaced": 0, "merged": 2, "added": 1},
+}
 
 # Every state the application declares after the bootstrap: what the probe functions register.
 PROBE_PLAN = {"states": [
@@ -163,8 +199,16 @@ def bootstrapped(tmp_path_factory):
     job.write_text(JOB)
     run = run_cli("run", job, "--base", base, "--threads", "2")
     run_cli("run", job, "--base", heap_base, "--output", work / "out-hashmap")
-    return {"work": work, "base": base, "base_files": base_files, "job": job, "out": work / "out", "run": run,
-            "outputs": {"rocksdb": work / "out", "hashmap": work / "out-hashmap"}}
+    (work / "more-visits.jsonl").write_text("".join(json.dumps({"id": i, "n": n}) + "\n" for i, n in MORE_VISITS))
+    seen_jobs = {}
+    for mode in SEEN_EXPECTED:
+        seen_jobs[mode] = work / f"seen-{mode}.yaml"
+        seen_jobs[mode].write_text(SEEN_JOB.format(out=f"seen-{mode}", mode=mode))
+        run_cli("run", seen_jobs[mode], "--base", base, "--threads", "2")
+    run_cli("run", seen_jobs["merge"], "--base", heap_base, "--output", work / "seen-merge-hashmap")
+    return {"work": work, "base": base, "heap_base": heap_base, "base_files": base_files, "job": job,
+            "out": work / "out", "run": run, "outputs": {"rocksdb": work / "out", "hashmap": work / "out-hashmap"},
+            "seen_jobs": seen_jobs}
 
 
 def test_base_is_not_modified_and_output_has_its_operators(bootstrapped):
@@ -203,8 +247,16 @@ def test_a_state_the_base_has_is_refused_before_reading(bootstrapped):
     proc = run_cli("run", job, "--base", bootstrapped["base"], check=False)
     assert proc.returncode != 0
     assert "'seen' of function restore/counter" in proc.stderr, proc.stderr
-    assert "replace | keep | merge" in proc.stderr, proc.stderr
+    assert "on_existing: replace | keep | merge" in proc.stderr, proc.stderr
     assert not (work / "clash").exists()
+    # another type is refused whatever on_existing says, before reading
+    other = work / "clash-long.yaml"
+    other.write_text(SEEN_JOB.format(out="clash-long", mode="replace").replace("io.statefun.types/int",
+                                                                               "io.statefun.types/long"))
+    proc = run_cli("run", other, "--base", bootstrapped["base"], check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "as remote io.statefun.types/long without expiration, but the base savepoint holds it as" in proc.stderr
+    assert not (work / "clash-long").exists()
 
 
 @pytest.mark.parametrize("backend", ["rocksdb", "hashmap"])
@@ -227,3 +279,83 @@ def test_real_flink_restores_the_output_and_every_address_sees_its_state(bootstr
     for g in GUESTS:
         assert greeters[g] == {"greeting": f"Hello {g}"}, g
     assert greeters["user-1"] == {"greeting": None}
+
+
+def seen_in_base():
+    counts = collections.Counter(IDS[i % len(IDS)] for i in range(MESSAGES))
+    return {i: counts[i] for i in IDS}
+
+
+@pytest.mark.parametrize("mode,backend", [("replace", "rocksdb"), ("keep", "rocksdb"), ("merge", "rocksdb"),
+                                          ("merge", "hashmap")])
+def test_real_flink_sees_what_each_on_existing_gives(bootstrapped, mode, backend):
+    work = bootstrapped["work"]
+    out = work / (f"seen-{mode}" if backend == "rocksdb" else f"seen-{mode}-hashmap")
+    base = seen_in_base()
+    assert base["user-0"] == 6 and base["user-1"] == 6 and base["user-5"] == 5 and base["user-6"] == 5
+    expected = {**base, **SEEN_EXPECTED[mode]}
+    # what we wrote, before Flink reads it: one entry per address, the base's other states untouched
+    values = {e["id"]: e.get("value") for e in dump(out) if (e["function"], e["state"]) == ("restore/counter", "seen")}
+    assert values == expected
+    plan_path = work / "probe-plan.json"
+    plan_path.write_text(json.dumps(PROBE_PLAN))
+    functions = Functions(plan_path, work, f"seen-{mode}-{backend}")
+    try:
+        module = functions.module_yaml(work / f"seen-module-{mode}-{backend}.yaml")
+        counters = probe(work, module, out, "restore/counter", IDS + ["new-user", "nobody"],
+                         f"seen-{mode}-{backend}", backend)
+    finally:
+        functions.close()
+    for i in IDS + ["new-user", "nobody"]:
+        assert counters[i] == {"seen": expected.get(i), "bonus": None}, (i, counters[i])
+
+
+def test_on_existing_output_has_the_same_bytes_whatever_threads(bootstrapped):
+    work = bootstrapped["work"]
+    one = work / "seen-merge-threads-1"
+    run_cli("run", bootstrapped["seen_jobs"]["merge"], "--base", bootstrapped["base"], "--threads", "1",
+            "--output", one)
+    for p in (work / "seen-merge").iterdir():
+        if p.name != "statefun-bootstrap.json":
+            assert (one / p.name).read_bytes() == p.read_bytes(), p.name
+
+
+@pytest.mark.parametrize("mode", ["replace", "keep", "merge"])
+def test_validate_base_counts_what_a_run_would_keep_replace_merge_and_add(bootstrapped, mode):
+    work, base = bootstrapped["work"], bootstrapped["base"]
+    job = work / f"validate-{mode}.yaml"
+    job.write_text(SEEN_JOB.format(out=f"validate-{mode}", mode=mode))
+    before = {p.name: p.read_bytes() for p in base.iterdir()}
+    proc = run_cli("validate", job, "--base", base, "--json", "--tmp-dir", work)
+    report = json.loads(proc.stdout)["base"]
+    assert report["records_read"] == len(MORE_VISITS)
+    assert report["states"] == [{"function": "restore/counter", "state": "seen", "on_existing": mode,
+                                 **SEEN_COUNTS[mode]}]
+    assert not (work / f"validate-{mode}").exists()
+    assert not list(work.glob("sfb-validate-*")), "the temporary build was not removed"
+    assert {p.name: p.read_bytes() for p in base.iterdir()} == before
+    text = run_cli("validate", job, "--base", base).stdout
+    c = SEEN_COUNTS[mode]
+    assert f"restore/counter seen" in text and mode in text, text
+    assert " ".join(str(c[k]) for k in ("kept", "replaced", "merged", "added")) in " ".join(text.split()), text
+    # run --base reports the same counts
+    summary = work / f"summary-{mode}.json"
+    run_cli("run", job, "--base", base, "--summary-json", summary, "--output", work / f"validate-run-{mode}")
+    state = json.loads(summary.read_text())["states"][0]
+    assert {k: state[k] for k in ("on_existing", "kept", "replaced", "merged", "added")} == \
+        {"on_existing": mode, **SEEN_COUNTS[mode]}
+
+
+def test_a_snapshot_compressed_base_is_refused_before_reading(tmp_path):
+    """A base taken with execution.checkpointing.snapshot-compression on (written by real Flink, see
+    savepoint/testdata/README.md) is refused with the setting to change, never misread."""
+    base = pathlib.Path(__file__).resolve().parents[2] / "savepoint" / "testdata" / "flink116-rocksdb-compressed"
+    (tmp_path / "more-visits.jsonl").write_text(json.dumps({"id": "user-0", "n": 1}) + "\n")
+    job = tmp_path / "job.yaml"
+    job.write_text(SEEN_JOB.format(out="out", mode="merge"))
+    for command in (["run", job, "--base", base], ["validate", job, "--base", base]):
+        proc = run_cli(*command, check=False)
+        assert proc.returncode != 0, proc.stdout
+        assert "snappy key-group compression, which is not supported" in proc.stderr, proc.stderr
+        assert "execution.checkpointing.snapshot-compression: false" in proc.stderr, proc.stderr
+    assert not (tmp_path / "out").exists()
