@@ -6,6 +6,7 @@
 
 #include "common/byte_reader.h"
 #include "common/byte_writer.h"
+#include "common/str_cat.h"
 
 namespace sfb {
 
@@ -45,6 +46,15 @@ Schema::Schema(std::vector<std::string> names) : names_(std::move(names)) {
 }
 
 int Schema::IndexOf(std::string_view name) const {
+  // Templates look fields up by name for every record. A record of a few fields is searched faster
+  // than a hash of a temporary string is taken; the first of equal names wins, as in index_.
+  constexpr size_t kLinearSearchFields = 8;
+  if (names_.size() <= kLinearSearchFields) {
+    for (size_t i = 0; i < names_.size(); ++i) {
+      if (names_[i] == name) return static_cast<int>(i);
+    }
+    return -1;
+  }
   auto it = index_.find(std::string(name));
   return it == index_.end() ? -1 : it->second;
 }
@@ -80,49 +90,103 @@ void Record::SerializeValuesTo(std::string* out) const {
   }
 }
 
+namespace {
+
+// Reads the spill form SerializeValuesTo writes (u16 count, then per value a u8 kind and its
+// big-endian payload) straight from the bytes: it runs once per routed record in the build, where
+// a checked reader's Status per field cost more than the fields themselves.
+class SpilledValueReader {
+ public:
+  explicit SpilledValueReader(std::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
+  bool U8(uint8_t* v) {
+    if (end_ - p_ < 1) return false;
+    *v = static_cast<uint8_t>(*p_++);
+    return true;
+  }
+  bool U16(uint16_t* v) {
+    if (end_ - p_ < 2) return false;
+    *v = static_cast<uint16_t>(static_cast<uint8_t>(p_[0]) << 8 | static_cast<uint8_t>(p_[1]));
+    p_ += 2;
+    return true;
+  }
+  bool U64(uint64_t* v) {
+    if (end_ - p_ < 8) return false;
+    uint64_t x = 0;
+    for (int i = 0; i < 8; ++i) x = x << 8 | static_cast<uint8_t>(p_[i]);
+    p_ += 8;
+    *v = x;
+    return true;
+  }
+  // i32 length + bytes.
+  bool LengthPrefixed(std::string_view* v) {
+    if (end_ - p_ < 4) return false;
+    uint32_t n = 0;
+    for (int i = 0; i < 4; ++i) n = n << 8 | static_cast<uint8_t>(p_[i]);
+    p_ += 4;
+    if (static_cast<int32_t>(n) < 0 || static_cast<uint64_t>(end_ - p_) < n) return false;
+    *v = std::string_view(p_, n);
+    p_ += n;
+    return true;
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+Status Truncated(const char* field) { return Status::Corruption(StrCat("spilled record ends inside its ", field)); }
+
+}  // namespace
+
 Status Record::ParseValues(std::string_view in, std::shared_ptr<const Schema> schema, Record* out) {
-  ByteReader r(in);
+  SpilledValueReader r(in);
   uint16_t n;
-  SFB_RETURN_IF_ERROR(r.U16("field count", &n));
+  if (!r.U16(&n)) return Truncated("field count");
   if (n != schema->size()) return Status::Corruption("spilled record does not match its schema");
-  std::vector<Value> values = std::move(out->mutable_values());  // reuses its capacity: one record after another
-  values.clear();
-  values.reserve(n);
+  // The previous record's values are overwritten in place: a text field that was text before keeps
+  // its string's storage, so record after record parses without allocating.
+  std::vector<Value>& values = out->values_;
+  values.resize(n);
   for (uint16_t i = 0; i < n; ++i) {
     uint8_t kind;
-    SFB_RETURN_IF_ERROR(r.U8("field kind", &kind));
+    if (!r.U8(&kind)) return Truncated("field kind");
+    Value& v = values[i];
     switch (static_cast<Value::Kind>(kind)) {
-      case Value::Kind::kNull: values.push_back(Value::Null()); break;
+      case Value::Kind::kNull: v = Value::Null(); break;
       case Value::Kind::kBool: {
-        bool b;
-        SFB_RETURN_IF_ERROR(r.Bool("bool field", &b));
-        values.push_back(Value::Bool(b));
+        uint8_t b;
+        if (!r.U8(&b)) return Truncated("bool field");
+        v = Value::Bool(b != 0);
         break;
       }
       case Value::Kind::kInt: {
-        int64_t v;
-        SFB_RETURN_IF_ERROR(r.I64("int field", &v));
-        values.push_back(Value::Int(v));
+        uint64_t x;
+        if (!r.U64(&x)) return Truncated("int field");
+        v = Value::Int(static_cast<int64_t>(x));
         break;
       }
       case Value::Kind::kDouble: {
-        int64_t v;
-        SFB_RETURN_IF_ERROR(r.I64("double field", &v));
-        values.push_back(Value::Double(std::bit_cast<double>(v)));
+        uint64_t x;
+        if (!r.U64(&x)) return Truncated("double field");
+        v = Value::Double(std::bit_cast<double>(x));
         break;
       }
       case Value::Kind::kText:
       case Value::Kind::kBytes: {
         std::string_view s;
-        SFB_RETURN_IF_ERROR(r.LengthPrefixed("string field", &s));
-        values.push_back(kind == static_cast<uint8_t>(Value::Kind::kText) ? Value::Text(std::string(s))
-                                                                         : Value::Bytes(std::string(s)));
+        if (!r.LengthPrefixed(&s)) return Truncated("string field");
+        if (static_cast<uint8_t>(v.kind()) == kind) {
+          // Same kind as the last record's value here: reuse its string (values_ is ours, not const).
+          const_cast<std::string&>(v.as_string()).assign(s);
+        } else {
+          v = kind == static_cast<uint8_t>(Value::Kind::kText) ? Value::Text(std::string(s)) : Value::Bytes(std::string(s));
+        }
         break;
       }
       default: return Status::Corruption("unknown field kind in spilled record");
     }
   }
-  *out = Record(std::move(schema), std::move(values));
+  if (out->schema_ != schema) out->schema_ = std::move(schema);
   return Status::OK();
 }
 

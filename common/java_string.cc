@@ -1,5 +1,7 @@
 #include "common/java_string.h"
 
+#include <cstring>
+
 #include "common/byte_writer.h"
 #include "common/text_preview.h"
 
@@ -82,6 +84,20 @@ bool Utf8ToUtf16(std::string_view utf8, std::u16string* out) {
 
 bool IsValidUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
+    // Every text field of every record is checked, and nearly all of them are ASCII: eight bytes at a
+    // time while no byte has its high bit set, one character at a time from the first one that does.
+    uint64_t word;
+    if (i + sizeof word <= s.size()) {
+      std::memcpy(&word, s.data() + i, sizeof word);
+      if ((word & 0x8080808080808080ull) == 0) {
+        i += sizeof word;
+        continue;
+      }
+    }
+    if (static_cast<uint8_t>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
     uint32_t cp;
     const size_t n = DecodeUtf8(s, i, &cp);
     if (n == 0) return false;

@@ -74,8 +74,20 @@ bool NamesFieldOrSubField(const Template& t, const std::string& field) {
 
 namespace {
 
+// A template's value without copying it when the template is one field the record has (nearly every
+// id and operand); otherwise Evaluate's value, kept in *holder, or its error.
+Result<const Value*> TemplateValue(const Template& t, const Record& record, Value* holder) {
+  if (t.is_single_field()) {
+    if (const Value* v = record.Find(t.fields()[0])) return v;
+  }
+  SFB_ASSIGN_OR_RETURN(*holder, t.Evaluate(record));
+  return holder;
+}
+
 Result<bool> Holds(const Condition& c, const Record& record) {
-  SFB_ASSIGN_OR_RETURN(Value v, c.lhs.Evaluate(record));
+  Value holder;
+  SFB_ASSIGN_OR_RETURN(const Value* value, TemplateValue(c.lhs, record, &holder));
+  const Value& v = *value;
   switch (c.op) {
     case Condition::Op::kTruthy: {
       if (v.is_null()) return false;
@@ -190,8 +202,10 @@ Result<Value> EvaluateOperand(const StateRule& rule, const Record& record) {
     case Operand::Kind::kNone:
       return Value::Null();
     case Operand::Kind::kTemplate: {
-      SFB_ASSIGN_OR_RETURN(Value v, rule.operand.tmpl.Evaluate(record));
-      if (v.is_null()) return v;
+      Value holder;
+      SFB_ASSIGN_OR_RETURN(const Value* value, TemplateValue(rule.operand.tmpl, record, &holder));
+      const Value& v = *value;
+      if (v.is_null()) return Value::Null();
       if (rule.codec == Codec::kJson) {
         const std::string text = v.ToText();
         std::string why;
@@ -208,7 +222,7 @@ Result<Value> EvaluateOperand(const StateRule& rule, const Record& record) {
       }
       if (rule.ExactDecimalSum() && v.kind() == Value::Kind::kText) {
         Decimal exact;
-        if (Decimal::Parse(v.as_string(), &exact)) return v;  // summed exactly by RuleFunction
+        if (Decimal::Parse(v.as_string(), &exact)) return Value(v);  // summed exactly by RuleFunction
       }
       auto converted = ConvertToStateValue(v, rule.repr, rule.scale);
       if (!converted.ok()) {
@@ -224,6 +238,8 @@ Result<Value> EvaluateOperand(const StateRule& rule, const Record& record) {
             .WithHint("fix the input's encoding; to keep raw bytes, give the state a custom type with codec: raw "
                       "(e.g. { type: example/Blob, codec: raw }) or, for an embedded function, type: byte[]");
       }
+      // Text and bytes move into the routed value rather than being copied once more.
+      if (auto* bytes = std::get_if<std::string>(&sv)) return Value::Bytes(std::move(*bytes));
       return StateValueToValue(sv);
     }
     case Operand::Kind::kObject: {
@@ -279,15 +295,20 @@ Status RuleRouter::Route(const Record& record, Downstream& downstream) const {
           .WithHint("address the records by their key (id: \"{key}\", or \"{key.<field>}\" for a json key), or drop "
                     "tombstones before routing: tombstones: skip");
     }
-    auto id = route->id.Evaluate(record);
-    if (!id.ok()) return Status(id.status()).WithContext(route->Describe() + " id");
+    Value id_holder;
+    auto id_value = TemplateValue(route->id, record, &id_holder);
+    if (!id_value.ok()) return Status(id_value.status()).WithContext(route->Describe() + " id");
+    const Value* id = *id_value;
     if (id->is_null()) {
       return Status::BadRecord("the id template '" + route->id.text() + "' gives NULL")
           .WithContext(route->Describe())
           .WithHint("records without an id cannot be addressed: fix the data, or skip them with where: \"" +
                     route->id.text() + " != null\"");
     }
-    const std::string id_text = id->ToText();
+    // A text id (the common case) is passed as the record holds it, not copied.
+    std::string id_rendered;
+    if (id->kind() != Value::Kind::kText) id_rendered = id->ToText();
+    const std::string& id_text = id->kind() == Value::Kind::kText ? id->as_string() : id_rendered;
     if (id_text.empty()) {
       return Status::BadRecord("the id template '" + route->id.text() + "' gives an empty id")
           .WithContext(route->Describe())
@@ -312,7 +333,11 @@ Status RuleRouter::Route(const Record& record, Downstream& downstream) const {
       }
       values.push_back(std::move(v).value());
     }
-    Record payload(route->payload_schema, std::move(values));
+    // The payload borrows the route's schema (the router outlives the run, and the schema registry
+    // holds it by this same pointer): an owning copy would touch one reference count shared by every
+    // reader thread, twice per record.
+    Record payload(std::shared_ptr<const Schema>(std::shared_ptr<const Schema>(), route->payload_schema.get()),
+                   std::move(values));
     Status s = downstream.Forward(route->function_type, id_text, payload);
     if (!s.ok()) return s.WithContext(route->Describe() + " id '" + id_text + "'");
   }

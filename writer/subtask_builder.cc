@@ -151,8 +151,11 @@ class Builder {
       schema_ = in_.schemas->Get(schema_id);
       if (!schema_) return Status::Corruption("unknown schema id in the spill store");
       schema_id_ = schema_id;
+      // The record borrows the schema the registry keeps alive for the whole run: an owning copy
+      // would take and drop a reference (two atomic operations) for every record parsed.
+      schema_view_ = std::shared_ptr<const Schema>(std::shared_ptr<const Schema>(), schema_.get());
     }
-    SFB_RETURN_IF_ERROR(Record::ParseValues(value.substr(consumed), schema_, &record_));
+    SFB_RETURN_IF_ERROR(Record::ParseValues(value.substr(consumed), schema_view_, &record_));
     ctx_.source_name = &(*in_.source_names)[key.source];
     Status s = instances_[function_]->Bootstrap(ctx_, record_);
     if (!s.ok()) {
@@ -232,6 +235,7 @@ class Builder {
   std::vector<uint16_t> touched_;
   std::vector<bool> java_string_;  // by state id: values must be valid UTF-8 text
   std::shared_ptr<const Schema> schema_;
+  std::shared_ptr<const Schema> schema_view_;  // schema_, not owned (no reference count per record)
   uint32_t schema_id_ = 0;
   std::u16string id16_;
   std::vector<std::unique_ptr<StateBootstrapFunction>> instances_;
