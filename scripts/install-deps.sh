@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   cmake ninja-build g++ pkg-config
-  librocksdb-dev libprotobuf-dev protobuf-compiler libboost-dev libgtest-dev
+  librocksdb-dev libprotobuf-dev libprotoc-dev protobuf-compiler libboost-dev libgtest-dev
   libyaml-cpp-dev nlohmann-json3-dev
   python3
 )
