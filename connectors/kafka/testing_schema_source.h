@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "common/str_cat.h"
 #include "connectors/kafka/record_decoder.h"
 #include "connectors/kafka/schema_registry_client.h"
 
@@ -27,14 +28,16 @@ class TestingSchemaSource : public SchemaSource {
     ++lookups[id];
     if (down) return Status::IoError("the schema registry does not answer (http://r: Connection refused)");
     auto it = schemas.find(id);
-    if (it == schemas.end()) return Status::NotFound("the schema registry has no schema with id " + std::to_string(id));
+    if (it == schemas.end()) {
+      return Status::NotFound(StrCat("the schema registry has no schema with id ", std::to_string(id)));
+    }
     return std::make_shared<const RegistrySchema>(it->second);
   }
   Result<std::shared_ptr<const RegistrySchema>> SchemaByVersion(const std::string& subject, int32_t version) override {
     if (down) return Status::IoError("the schema registry does not answer (http://r: Connection refused)");
     auto it = versions.find({subject, version});
     if (it == versions.end()) {
-      return Status::NotFound("the schema registry has no version " + std::to_string(version) + " of " + subject);
+      return Status::NotFound(StrCat("the schema registry has no version ", std::to_string(version), " of ", subject));
     }
     return std::make_shared<const RegistrySchema>(it->second);
   }
