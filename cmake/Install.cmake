@@ -59,7 +59,7 @@ set(CPACK_DEBIAN_CLI_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME statefun-bootstrap-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-    "librocksdb-dev, libprotobuf-dev, libyaml-cpp-dev, nlohmann-json3-dev, libboost-dev, librdkafka-dev, libpqxx-dev, libavro-dev, libcurl4-openssl-dev, pkg-config")
+    "librocksdb-dev, libprotobuf-dev, libprotoc-dev, libyaml-cpp-dev, nlohmann-json3-dev, libboost-dev, librdkafka-dev, libpqxx-dev, libavro-dev, libcurl4-openssl-dev, pkg-config")
 set(CPACK_COMPONENT_CLI_DESCRIPTION "the statefun-bootstrap command line tool")
 set(CPACK_COMPONENT_DEV_DESCRIPTION "the statefun-bootstrap C++ API: static library, headers, CMake package")
 include(CPack)

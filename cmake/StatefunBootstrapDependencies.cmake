@@ -3,7 +3,7 @@
 # the two can never disagree about a dependency. Every one is a Debian package (scripts/install-deps.sh).
 #
 # Defines the imported targets the core library's link interface names: RocksDB::rocksdb,
-# protobuf::libprotobuf, yaml-cpp, nlohmann_json::nlohmann_json, Boost::boost, Threads::Threads,
+# protobuf::libprotobuf, protobuf::libprotoc, yaml-cpp, nlohmann_json::nlohmann_json, Boost::boost, Threads::Threads,
 # PkgConfig::RDKAFKA (librdkafka), PkgConfig::PQXX (libpqxx with libpq), PkgConfig::AVRO (Avro C) and
 # PkgConfig::CURL (libcurl, the schema registry client).
 include_guard(GLOBAL)
@@ -19,6 +19,10 @@ if(NOT RocksDB_FOUND AND NOT TARGET RocksDB::rocksdb)
                         INTERFACE_INCLUDE_DIRECTORIES ${ROCKSDB_INCLUDE})
 endif()
 find_package(Protobuf REQUIRED)
+# libprotoc (libprotoc-dev) parses the .proto text a schema registry gives for a Protobuf schema.
+if(NOT TARGET protobuf::libprotoc)
+  message(FATAL_ERROR "libprotoc was not found: install libprotoc-dev (scripts/install-deps.sh does)")
+endif()
 find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(Boost REQUIRED)

@@ -22,24 +22,31 @@ Result<std::unique_ptr<const ProtobufMessageType>> ProtobufMessageType::Load(con
   if (!set.ParseFromString(bytes)) {
     return Status::InvalidSpec(path + " is not a protobuf FileDescriptorSet").WithHint(regenerate);
   }
-  auto type = std::unique_ptr<ProtobufMessageType>(new ProtobufMessageType());
-  type->pool_ = std::make_unique<pb::DescriptorPool>();
+  auto pool = std::make_shared<pb::DescriptorPool>();
   for (const auto& file : set.file()) {
-    if (!type->pool_->BuildFile(file)) {
+    if (!pool->BuildFile(file)) {
       return Status::InvalidSpec("cannot load " + file.name() + " from " + path +
                                  " (a dependency missing from the set?)")
           .WithHint("pass --include_imports to protoc so the set contains every imported file");
     }
   }
-  type->descriptor_ = type->pool_->FindMessageTypeByName(message);
-  if (!type->descriptor_) {
+  const pb::Descriptor* descriptor = pool->FindMessageTypeByName(message);
+  if (!descriptor) {
     return Status::InvalidSpec("message type '" + message + "' is not in " + path)
         .WithHint("write the full name with its package, e.g. example.Profile");
   }
+  return FromPool(std::move(pool), descriptor);
+}
+
+std::unique_ptr<const ProtobufMessageType> ProtobufMessageType::FromPool(std::shared_ptr<const pb::DescriptorPool> pool,
+                                                                         const pb::Descriptor* descriptor) {
+  auto type = std::unique_ptr<ProtobufMessageType>(new ProtobufMessageType());
+  type->pool_ = std::move(pool);
+  type->descriptor_ = descriptor;
   type->factory_ = std::make_unique<pb::DynamicMessageFactory>(type->pool_.get());
-  type->prototype_ = type->factory_->GetPrototype(type->descriptor_);
-  type->name_ = message;
-  return std::unique_ptr<const ProtobufMessageType>(std::move(type));
+  type->prototype_ = type->factory_->GetPrototype(descriptor);
+  type->name_ = descriptor->full_name();
+  return type;
 }
 
 }  // namespace sfb

@@ -27,6 +27,10 @@ class ProtobufMessageType {
   // `message_name` is the full name, package included (example.Profile).
   static Result<std::unique_ptr<const ProtobufMessageType>> Load(const std::string& descriptor_set_path,
                                                                  const std::string& message_name);
+  // A type from a pool built elsewhere (a schema registry's schema); `descriptor` must be in `pool`, which
+  // the type keeps alive.
+  static std::unique_ptr<const ProtobufMessageType> FromPool(
+      std::shared_ptr<const google::protobuf::DescriptorPool> pool, const google::protobuf::Descriptor* descriptor);
   ~ProtobufMessageType();
 
   const std::string& name() const { return name_; }
@@ -38,7 +42,7 @@ class ProtobufMessageType {
  private:
   ProtobufMessageType() = default;
   std::string name_;
-  std::unique_ptr<google::protobuf::DescriptorPool> pool_;
+  std::shared_ptr<const google::protobuf::DescriptorPool> pool_;
   std::unique_ptr<google::protobuf::DynamicMessageFactory> factory_;  // after pool_: destroyed first
   const google::protobuf::Descriptor* descriptor_ = nullptr;
   const google::protobuf::Message* prototype_ = nullptr;

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   cmake ninja-build g++ pkg-config
-  librocksdb-dev libprotobuf-dev protobuf-compiler libboost-dev libgtest-dev
+  librocksdb-dev libprotobuf-dev libprotoc-dev protobuf-compiler libboost-dev libgtest-dev
   libyaml-cpp-dev nlohmann-json3-dev
   python3
 )
@@ -50,9 +50,12 @@ if ! python3 -c 'import pytest' >/dev/null 2>&1; then
 fi
 
 # The schema registry tests (tests/integration/test_kafka_registry.py) produce with confluent-kafka's
-# Producer and AvroSerializer (which needs fastavro and requests: the [avro] extra).
-if [[ "${SFB_SKIP_JAVA:-0}" != 1 ]] && ! python3 -c 'import confluent_kafka.schema_registry.avro, fastavro' >/dev/null 2>&1; then
-  echo "install-deps: installing confluent-kafka[avro]"
-  python3 -m pip install -q 'confluent-kafka[avro]' 2>/dev/null ||
-    python3 -m pip install -q --break-system-packages 'confluent-kafka[avro]'
+# Producer and its AvroSerializer, JSONSerializer and ProtobufSerializer (the [avro,json,protobuf] extras:
+# fastavro, jsonschema, protobuf).
+SERIALIZERS='import fastavro, confluent_kafka.schema_registry.avro, confluent_kafka.schema_registry.json_schema'
+SERIALIZERS+=', confluent_kafka.schema_registry.protobuf'
+if [[ "${SFB_SKIP_JAVA:-0}" != 1 ]] && ! python3 -c "$SERIALIZERS" >/dev/null 2>&1; then
+  echo "install-deps: installing confluent-kafka[avro,json,protobuf]"
+  python3 -m pip install -q 'confluent-kafka[avro,json,protobuf]' 2>/dev/null ||
+    python3 -m pip install -q --break-system-packages 'confluent-kafka[avro,json,protobuf]'
 fi

@@ -17,6 +17,8 @@
 
 namespace sfb {
 
+class AvroSchema;  // formats/avro_fields.h
+
 // Where a format's writer schemas come from: a Confluent-compatible schema registry (the `registry:` key of a
 // key or value format; schema_registry_client.h). Holds the credentials: nothing prints basic_auth_user_info.
 struct SchemaRegistryConfig {
@@ -34,8 +36,13 @@ struct KafkaFormat {
   bool raw_bytes = false;      // raw: bytes as they are, instead of UTF-8 text
   std::string descriptor_set;  // protobuf: FileDescriptorSet path (protoc --include_imports)
   std::string message;         // protobuf: full message name
-  // avro: the registry the schema id in each message refers to (the registry wire format).
+  // avro, protobuf, json: the registry the schema id in each message refers to (the registry wire format).
   std::shared_ptr<const SchemaRegistryConfig> registry;
+  // avro without a registry: the writer schema from a file (`schema:`), compiled when the spec is read,
+  // and its CRC-64-AVRO fingerprint (what single-object encoded messages carry).
+  std::string avro_schema_path = {};
+  std::shared_ptr<const AvroSchema> avro_schema = {};
+  uint64_t avro_fingerprint = 0;
 };
 
 const char* KafkaFormatName(KafkaFormat::Kind kind);

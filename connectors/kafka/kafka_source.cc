@@ -69,10 +69,10 @@ Status KafkaSource::LoadFormats() {
   if (config_.value.registry && !value_registry_) {
     value_registry_ = std::make_shared<SchemaRegistryClient>(*config_.value.registry);
   }
-  if (config_.key.kind == KafkaFormat::Kind::kProtobuf) {
+  if (config_.key.kind == KafkaFormat::Kind::kProtobuf && !config_.key.registry) {
     SFB_ASSIGN_OR_RETURN(key_protobuf_, ProtobufFields::Load(config_.key.descriptor_set, config_.key.message));
   }
-  if (config_.value.kind == KafkaFormat::Kind::kProtobuf) {
+  if (config_.value.kind == KafkaFormat::Kind::kProtobuf && !config_.value.registry) {
     SFB_ASSIGN_OR_RETURN(value_protobuf_, ProtobufFields::Load(config_.value.descriptor_set, config_.value.message));
   }
   return Status::OK();

@@ -3,9 +3,12 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/file_io.h"
 #include "common/str_cat.h"
 #include "connectors/kafka/kafka_client.h"
 #include "connectors/kafka/schema_registry_client.h"
+#include "formats/avro_canonical_form.h"
+#include "formats/avro_fields.h"
 
 namespace sfb {
 namespace {
@@ -78,7 +81,7 @@ Result<KafkaFormat> ParseFormat(const SpecContext& ctx, const YAML::Node& n, con
   if (n.IsScalar()) {
     SFB_ASSIGN_OR_RETURN(format, ctx.Scalar(n, part));
   } else {
-    SFB_RETURN_IF_ERROR(ctx.CheckKeys(n, part, {"format", "as", "descriptor_set", "message", "registry"}));
+    SFB_RETURN_IF_ERROR(ctx.CheckKeys(n, part, {"format", "as", "descriptor_set", "message", "registry", "schema"}));
     if (!n["format"]) return ctx.Error(n, part + " has no format", std::string("add format: ") + kFormats);
     SFB_ASSIGN_OR_RETURN(format, ctx.Scalar(n["format"], part + ".format"));
   }
@@ -112,11 +115,18 @@ Result<KafkaFormat> ParseFormat(const SpecContext& ctx, const YAML::Node& n, con
     if (as == "bytes") f.raw_bytes = true;
     else if (as != "text") return ctx.Error(n["as"], part + ".as must be text or bytes, not '" + as + "'");
   }
-  if (f.kind == KafkaFormat::Kind::kProtobuf) {
+  if (f.kind == KafkaFormat::Kind::kProtobuf && n["registry"]) {
+    // The registry gives each message's schema and type (the wire format's message indexes).
+    if (n["descriptor_set"] || n["message"]) {
+      return ctx.Error(n, part + ": protobuf takes descriptor_set and message, or registry, not both",
+                       "with a registry the schema id and message indexes in each message name the type");
+    }
+  } else if (f.kind == KafkaFormat::Kind::kProtobuf) {
     if (!n["descriptor_set"] || !n["message"]) {
-      return ctx.Error(n, part + ": protobuf needs descriptor_set and message",
+      return ctx.Error(n, part + ": protobuf needs descriptor_set and message, or the schema registry its producer "
+                       "writes to",
                        "descriptor_set: a file from protoc --include_imports --descriptor_set_out=F; "
-                       "message: the full type name, e.g. example.Visit");
+                       "message: the full type name, e.g. example.Visit; or registry: {url: \"http://registry:8081\"}");
     }
     SFB_ASSIGN_OR_RETURN(f.descriptor_set, ctx.Scalar(n["descriptor_set"], part + ".descriptor_set"));
     f.descriptor_set = ctx.Path(f.descriptor_set);
@@ -124,15 +134,43 @@ Result<KafkaFormat> ParseFormat(const SpecContext& ctx, const YAML::Node& n, con
   } else if (n["descriptor_set"] || n["message"]) {
     return ctx.Error(n, part + ": descriptor_set and message apply to format protobuf only");
   }
+  if (n["schema"] && f.kind != KafkaFormat::Kind::kAvro) {
+    return ctx.Error(n["schema"], part + ": schema applies to format avro only");
+  }
   if (f.kind == KafkaFormat::Kind::kAvro) {
+    if (n["registry"] && n["schema"]) {
+      return ctx.Error(n, part + ": avro takes registry or schema, not both",
+                       "registry when the producer writes the schema registry wire format; schema: file.avsc for "
+                       "single-object encoded or bare Avro datums");
+    }
+    if (n["schema"]) {
+      SFB_ASSIGN_OR_RETURN(std::string path, ctx.Scalar(n["schema"], part + ".schema"));
+      f.avro_schema_path = ctx.Path(path);
+      std::string text;
+      Status read = ReadFileToString(f.avro_schema_path, &text);
+      if (!read.ok()) return ctx.Error(n["schema"], StrCat(part, ".schema: ", read.message()));
+      Result<std::shared_ptr<const AvroSchema>> schema = AvroSchema::Parse(text);
+      Result<std::string> canonical = AvroParsingCanonicalForm(text);
+      if (!schema.ok() || !canonical.ok()) {
+        return ctx.Error(n["schema"], StrCat(part, ".schema ", f.avro_schema_path, ": ",
+                                             (schema.ok() ? canonical.status() : schema.status()).message()),
+                         "the file must hold the writer's Avro schema as JSON (an .avsc file)");
+      }
+      f.avro_schema = std::move(*schema);
+      f.avro_fingerprint = AvroFingerprint64(*canonical);
+      return f;
+    }
     if (!n["registry"]) {
-      return ctx.Error(n, part + ": avro needs the schema registry its producer writes to",
-                       "registry: {url: \"http://registry:8081\"} (the writer schema's id is in each message)");
+      return ctx.Error(n, part + ": avro needs the schema registry its producer writes to, or the schema",
+                       "registry: {url: \"http://registry:8081\"} (the writer schema's id is in each message), or "
+                       "schema: file.avsc (single-object encoded or bare datums)");
     }
     SFB_ASSIGN_OR_RETURN(f.registry, ParseRegistry(ctx, n["registry"], part + ".registry"));
   } else if (n["registry"]) {
-    return ctx.Error(n["registry"], part + ": registry applies to format avro only (protobuf and json with a "
-                                           "registry are not supported yet)");
+    if (f.kind == KafkaFormat::Kind::kRaw) {
+      return ctx.Error(n["registry"], part + ": registry applies to formats avro, json and protobuf, not raw");
+    }
+    SFB_ASSIGN_OR_RETURN(f.registry, ParseRegistry(ctx, n["registry"], part + ".registry"));
   }
   return f;
 }
@@ -267,7 +305,8 @@ nlohmann::ordered_json KafkaSourceDefinition::Describe() const {
   auto format = [](const KafkaFormat& f) {
     std::string s = KafkaFormatName(f.kind);
     if (f.kind == KafkaFormat::Kind::kRaw) s += f.raw_bytes ? " (bytes)" : " (text)";
-    if (f.kind == KafkaFormat::Kind::kProtobuf) s += " " + f.message;
+    if (f.kind == KafkaFormat::Kind::kProtobuf && !f.message.empty()) s.append(StrCat(" ", f.message));
+    if (!f.avro_schema_path.empty()) s.append(StrCat(" (schema ", f.avro_schema_path, ")"));
     if (f.registry) {  // the urls without credentials
       s += " (registry";
       for (const std::string& url : f.registry->urls) s.append(StrCat(" ", SchemaRegistryClient::Redacted(url)));

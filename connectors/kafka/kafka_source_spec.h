@@ -5,7 +5,8 @@
 //       brokers: ${KAFKA_BROKERS}
 //       topics: [visits]                 # or topic_pattern: "visits\..*"
 //       start: earliest                  # or {timestamp: 2024-05-01T00:00:00Z} or {offsets: {visits: {0: 42}}}
-//       value: json                      # json | raw | protobuf, or {format: raw, as: bytes}
+//       value: json                      # json | raw | protobuf | avro, or {format: raw, as: bytes},
+//                                        # or {format: avro, registry: {url: ...}} (also protobuf, json)
 //       properties: {security.protocol: SASL_SSL, sasl.password: "${KAFKA_PASSWORD}"}
 //
 // Routes from a kafka source default to id "{key}" and delete_when "{value} == null".

@@ -5,7 +5,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
+#include "common/str_cat.h"
 #include "connectors/kafka/handoff.h"
 #include "connectors/kafka/kafka_plan.h"
 #include "connectors/kafka/kafka_progress.h"
@@ -147,6 +150,51 @@ value:
   EXPECT_EQ(described.find("hunter2"), std::string::npos) << described;
 }
 
+TEST(KafkaSpec, JsonAndProtobufWithARegistry) {
+  auto d = Parse(R"(
+brokers: b:9092
+topics: users
+key: {format: json, registry: {url: "http://one:8081"}}
+value: {format: protobuf, registry: {url: "http://two:8081/apis/ccompat/v7", timeout: 3s}}
+)");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  const KafkaSourceConfig& c = ConfigOf(d);
+  ASSERT_EQ(c.key.kind, KafkaFormat::Kind::kJson);
+  ASSERT_TRUE(c.key.registry);
+  EXPECT_EQ(c.key.registry->urls, std::vector<std::string>{"http://one:8081"});
+  ASSERT_EQ(c.value.kind, KafkaFormat::Kind::kProtobuf);
+  ASSERT_TRUE(c.value.registry);
+  EXPECT_EQ(c.value.registry->timeout_ms, 3000);
+  EXPECT_TRUE(c.value.descriptor_set.empty() && c.value.message.empty());
+  const std::string described = (*d)->Describe().dump();
+  EXPECT_NE(described.find("protobuf (registry http://two:8081/apis/ccompat/v7)"), std::string::npos) << described;
+}
+
+TEST(KafkaSpec, AvroWithASchemaFile) {
+  const std::string dir = ::testing::TempDir() + "/kafka-spec-avsc";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/user.avsc") << R"({"type": "record", "name": "User", "fields": [{"name": "n", "type": "int"}]})";
+  std::ofstream(dir + "/broken.avsc") << R"({"type": "record", "name": "User", "fields": [)";
+  auto d = Parse(StrCat("brokers: b\ntopics: users\nvalue: {format: avro, schema: ", dir, "/user.avsc}\n"));
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  const KafkaSourceConfig& c = ConfigOf(d);
+  ASSERT_EQ(c.value.kind, KafkaFormat::Kind::kAvro);
+  EXPECT_FALSE(c.value.registry);
+  ASSERT_TRUE(c.value.avro_schema);
+  EXPECT_EQ(c.value.avro_schema_path, dir + "/user.avsc");
+  EXPECT_NE(c.value.avro_fingerprint, 0u);
+  for (const auto& [spec, says] : std::vector<std::pair<std::string, std::string>>{
+           {StrCat("{format: avro, schema: ", dir, "/broken.avsc}"), StrCat("value.schema ", dir, "/broken.avsc: ")},
+           {StrCat("{format: avro, schema: ", dir, "/missing.avsc}"), "value.schema: "},
+           {StrCat("{format: avro, schema: ", dir, "/user.avsc, registry: {url: 'http://r'}}"),
+            "value: avro takes registry or schema, not both"},
+           {"{format: json, schema: x.avsc}", "value: schema applies to format avro only"}}) {
+    auto bad = Parse(StrCat("brokers: b\ntopics: users\nvalue: ", spec, "\n"));
+    ASSERT_FALSE(bad.ok()) << spec;
+    EXPECT_NE(bad.status().message().find(says), std::string::npos) << bad.status().ToString();
+  }
+}
+
 TEST(KafkaSpec, MistakesAreLocatedAndSayHowToFixThem) {
   const BadSpec cases[] = {
       {"{topics: visits}", "kafka source visits has no brokers",
@@ -166,8 +214,12 @@ TEST(KafkaSpec, MistakesAreLocatedAndSayHowToFixThem) {
        "value.registry.url 'ftp://***@r/' is not an http:// or https:// URL", nullptr},
       {"{brokers: b, topics: v, value: {format: avro, registry: {url: 'http://r', basic.auth.user.info: hunter2}}}",
        "value.registry.basic.auth.user.info must be user:password", nullptr},
-      {"{brokers: b, topics: v, value: {format: json, registry: {url: 'http://r'}}}",
-       "value: registry applies to format avro only", nullptr},
+      {"{brokers: b, topics: v, value: {format: raw, registry: {url: 'http://r'}}}",
+       "value: registry applies to formats avro, json and protobuf, not raw", nullptr},
+      {"{brokers: b, topics: v, value: {format: protobuf, message: a.B, registry: {url: 'http://r'}}}",
+       "value: protobuf takes descriptor_set and message, or registry, not both", nullptr},
+      {"{brokers: b, topics: v, value: {format: protobuf, message: a.B}}",
+       "value: protobuf needs descriptor_set and message, or the schema registry its producer writes to", nullptr},
       {"{brokers: b, topics: v, value: protobuf}", "value: protobuf needs the message type", nullptr},
       {"{brokers: b, topics: v, value: {format: json, as: bytes}}", "value.as applies to format raw only", nullptr},
       {"{brokers: b, topics: v, properties: {group.id: x}}",

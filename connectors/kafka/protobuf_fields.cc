@@ -123,6 +123,12 @@ Result<std::shared_ptr<const ProtobufFields>> ProtobufFields::Load(const std::st
   return std::shared_ptr<const ProtobufFields>(std::move(fields));
 }
 
+std::shared_ptr<const ProtobufFields> ProtobufFields::ForType(std::unique_ptr<const ProtobufMessageType> type) {
+  auto fields = std::shared_ptr<ProtobufFields>(new ProtobufFields());
+  fields->type_ = std::move(type);
+  return fields;
+}
+
 ProtobufFields::Parser::Parser(const ProtobufFields* fields)
     : fields_(fields), message_(fields->type_->prototype()->New()) {}
 

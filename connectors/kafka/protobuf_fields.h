@@ -37,6 +37,8 @@ class ProtobufFields {
  public:
   static Result<std::shared_ptr<const ProtobufFields>> Load(const std::string& descriptor_set_path,
                                                             const std::string& message_name);
+  // For a type loaded another way (a schema registry's schema).
+  static std::shared_ptr<const ProtobufFields> ForType(std::unique_ptr<const ProtobufMessageType> type);
   ~ProtobufFields();
   const std::string& message_name() const { return type_->name(); }
 

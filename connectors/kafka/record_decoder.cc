@@ -1,6 +1,7 @@
 #include "connectors/kafka/record_decoder.h"
 
 #include "common/java_string.h"
+#include "common/str_cat.h"
 #include "common/text_preview.h"
 #include "formats/json_fields.h"
 
@@ -29,12 +30,25 @@ RecordDecoder::RecordDecoder(const KafkaFormat& key_format, const KafkaFormat& v
                              std::shared_ptr<const ProtobufFields> value_protobuf,
                              std::shared_ptr<SchemaSource> key_registry,
                              std::shared_ptr<SchemaSource> value_registry)
-    : key_format_(key_format), value_format_(value_format), key_protobuf_(std::move(key_protobuf)),
-      value_protobuf_(std::move(value_protobuf)) {
-  if (key_protobuf_) key_parser_ = std::make_unique<ProtobufFields::Parser>(key_protobuf_.get());
-  if (value_protobuf_) value_parser_ = std::make_unique<ProtobufFields::Parser>(value_protobuf_.get());
-  if (key_registry) key_avro_ = std::make_unique<RegistryAvroDecoder>(std::move(key_registry));
-  if (value_registry) value_avro_ = std::make_unique<RegistryAvroDecoder>(std::move(value_registry));
+    : key_protobuf_(std::move(key_protobuf)), value_protobuf_(std::move(value_protobuf)) {
+  SetUp(&key_, key_format, key_protobuf_.get(), std::move(key_registry));
+  SetUp(&value_, value_format, value_protobuf_.get(), std::move(value_registry));
+}
+
+void RecordDecoder::SetUp(PartDecoder* p, const KafkaFormat& format, const ProtobufFields* protobuf,
+                          std::shared_ptr<SchemaSource> registry) {
+  p->format = format;
+  if (protobuf) p->protobuf = std::make_unique<ProtobufFields::Parser>(protobuf);
+  if (format.kind == KafkaFormat::Kind::kAvro && format.avro_schema) {
+    p->avro_file = std::make_unique<AvroSchemaFileDecoder>(format.avro_schema, format.avro_fingerprint,
+                                                           format.avro_schema_path);
+  }
+  if (!registry) return;
+  if (format.kind == KafkaFormat::Kind::kAvro) p->avro = std::make_unique<RegistryAvroDecoder>(std::move(registry));
+  else if (format.kind == KafkaFormat::Kind::kJson) p->json = std::make_unique<RegistryJsonDecoder>(std::move(registry));
+  else if (format.kind == KafkaFormat::Kind::kProtobuf) {
+    p->registry_protobuf = std::make_unique<RegistryProtobufDecoder>(std::move(registry));
+  }
 }
 
 RecordDecoder::~RecordDecoder() = default;
@@ -49,13 +63,27 @@ void RecordDecoder::Add(std::string_view name, Value value) {
   values_.push_back(std::move(value));
 }
 
-Status RecordDecoder::DecodePart(const KafkaFormat& format, ProtobufFields::Parser* protobuf,
-                                 RegistryAvroDecoder* avro, std::string_view part,
-                                 std::optional<std::string_view> bytes) {
+Status RecordDecoder::DecodeJson(std::string_view bytes, std::string_view part) {
+  const size_t mark = count_;
+  const size_t first = bytes.find_first_not_of(" \t\r\n");
+  // An object is also given whole, as its original text (FlattenJson gives its members).
+  if (first != std::string_view::npos && bytes[first] == '{') Add(part, Value::Text(std::string(bytes)));
+  std::string error;
+  if (!FlattenJson(bytes, part, &path_, this, &error)) {
+    count_ = mark;
+    values_.resize(mark);
+    return Status::BadRecord(StrCat("the ", part, " is not JSON ('", Preview(bytes), "'): ", error))
+        .WithHint(StrCat("fix the producer, or read the ", part, " as text: ", part, ": raw"));
+  }
+  return Status::OK();
+}
+
+Status RecordDecoder::DecodePart(PartDecoder& p, std::string_view part, std::optional<std::string_view> bytes) {
   if (!bytes) {
     Add(part, Value::Null());
     return Status::OK();
   }
+  const KafkaFormat& format = p.format;
   switch (format.kind) {
     case KafkaFormat::Kind::kRaw:
       if (format.raw_bytes) {
@@ -69,33 +97,34 @@ Status RecordDecoder::DecodePart(const KafkaFormat& format, ProtobufFields::Pars
       }
       return Status::OK();
     case KafkaFormat::Kind::kJson: {
-      const size_t mark = count_;
-      const size_t first = bytes->find_first_not_of(" \t\r\n");
-      // An object is also given whole, as its original text (FlattenJson gives its members).
-      if (first != std::string_view::npos && (*bytes)[first] == '{') Add(part, Value::Text(std::string(*bytes)));
-      std::string error;
-      if (!FlattenJson(*bytes, part, &path_, this, &error)) {
-        count_ = mark;
-        values_.resize(mark);
-        return Status::BadRecord("the " + std::string(part) + " is not JSON ('" + Preview(*bytes) + "'): " + error)
-            .WithHint("fix the producer, or read the " + std::string(part) + " as text: " + std::string(part) +
-                      ": raw");
-      }
-      return Status::OK();
+      if (!p.json) return DecodeJson(*bytes, part);
+      SFB_ASSIGN_OR_RETURN(std::string_view payload, p.json->Payload(*bytes, part));
+      return DecodeJson(payload, part);
     }
     case KafkaFormat::Kind::kProtobuf: {
       const size_t mark = count_;
       Add(part, Value::Null());  // the JSON text, set below
-      SFB_RETURN_IF_ERROR(protobuf->Parse(*bytes, part, this, &json_).WithHint(
+      if (p.registry_protobuf) {
+        Status decoded = p.registry_protobuf->Decode(*bytes, part, this, &json_);
+        if (!decoded.ok()) {
+          count_ = mark;
+          values_.resize(mark);
+          return decoded;
+        }
+        values_[mark] = Value::Text(json_);
+        return Status::OK();
+      }
+      if (!p.protobuf) return Status::Internal("a protobuf format without its descriptor set or registry");
+      SFB_RETURN_IF_ERROR(p.protobuf->Parse(*bytes, part, this, &json_).WithHint(
           "check that the producer writes " + format.message + " messages (descriptor_set " + format.descriptor_set +
           "), or read the " + std::string(part) + " as bytes: " + std::string(part) + ": {format: raw, as: bytes}"));
       values_[mark] = Value::Text(json_);
       return Status::OK();
     }
     case KafkaFormat::Kind::kAvro: {
-      if (!avro) return Status::Internal("an avro format without its registry client");
+      if (!p.avro && !p.avro_file) return Status::Internal("an avro format without its registry client or schema");
       const size_t mark = count_;
-      Status decoded = avro->Decode(*bytes, part, this);
+      Status decoded = p.avro ? p.avro->Decode(*bytes, part, this) : p.avro_file->Decode(*bytes, part, this);
       if (!decoded.ok()) {
         count_ = mark;
         values_.resize(mark);
@@ -153,7 +182,7 @@ Status RecordDecoder::Decode(const KafkaMessageView& m, Record* record) {
   Add("partition", Value::Int(m.partition));
   Add("offset", Value::Int(m.offset));
   Add("timestamp", m.timestamp >= 0 ? Value::Int(m.timestamp) : Value::Null());
-  SFB_RETURN_IF_ERROR(DecodePart(key_format_, key_parser_.get(), key_avro_.get(), "key", m.key));
+  SFB_RETURN_IF_ERROR(DecodePart(key_, "key", m.key));
   const size_t first_header = count_;
   for (const auto& [name, bytes] : m.headers) {
     path_.assign("headers.");
@@ -168,7 +197,7 @@ Status RecordDecoder::Decode(const KafkaMessageView& m, Record* record) {
     }
     if (!replaced) Add(path_, std::move(v));
   }
-  SFB_RETURN_IF_ERROR(DecodePart(value_format_, value_parser_.get(), value_avro_.get(), "value", m.value));
+  SFB_RETURN_IF_ERROR(DecodePart(value_, "value", m.value));
   const CachedSchema& schema = CurrentSchema();
   if (!schema.keep.empty()) {
     std::vector<Value> kept;

@@ -34,9 +34,12 @@
 
 #include "api/record.h"
 #include "common/status.h"
+#include "connectors/kafka/avro_schema_file_decoder.h"
 #include "connectors/kafka/kafka_config.h"
 #include "connectors/kafka/protobuf_fields.h"
 #include "connectors/kafka/registry_decoder.h"
+#include "connectors/kafka/registry_json_decoder.h"
+#include "connectors/kafka/registry_protobuf_decoder.h"
 #include "connectors/kafka/schema_registry_client.h"
 
 namespace sfb {
@@ -54,8 +57,8 @@ struct KafkaMessageView {
 
 class RecordDecoder final : private FieldSink {
  public:
-  // The protobuf descriptions are required for protobuf formats, the registry clients for avro (null
-  // otherwise).
+  // The protobuf descriptions are required for protobuf formats read with a descriptor set, the registry
+  // clients for formats with a registry (null otherwise).
   RecordDecoder(const KafkaFormat& key_format, const KafkaFormat& value_format,
                 std::shared_ptr<const ProtobufFields> key_protobuf,
                 std::shared_ptr<const ProtobufFields> value_protobuf,
@@ -72,8 +75,19 @@ class RecordDecoder final : private FieldSink {
 
  private:
   void Add(std::string_view name, Value value) override;
-  Status DecodePart(const KafkaFormat& format, ProtobufFields::Parser* protobuf, RegistryAvroDecoder* avro,
-                    std::string_view part, std::optional<std::string_view> bytes);
+  // How one part (key or value) is decoded: its format and the decoders that format needs.
+  struct PartDecoder {
+    KafkaFormat format;
+    std::unique_ptr<ProtobufFields::Parser> protobuf;  // protobuf with a descriptor set
+    std::unique_ptr<RegistryAvroDecoder> avro;         // avro with a registry
+    std::unique_ptr<AvroSchemaFileDecoder> avro_file;  // avro with a schema file
+    std::unique_ptr<RegistryJsonDecoder> json;         // json with a registry
+    std::unique_ptr<RegistryProtobufDecoder> registry_protobuf;  // protobuf with a registry
+  };
+  void SetUp(PartDecoder* p, const KafkaFormat& format, const ProtobufFields* protobuf,
+             std::shared_ptr<SchemaSource> registry);
+  Status DecodePart(PartDecoder& p, std::string_view part, std::optional<std::string_view> bytes);
+  Status DecodeJson(std::string_view bytes, std::string_view part);
   // The Schema for the current field list, cached. `keep` (when not empty) lists, per schema field,
   // which of the decoded values it takes: a repeated name keeps its first place and its last value.
   struct CachedSchema {
@@ -83,10 +97,8 @@ class RecordDecoder final : private FieldSink {
   };
   const CachedSchema& CurrentSchema();
 
-  KafkaFormat key_format_, value_format_;
-  std::shared_ptr<const ProtobufFields> key_protobuf_, value_protobuf_;
-  std::unique_ptr<ProtobufFields::Parser> key_parser_, value_parser_;
-  std::unique_ptr<RegistryAvroDecoder> key_avro_, value_avro_;
+  std::shared_ptr<const ProtobufFields> key_protobuf_, value_protobuf_;  // outlive the parsers
+  PartDecoder key_, value_;
 
   std::vector<std::string> names_;  // the first count_ are this record's; the rest is reusable storage
   size_t count_ = 0;

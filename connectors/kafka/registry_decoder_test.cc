@@ -9,25 +9,14 @@
 #include <map>
 
 #include "connectors/kafka/record_decoder.h"
+#include "connectors/kafka/testing_schema_source.h"
 
 namespace sfb {
 namespace {
 
 using namespace std::string_literals;
 
-class MapSchemaSource : public SchemaSource {
- public:
-  std::map<int32_t, RegistrySchema> schemas;
-  std::map<int32_t, int> lookups;
-  bool down = false;
-  Result<std::shared_ptr<const RegistrySchema>> SchemaById(int32_t id) override {
-    ++lookups[id];
-    if (down) return Status::IoError("the schema registry does not answer (http://r: Connection refused)");
-    auto it = schemas.find(id);
-    if (it == schemas.end()) return Status::NotFound("the schema registry has no schema with id " + std::to_string(id));
-    return std::make_shared<const RegistrySchema>(it->second);
-  }
-};
+using MapSchemaSource = TestingSchemaSource;
 
 const char* kUserV1 = R"({"type": "record", "name": "User", "namespace": "example", "fields": [
     {"name": "name", "type": "string"}, {"name": "age", "type": "int"}]})";
@@ -35,27 +24,13 @@ const char* kUserV2 = R"({"type": "record", "name": "User", "namespace": "exampl
     {"name": "name", "type": "string"}, {"name": "age", "type": "int"},
     {"name": "email", "type": ["null", "string"], "default": null}]})";
 
-std::string Framed(int32_t id, const std::string& payload) {
-  std::string out = "\x00"s;
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    out.push_back(static_cast<char>((static_cast<uint32_t>(id) >> shift) & 0xff));
-  }
-  return out + payload;
-}
+std::string Framed(int32_t id, const std::string& payload) { return RegistryFramed(id, payload); }
 
 // Avro binary: a string is its zigzag length then its bytes; small ints are one zigzag byte.
 std::string AvroString(const std::string& s) { return std::string(1, static_cast<char>(s.size() * 2)) + s; }
 std::string AvroSmallInt(int v) { return std::string(1, static_cast<char>(v * 2)); }
 
-KafkaMessageView Message(const std::string& value, int64_t offset) {
-  KafkaMessageView m;
-  m.topic = "users";
-  m.partition = 1;
-  m.offset = offset;
-  m.key = "u1";
-  m.value = value;
-  return m;
-}
+KafkaMessageView Message(const std::string& value, int64_t offset) { return TestingMessage(value, offset); }
 
 struct Fixture {
   std::shared_ptr<MapSchemaSource> source = std::make_shared<MapSchemaSource>();
@@ -63,9 +38,9 @@ struct Fixture {
   KafkaFormat raw{KafkaFormat::Kind::kRaw, false, "", "", nullptr};
   RecordDecoder decoder{raw, avro, nullptr, nullptr, nullptr, source};
   Fixture() {
-    source->schemas[1] = RegistrySchema{1, "AVRO", kUserV1};
-    source->schemas[2] = RegistrySchema{2, "AVRO", kUserV2};
-    source->schemas[3] = RegistrySchema{3, "PROTOBUF", "syntax = \"proto3\"; message M {}"};
+    source->schemas[1] = RegistrySchema{1, "AVRO", kUserV1, {}};
+    source->schemas[2] = RegistrySchema{2, "AVRO", kUserV2, {}};
+    source->schemas[3] = RegistrySchema{3, "PROTOBUF", "syntax = \"proto3\"; message M {}", {}};
   }
 };
 

@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
 #include "common/str_cat.h"
@@ -103,12 +105,10 @@ Result<SchemaRegistryClient::Reply> SchemaRegistryClient::Get(const std::string&
       .WithHint("check registry.url and that the registry is up; registry.timeout bounds each request");
 }
 
-Result<std::shared_ptr<const RegistrySchema>> SchemaRegistryClient::SchemaById(int32_t id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (auto it = cache_.find(id); it != cache_.end()) return it->second;
-  const std::string path = StrCat("/schemas/ids/", std::to_string(id));
+Result<std::shared_ptr<const RegistrySchema>> SchemaRegistryClient::FetchSchema(const std::string& path, int32_t id,
+                                                                                const std::string& what_is_missing) {
   Result<Reply> reply = Get(path);
-  if (!reply.ok()) return reply.status();  // not kept: the registry being down is not an answer about the id
+  if (!reply.ok()) return reply.status();
   const std::string what = StrCat("schema registry ", reply->url, ": GET ", path);
   if (reply->status == 401 || reply->status == 403) {
     return Status::IoError(
@@ -116,12 +116,10 @@ Result<std::shared_ptr<const RegistrySchema>> SchemaRegistryClient::SchemaById(i
         .WithHint("check registry.basic.auth.user.info (user:password, usually from ${ENV})");
   }
   if (reply->status == 404) {
-    Status unknown = Status::NotFound(StrCat("the schema registry has no schema with id ", std::to_string(id), " (",
-                                             what, ": HTTP 404: ", RegistryMessage(reply->body), ")"))
-                         .WithHint("the record was written against another registry, or its schema was deleted; "
-                                   "point registry.url at the producer's registry");
-    cache_.emplace(id, unknown);
-    return unknown;
+    return Status::NotFound(StrCat("the schema registry has no ", what_is_missing, " (", what, ": HTTP 404: ",
+                                   RegistryMessage(reply->body), ")"))
+        .WithHint("the record was written against another registry, or its schema was deleted; "
+                  "point registry.url at the producer's registry");
   }
   if (reply->status != 200) {
     return Status::IoError(StrCat(what, ": HTTP ", std::to_string(reply->status), ": ", RegistryMessage(reply->body)));
@@ -133,13 +131,50 @@ Result<std::shared_ptr<const RegistrySchema>> SchemaRegistryClient::SchemaById(i
     schema->text = j.at("schema").get<std::string>();
     const bool typed = j.contains("schemaType") && j["schemaType"].is_string();
     schema->type = typed ? j["schemaType"].get<std::string>() : "AVRO";  // the API leaves it out for Avro
+    if (j.contains("id") && j["id"].is_number_integer()) schema->id = j["id"].get<int32_t>();
+    if (j.contains("references") && j["references"].is_array()) {
+      for (const auto& r : j["references"]) {
+        schema->references.push_back(RegistryReference{r.at("name").get<std::string>(),
+                                                       r.at("subject").get<std::string>(),
+                                                       r.at("version").get<int32_t>()});
+      }
+    }
   } catch (const nlohmann::json::exception&) {
     return Status::IoError(StrCat(what, ": the answer is not a schema ('", PreviewText(reply->body, 80), "')"))
         .WithHint("registry.url must be the registry's Confluent-compatible API (e.g. .../apis/ccompat/v7)");
   }
-  std::shared_ptr<const RegistrySchema> result = std::move(schema);
-  cache_.emplace(id, result);
-  return result;
+  return std::shared_ptr<const RegistrySchema>(std::move(schema));
+}
+
+Result<std::shared_ptr<const RegistrySchema>> SchemaRegistryClient::SchemaById(int32_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = cache_.find(id); it != cache_.end()) return it->second;
+  Result<std::shared_ptr<const RegistrySchema>> fetched =
+      FetchSchema(StrCat("/schemas/ids/", std::to_string(id)), id, StrCat("schema with id ", std::to_string(id)));
+  // The registry being down is not an answer about the id: only answers are kept.
+  if (fetched.ok() || fetched.status().code() == Status::Code::kNotFound) cache_.emplace(id, fetched);
+  return fetched;
+}
+
+Result<std::shared_ptr<const RegistrySchema>> SchemaRegistryClient::SchemaByVersion(const std::string& subject,
+                                                                                    int32_t version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto key = std::make_pair(subject, version);
+  if (auto it = versions_.find(key); it != versions_.end()) return it->second;
+  std::string escaped;  // a subject is a path segment: "common.proto" stays, "a/b.proto" becomes a%2Fb.proto
+  for (unsigned char c : subject) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      escaped.push_back(static_cast<char>(c));
+    } else {
+      static const char kHex[] = "0123456789ABCDEF";
+      escaped.append({'%', kHex[c >> 4], kHex[c & 15]});
+    }
+  }
+  Result<std::shared_ptr<const RegistrySchema>> fetched =
+      FetchSchema(StrCat("/subjects/", escaped, "/versions/", std::to_string(version)), 0,
+                  StrCat("version ", std::to_string(version), " of subject ", subject));
+  if (fetched.ok() || fetched.status().code() == Status::Code::kNotFound) versions_.emplace(key, fetched);
+  return fetched;
 }
 
 Status SchemaRegistryClient::Check() {

@@ -4,7 +4,13 @@
 //
 //   GET <url>/schemas/ids/<id>   {"schema": "<schema text>", "schemaType": "AVRO"|"PROTOBUF"|"JSON", ...}
 //                                (no schemaType: AVRO); 404 when the registry does not know the id
+//   GET <url>/subjects/<subject>/versions/<version>
+//                                {"id": 7, "schema": "...", "schemaType": ..., "references": [...]}: a schema
+//                                another one imports (Protobuf `references`)
 //   GET <url>/subjects           what Check() asks: answers when the registry is up and lets us in
+//
+// A schema may list references, {"name": "common.proto", "subject": "common.proto", "version": 1}: the
+// schemas it imports by name, each the given version of a subject.
 //
 // Each id is fetched once per client (a run): the answer, or the registry's "not found", is kept. A
 // client is shared by the reader threads of a source; requests are serialised (a topic has few ids).
@@ -19,16 +25,26 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "connectors/kafka/kafka_config.h"
 
 namespace sfb {
 
+// A schema another schema imports: `name` is how the importer names it (a Protobuf import path).
+struct RegistryReference {
+  std::string name;
+  std::string subject;
+  int32_t version = 0;
+};
+
 struct RegistrySchema {
   int32_t id = 0;
   std::string type;  // AVRO, PROTOBUF or JSON
   std::string text;  // the schema as the registry gives it
+  std::vector<RegistryReference> references;
 };
 
 // Where writer schemas are looked up by id (the registry client; tests give their own).
@@ -37,6 +53,9 @@ class SchemaSource {
   virtual ~SchemaSource() = default;
   // NotFound when no schema has this id; other errors when the source cannot say.
   virtual Result<std::shared_ptr<const RegistrySchema>> SchemaById(int32_t id) = 0;
+  // A version of a subject (what a reference names). NotFound when there is no such version.
+  virtual Result<std::shared_ptr<const RegistrySchema>> SchemaByVersion(const std::string& subject,
+                                                                        int32_t version) = 0;
 };
 
 class SchemaRegistryClient final : public SchemaSource {
@@ -49,6 +68,8 @@ class SchemaRegistryClient final : public SchemaSource {
   // The schema with this id. NotFound when the registry does not know it; IoError when no url answers,
   // the registry refuses the credentials (401/403) or answers something that is not a schema.
   Result<std::shared_ptr<const RegistrySchema>> SchemaById(int32_t id) override;
+  // Fetched once per (subject, version), like ids.
+  Result<std::shared_ptr<const RegistrySchema>> SchemaByVersion(const std::string& subject, int32_t version) override;
   // Whether the registry answers and accepts the credentials (validate --connect).
   Status Check();
   // Requests sent so far (each id once).
@@ -64,10 +85,14 @@ class SchemaRegistryClient final : public SchemaSource {
     std::string url;  // redacted, the one that answered
   };
   Result<Reply> Get(const std::string& path);
+  // GET `path`, its answer read as a schema. `what_is_missing` says, in a 404's message, what was asked.
+  Result<std::shared_ptr<const RegistrySchema>> FetchSchema(const std::string& path, int32_t id,
+                                                            const std::string& what_is_missing);
 
   const SchemaRegistryConfig config_;
   mutable std::mutex mu_;
   std::map<int32_t, Result<std::shared_ptr<const RegistrySchema>>> cache_;
+  std::map<std::pair<std::string, int32_t>, Result<std::shared_ptr<const RegistrySchema>>> versions_;
   int requests_ = 0;
 };
 

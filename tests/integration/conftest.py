@@ -47,6 +47,21 @@ def cli():
 
 
 @pytest.fixture(scope="session")
+def kafka(tmp_path_factory):
+    """One real Kafka broker (tests/kafka/broker.sh, on free ports in its own directory) for every test
+    module of the session that reads Kafka; each test creates its own topics."""
+    import sys
+    sys.path.insert(0, str(ROOT / "tests" / "kafka"))
+    from kafka_broker import KafkaBroker
+    broker = KafkaBroker(tmp_path_factory.mktemp("kafka-broker"), BUILD / "sfb-kafka-tool")
+    try:
+        broker.start()
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
 def flink_judge(tmp_path_factory):
     judge = FlinkJudge(tmp_path_factory.mktemp("flink"))
     yield judge

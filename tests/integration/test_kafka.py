@@ -10,27 +10,14 @@ import json
 import os
 import pathlib
 import subprocess
-import sys
 import time
 
 import pytest
 
 import cases
 from comparison import assert_entries_equal
-from conftest import BUILD, CLI, ROOT, dump, plan, run_cli
+from conftest import CLI, dump, plan, run_cli
 
-sys.path.insert(0, str(ROOT / "tests" / "kafka"))
-from kafka_broker import KafkaBroker  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def kafka(tmp_path_factory):
-    broker = KafkaBroker(tmp_path_factory.mktemp("kafka-broker"), BUILD / "sfb-kafka-tool")
-    try:
-        broker.start()
-        yield broker
-    finally:
-        broker.stop()
 
 
 def write_job(directory, functions, sources, routes, parallelism=2):
