@@ -374,8 +374,9 @@ TEST_F(CombinedJobTest, BytesEqualTheReplayWhateverTheThreadsAndBudget) {
       EXPECT_EQ(run.files, reference.files) << threads << " threads, budget " << budget;
       EXPECT_LE(run.summary.memory_peak, budget);
       if (budget == 1ull << 20) {
-        // The partials do not fit 1 MB: several spills of them, still the same bytes.
-        EXPECT_GE(run.summary.spills, 2u * static_cast<uint64_t>(threads)) << threads << " threads";
+        // The partials do not fit 1 MB: several spills of them, still the same bytes. Not a count per
+        // thread: which thread reads how many splits depends on scheduling (one may read them all).
+        EXPECT_GE(run.summary.spills, 2u) << threads << " threads";
       } else {
         EXPECT_EQ(run.summary.spills, 0u);
       }
