@@ -18,8 +18,8 @@ import pytest
 import cases
 from comparison import assert_entries_equal
 from conftest import CLI, dump, plan, run_cli
-# The servers' fixtures, reused as they are (pg: a throwaway cluster per module; kafka: a broker).
-from test_kafka import kafka  # noqa: F401  (fixture)
+# The servers' fixtures, reused as they are (pg: a throwaway cluster per module; kafka: the session's
+# broker, from conftest.py).
 from test_postgres import ENV as PG_ENV
 from test_postgres import connection, pg, wait_for  # noqa: F401  (pg: fixture)
 
