@@ -37,7 +37,8 @@ struct MergeRule {
 Result<MergeRule> ParseMergeRule(const std::string& text) {
   static const std::pair<const char*, MergeOp> kOps[] = {{"last", MergeOp::kLast}, {"first", MergeOp::kFirst},
                                                         {"sum", MergeOp::kSum},   {"min", MergeOp::kMin},
-                                                        {"max", MergeOp::kMax},   {"count", MergeOp::kCount}};
+                                                        {"max", MergeOp::kMax},   {"count", MergeOp::kCount},
+                                                        {"append", MergeOp::kAppend}};
   const auto paren = text.find('(');
   const std::string name = text.substr(0, paren);
   std::string field;
@@ -56,8 +57,8 @@ Result<MergeRule> ParseMergeRule(const std::string& text) {
     }
   }
   return Status::InvalidSpec("unknown merge rule '" + text + "'")
-      .WithHint("merge rules are count, sum(field), min(field), max(field), last(field), first(field), or "
-                "sum/min/max/first/last combined with a set: value for the same state");
+      .WithHint("merge rules are count, sum(field), min(field), max(field), last(field), first(field), "
+                "append(field), or sum/min/max/first/last/append combined with a set: value for the same state");
 }
 
 Result<Operand> CompileOperand(const nlohmann::ordered_json& value, const StateDescriptor& d) {
@@ -90,6 +91,18 @@ Result<Operand> CompileOperand(const nlohmann::ordered_json& value, const StateD
   };
   SFB_RETURN_IF_ERROR(collect(o.shape));
   return o;
+}
+
+// An append operand is always a JSON shape: one template becomes a shape of that one leaf, so a field's value
+// is appended as its JSON value (text as a JSON string) rather than having to be JSON text itself, as the
+// template of a codec json state's set: must be.
+Operand AppendOperand(Operand o) {
+  if (o.kind != Operand::Kind::kTemplate) return o;
+  Operand leaf;
+  leaf.kind = Operand::Kind::kObject;
+  leaf.shape = nlohmann::ordered_json(o.tmpl.text());
+  leaf.leaf_templates.push_back(std::move(o.tmpl));
+  return leaf;
 }
 
 std::vector<std::string> OperandFields(const Operand& o) {
@@ -212,8 +225,15 @@ Result<std::shared_ptr<CompiledRoute>> CompileRoute(const RouteSpecYaml& r, int 
     if ((m.op == MergeOp::kMin || m.op == MergeOp::kMax) && (d.repr() == ValueRepr::kBool || d.codec != Codec::kBuiltin)) {
       return fail(std::string(MergeOpName(m.op)) + " needs a numeric or string state, but " + name + " is " + d.type_name, "");
     }
+    if (m.op == MergeOp::kAppend && d.codec != Codec::kJson) {
+      return fail("append needs a state with codec: json (it holds a JSON array), but " + name + " is " + d.type_name +
+                      (d.codec == Codec::kBuiltin ? "" : StrCat(" with codec ", CodecName(d.codec))),
+                  "declare the state with a type of your own and codec json, e.g. " + name +
+                      ": { type: example/Visits, codec: json }");
+    }
     if (has_set) {
       rules[slot].op = m.op;
+      if (m.op == MergeOp::kAppend) rules[slot].operand = AppendOperand(std::move(rules[slot].operand));
       continue;
     }
     StateRule rule;
@@ -228,6 +248,7 @@ Result<std::shared_ptr<CompiledRoute>> CompileRoute(const RouteSpecYaml& r, int 
       auto operand = CompileOperand(nlohmann::ordered_json("{" + m.field + "}"), d);
       if (!operand.ok()) return Status(operand.status()).WithContext(at("merge." + name));
       rule.operand = std::move(operand).value();
+      if (m.op == MergeOp::kAppend) rule.operand = AppendOperand(std::move(rule.operand));
     }
     if (d.codec == Codec::kProtobuf) rule.protobuf = codecs.at(d.FlinkName());
     rules[slot] = std::move(rule);

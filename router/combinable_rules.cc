@@ -20,6 +20,8 @@ bool CombineOpOf(const StateRule& rule, CombineOp* op) {
     case MergeOp::kMax:
       *op = rule.op == MergeOp::kMin ? CombineOp::kMin : CombineOp::kMax;
       return IsInteger(rule.repr) || (rule.repr == ValueRepr::kBytes && rule.codec == Codec::kBuiltin);
+    case MergeOp::kAppend:
+      return false;  // a partial would be the whole array: nothing to save over replaying the records
   }
   return false;
 }

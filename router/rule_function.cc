@@ -4,8 +4,11 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
+#include <string_view>
 
 #include "common/str_cat.h"
+#include "common/text_preview.h"
 #include "router/value_conversion.h"
 
 namespace sfb {
@@ -65,6 +68,43 @@ StateValue One(ValueRepr repr) {
     case ValueRepr::kFloat: return 1.0f;
     default: return 1.0;
   }
+}
+
+bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// Appends `element` (JSON text) to the JSON array `*slot` holds, or starts one. The array is edited as text,
+// its closing bracket replaced, so an address's n appends cost O(n) in all, not O(n^2). A value that is not
+// an array (a base savepoint's, with on_existing: merge) fails the address rather than being overwritten.
+Status AppendToArray(const std::string& state, std::string_view element, std::optional<StateValue>* slot) {
+  if (!*slot) {
+    std::string array;
+    array.reserve(element.size() + 2);
+    array.push_back('[');
+    array.append(element);
+    array.push_back(']');
+    *slot = StateValue(std::move(array));
+    return Status::OK();
+  }
+  std::string& array = std::get<std::string>(**slot);
+  size_t end = array.size();
+  while (end > 0 && IsJsonSpace(array[end - 1])) --end;
+  size_t begin = 0;
+  while (begin < end && IsJsonSpace(array[begin])) ++begin;
+  if (end - begin < 2 || array[begin] != '[' || array[end - 1] != ']') {
+    return Status::BadRecord(StrCat("state ", state, " merges with append, but the value it already holds is not a "
+                                    "JSON array: ", PreviewText(array, 60)))
+        .WithHint("append only to states that hold arrays; for a base savepoint whose values are not arrays use "
+                  "on_existing: replace");
+  }
+  size_t last = end - 1;  // the closing bracket
+  size_t inner = last;
+  while (inner > begin + 1 && IsJsonSpace(array[inner - 1])) --inner;
+  const bool empty = inner == begin + 1;
+  array.resize(last);
+  if (!empty) array.push_back(',');
+  array.append(element);
+  array.push_back(']');
+  return Status::OK();
 }
 
 }  // namespace
@@ -137,6 +177,10 @@ Status RuleFunction::Bootstrap(Context&, const Record& payload) {
     if (v.is_null()) continue;
     if (rule.op == MergeOp::kSum && v.kind() == Value::Kind::kText && rule.ExactDecimalSum()) {
       SFB_RETURN_IF_ERROR(AddExact(rule, v));
+      continue;
+    }
+    if (rule.op == MergeOp::kAppend) {
+      SFB_RETURN_IF_ERROR(AppendToArray(rule.state_name, v.as_string(), &slot));
       continue;
     }
     StateValue operand = ValueToStateValue(v, rule.repr);

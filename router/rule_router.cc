@@ -20,6 +20,7 @@ const char* MergeOpName(MergeOp op) {
     case MergeOp::kMin: return "min";
     case MergeOp::kMax: return "max";
     case MergeOp::kCount: return "count";
+    case MergeOp::kAppend: return "append";
   }
   return "?";
 }
@@ -243,6 +244,11 @@ Result<Value> EvaluateOperand(const StateRule& rule, const Record& record) {
       return StateValueToValue(sv);
     }
     case Operand::Kind::kObject: {
+      if (rule.op == MergeOp::kAppend && rule.operand.shape.is_string()) {
+        // One field appended: a NULL one is skipped, as every merge rule skips NULL operands.
+        SFB_ASSIGN_OR_RETURN(Value v, rule.operand.leaf_templates[0].Evaluate(record));
+        if (v.is_null()) return Value::Null();
+      }
       std::string json;
       size_t next = 0;
       SFB_RETURN_IF_ERROR(AppendShape(rule.operand.shape, rule.operand, &next, record, &json));

@@ -50,7 +50,9 @@
 
 namespace sfb {
 
-enum class MergeOp { kLast, kFirst, kSum, kMin, kMax, kCount };
+// kAppend: the state (codec json) holds a JSON array of the operands, in the records' order; an operand that
+// is one field is that field's JSON value (text a string, numbers numbers), NULL operands are skipped.
+enum class MergeOp { kLast, kFirst, kSum, kMin, kMax, kCount, kAppend };
 const char* MergeOpName(MergeOp op);
 
 // How one operand is computed from a record.
