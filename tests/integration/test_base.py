@@ -13,6 +13,8 @@ functions on statefun's Java SDK:
    fails if any state of it is not claimed) and every address reports what it sees: A its counts from
    step 1 plus the bootstrapped bonus, B its greeting, untouched addresses nothing.
 The ingress is the harness's own (a source that replays a file), not Kafka: its offsets are not checked.
+Flink's State Processor API (tests/flink-harness) also reads every function state of the outputs, value
+for value, on both backends.
 
 on_existing (writer/on_existing.h): the same bases already hold A's `seen`; a job that declares `seen` again
 with replace, keep or merge is run on them, and the application restored from each output reports, per
@@ -27,6 +29,7 @@ import time
 
 import pytest
 
+from comparison import assert_entries_equal
 from conftest import dump, run_cli
 from test_restore import RESTORE, run_bounded, stop_group
 
@@ -237,6 +240,39 @@ def test_same_bytes_whatever_threads(bootstrapped):
     for p in bootstrapped["out"].iterdir():
         if p.name != "statefun-bootstrap.json":
             assert (work / "out1" / p.name).read_bytes() == p.read_bytes(), p.name
+
+
+def expected_base_counts():
+    """restore/counter's `seen` in the bases: 40 messages over 7 ids, so 6 for user-0..4 and 5 for the rest."""
+    return {i: MESSAGES // len(IDS) + (1 if k < MESSAGES % len(IDS) else 0) for k, i in enumerate(IDS)}
+
+
+def entries(function, state, values):
+    return [{"function": function, "state": state, "id": i, "value": v} for i, v in values.items()]
+
+
+@pytest.mark.parametrize("output", ["out", "seen-merge-hashmap"])
+def test_flinks_state_processor_api_reads_every_state_of_the_output(bootstrapped, flink_judge, output):
+    """Flink's State Processor API (tests/flink-harness `read`, RocksDB and hashmap backends) reads every
+    function state of a --base output value for value: the base's carried over, the job's added or merged;
+    our own `dump` shows exactly the same entries."""
+    seen = expected_base_counts()
+    if output == "out":
+        expected = (entries("restore/counter", "seen", seen)
+                    + entries("restore/counter", "bonus", {"user-0": 100, "user-1": 200, "new-user": 300})
+                    + entries("restore/greeter", "greeting", {g: f"Hello {g}" for g in GUESTS}))
+        states = PROBE_PLAN["states"]
+    else:
+        seen.update(SEEN_EXPECTED["merge"])
+        expected = entries("restore/counter", "seen", seen)
+        states = BASE_PLAN["states"]
+    case = f"base-{output}"
+    flink_judge.add(case, bootstrapped["work"] / output, {"max_parallelism": 128, "states": states})
+    n = assert_entries_equal(expected, flink_judge.read(case), label=f"Flink's read of {output}")
+    assert n == len(expected) and n > len(IDS)
+    ours = [{k: e[k] for k in ("function", "state", "id", "value")} for e in dump(bootstrapped["work"] / output)
+            if e["state"] in {s["state"] for s in states}]
+    assert_entries_equal(expected, ours, label=f"our dump of {output}")
 
 
 def test_a_state_the_base_has_is_refused_before_reading(bootstrapped):
