@@ -462,8 +462,8 @@ void PrintSummary(const WriteSummary& s) {
   std::printf("  addresses        %s\n", WithThousands(s.addresses).c_str());
   std::printf("  states\n");
   for (const auto& st : s.states) {
-    std::printf("    %-36s %-28s %s entries\n", (st.function_type + " " + st.state).c_str(), st.type_name.c_str(),
-                WithThousands(st.entries).c_str());
+    std::printf("    %-36s %-28s %s %s\n", (st.function_type + " " + st.state).c_str(), st.type_name.c_str(),
+                WithThousands(st.entries).c_str(), st.entries == 1 ? "entry" : "entries");
     if (st.kept + st.replaced + st.merged + st.added > 0) {
       std::printf("      on the base%s%s: kept %s, replaced %s, merged %s, added %s addresses\n",
                   st.on_existing.empty() ? "" : ", on_existing ", st.on_existing.c_str(),
@@ -842,8 +842,9 @@ int CmdInspect(int argc, char** argv) {
   }
   std::printf("states\n");
   for (const auto& st : j["states"]) {
-    std::printf("  %-40s %-50s %s entries\n", st["name"].get<std::string>().c_str(),
-                st["serializer"].get<std::string>().c_str(), WithThousands(st["entries"].get<uint64_t>()).c_str());
+    const uint64_t n = st["entries"].get<uint64_t>();
+    std::printf("  %-40s %-50s %s %s\n", st["name"].get<std::string>().c_str(),
+                st["serializer"].get<std::string>().c_str(), WithThousands(n).c_str(), n == 1 ? "entry" : "entries");
   }
   std::printf("total          %s addresses, %s entries, %s of keyed state\n", WithThousands(addresses).c_str(),
               WithThousands(entries).c_str(), HumanBytes(bytes).c_str());
