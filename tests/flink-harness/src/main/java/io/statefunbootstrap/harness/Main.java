@@ -10,6 +10,7 @@ import java.util.Arrays;
  * <pre>
  *   read  --backend hashmap|rocksdb|both [--parallelism P] --case SAVEPOINT_DIR PLAN_JSON OUT_JSONL [--case ...]
  *   write --output DIR --max-parallelism N [--parallelism P] --input RECORDS_JSONL
+ *   write --output DIR --max-parallelism N [--parallelism P] --users USERS_CSV --events EVENTS_CSV
  * </pre>
  *
  * stdout carries only the command's result (nothing for read, the written directory for write);
@@ -63,7 +64,7 @@ public final class Main {
         + "  harness.sh write --output DIR --max-parallelism N [--parallelism P]\n"
         + "                   [--state-backend rocksdb|hashmap] [--functions ns/a,ns/b]\n"
         + "                   [--rocksdb-unmanaged-memory] [--managed-memory 256m]\n"
-        + "                   --input RECORDS_JSONL\n";
+        + "                   --input RECORDS_JSONL | --users USERS_CSV --events EVENTS_CSV\n";
   }
 
   /** The harness's cluster: one slot per subtask, small network buffers, parallelism 1 unless a job sets it. */

@@ -27,6 +27,8 @@ final class WriteCommand {
   static int run(String[] argv) throws Exception {
     String output = null;
     String input = null;
+    String usersCsv = null;
+    String eventsCsv = null;
     int maxParallelism = -1;
     int parallelism = 1;
     String stateBackend = "rocksdb";
@@ -42,6 +44,12 @@ final class WriteCommand {
           break;
         case "--input":
           input = a.value(opt);
+          break;
+        case "--users":
+          usersCsv = a.value(opt);
+          break;
+        case "--events":
+          eventsCsv = a.value(opt);
           break;
         case "--max-parallelism":
           maxParallelism = a.intValue(opt, 1);
@@ -68,15 +76,22 @@ final class WriteCommand {
           throw new UsageException("write: unknown argument '" + opt + "'");
       }
     }
-    if (output == null || input == null || maxParallelism < 0) {
-      throw new UsageException("write: --output, --max-parallelism and --input are required");
+    boolean eventsJob = usersCsv != null || eventsCsv != null;
+    if (eventsJob && (usersCsv == null || eventsCsv == null || input != null)) {
+      throw new UsageException("write: the events job takes --users and --events, and no --input");
+    }
+    if (output == null || (input == null && !eventsJob) || maxParallelism < 0) {
+      throw new UsageException("write: --output, --max-parallelism and --input (or --users and --events) are required");
     }
     if (parallelism > maxParallelism) {
       throw new UsageException("write: --parallelism must be <= --max-parallelism");
     }
-    File in = new File(input);
-    if (!in.isFile()) {
-      throw new IOException("input " + input + " is not a readable file");
+    File in = new File(eventsJob ? eventsCsv : input);
+    File users = eventsJob ? new File(usersCsv) : null;
+    for (File f : eventsJob ? new File[] {in, users} : new File[] {in}) {
+      if (!f.isFile()) {
+        throw new IOException("input " + f + " is not a readable file");
+      }
     }
     File out = new File(output).getAbsoluteFile();
     String[] existing = out.list();
@@ -86,7 +101,9 @@ final class WriteCommand {
 
     long t0 = System.nanoTime();
     long scanNanos = 0;
-    if (functions == null) {
+    if (eventsJob) {
+      functions = new TreeSet<>(Arrays.asList("bench/user"));
+    } else if (functions == null) {
       functions = scanFunctionTypes(in);
       scanNanos = System.nanoTime() - t0;
     }
@@ -107,13 +124,6 @@ final class WriteCommand {
               WriteCommand.class.getClassLoader());
       env.setParallelism(parallelism);
 
-      DataSet<BootstrapRecord> records =
-          env.readTextFile(in.getAbsolutePath(), "UTF-8")
-              .name("records " + in.getName())
-              .flatMap(new RecordParser())
-              .returns(BootstrapRecord.class)
-              .name("parse");
-
       StatefulFunctionsSavepointCreator creator =
           new StatefulFunctionsSavepointCreator(maxParallelism);
       if (stateBackend.equals("hashmap")) {
@@ -121,11 +131,36 @@ final class WriteCommand {
       } else if (!rocksManagedMemory) {
         unmanagedRocksDb(creator);
       }
-      creator = creator.withBootstrapData(records, new RecordRouter.Provider());
-      for (String f : functions) {
+      if (eventsJob) {
+        DataSet<EventRecord> records =
+            env.readTextFile(users.getAbsolutePath(), "UTF-8")
+                .name("users " + users.getName())
+                .flatMap(new EventRecord.Parser(true))
+                .returns(EventRecord.class)
+                .name("parse users")
+                .union(
+                    env.readTextFile(in.getAbsolutePath(), "UTF-8")
+                        .name("events " + in.getName())
+                        .flatMap(new EventRecord.Parser(false))
+                        .returns(EventRecord.class)
+                        .name("parse events"));
+        creator = creator.withBootstrapData(records, new EventsBootstrapFunction.RouterProvider());
         creator =
             creator.withStateBootstrapFunctionProvider(
-                RecordRouter.functionType(f), new HarnessBootstrapFunction.Provider());
+                EventsBootstrapFunction.TYPE, new EventsBootstrapFunction.Provider());
+      } else {
+        DataSet<BootstrapRecord> records =
+            env.readTextFile(in.getAbsolutePath(), "UTF-8")
+                .name("records " + in.getName())
+                .flatMap(new RecordParser())
+                .returns(BootstrapRecord.class)
+                .name("parse");
+        creator = creator.withBootstrapData(records, new RecordRouter.Provider());
+        for (String f : functions) {
+          creator =
+              creator.withStateBootstrapFunctionProvider(
+                  RecordRouter.functionType(f), new HarnessBootstrapFunction.Provider());
+        }
       }
       creator.write(out.toURI().toString());
       result = env.execute("harness write " + out);
@@ -135,8 +170,11 @@ final class WriteCommand {
     if (!new File(out, "_metadata").isFile()) {
       throw new IOException("Flink finished but " + out + "/_metadata was not written");
     }
-    Long n = result.getAccumulatorResult(RecordParser.RECORDS_ACCUMULATOR);
-    long records = n == null ? 0 : n;
+    long records = 0;
+    for (String suffix : new String[] {"", "-users", "-events"}) {
+      Long n = result.getAccumulatorResult(RecordParser.RECORDS_ACCUMULATOR + suffix);
+      records += n == null ? 0 : n;
+    }
     double total = (end - t0) / 1e9;
     double job = (end - jobStart) / 1e9;
     System.err.printf(
