@@ -8,7 +8,8 @@ functions on statefun's Java SDK:
    the job is stopped with a canonical savepoint (stop-with-savepoint), the base;
 2. `run --base` bootstraps function B (restore/greeter, state `greeting`) and a new state of A (`bonus`)
    from CSV files on top of it;
-3. the application restores from our output on the base's backend
+3. the application restores from our output on the base's backend, at the base's parallelism 2 and (RocksDB)
+   at 3, which makes Flink re-lay every operator's state
    (execution.savepoint.ignore-unclaimed-state: false, so Flink
    fails if any state of it is not claimed) and every address reports what it sees: A its counts from
    step 1 plus the bootstrapped bonus, B its greeting, untouched addresses nothing.
@@ -177,13 +178,13 @@ def take_base(work, backend, inline_threshold):
     return pathlib.Path(lines[0][len("savepoint: "):].removeprefix("file:"))
 
 
-def probe(work, module, savepoint, function, ids, name, backend):
+def probe(work, module, savepoint, function, ids, name, backend, parallelism=2):
     ids_file = work / f"{name}.ids"
     ids_file.write_text("".join(i + "\n" for i in ids), encoding="utf-8")
     out = work / f"{name}.jsonl"
     proc = run_bounded(["bash", str(RESTORE), "app", "probe", "--module", str(module), "--savepoint", str(savepoint),
                         "--function", function, "--ids", str(ids_file), "--max-parallelism", "128",
-                        "--timeout", "90", "--run", f"2:{backend}:{out}"], timeout=240)
+                        "--timeout", "90", "--run", f"{parallelism}:{backend}:{out}"], timeout=240)
     assert proc.returncode == 0, f"the application did not restore from {savepoint}:\n{proc.stderr[-8000:]}"
     return {r["id"]: r["states"] for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
 
@@ -242,11 +243,6 @@ def test_same_bytes_whatever_threads(bootstrapped):
             assert (work / "out1" / p.name).read_bytes() == p.read_bytes(), p.name
 
 
-def expected_base_counts():
-    """restore/counter's `seen` in the bases: 40 messages over 7 ids, so 6 for user-0..4 and 5 for the rest."""
-    return {i: MESSAGES // len(IDS) + (1 if k < MESSAGES % len(IDS) else 0) for k, i in enumerate(IDS)}
-
-
 def entries(function, state, values):
     return [{"function": function, "state": state, "id": i, "value": v} for i, v in values.items()]
 
@@ -256,7 +252,7 @@ def test_flinks_state_processor_api_reads_every_state_of_the_output(bootstrapped
     """Flink's State Processor API (tests/flink-harness `read`, RocksDB and hashmap backends) reads every
     function state of a --base output value for value: the base's carried over, the job's added or merged;
     our own `dump` shows exactly the same entries."""
-    seen = expected_base_counts()
+    seen = seen_in_base()
     if output == "out":
         expected = (entries("restore/counter", "seen", seen)
                     + entries("restore/counter", "bonus", {"user-0": 100, "user-1": 200, "new-user": 300})
@@ -295,17 +291,21 @@ def test_a_state_the_base_has_is_refused_before_reading(bootstrapped):
     assert not (work / "clash-long").exists()
 
 
-@pytest.mark.parametrize("backend", ["rocksdb", "hashmap"])
-def test_real_flink_restores_the_output_and_every_address_sees_its_state(bootstrapped, backend):
+# The bases ran at parallelism 2; at 3 Flink re-lays every operator's state, the function operator's key
+# groups (ours and the base's carried over) included.
+@pytest.mark.parametrize("backend,parallelism", [("rocksdb", 2), ("hashmap", 2), ("rocksdb", 3)])
+def test_real_flink_restores_the_output_and_every_address_sees_its_state(bootstrapped, backend, parallelism):
     work, out = bootstrapped["work"], bootstrapped["outputs"][backend]
     plan_path = work / "probe-plan.json"
     plan_path.write_text(json.dumps(PROBE_PLAN))
-    functions = Functions(plan_path, work, f"probe-{backend}")
+    name = f"{backend}-p{parallelism}"
+    functions = Functions(plan_path, work, f"probe-{name}")
     try:
-        module = functions.module_yaml(work / f"probe-module-{backend}.yaml")
-        counters = probe(work, module, out, "restore/counter", IDS + ["new-user", "nobody"], f"counter-{backend}",
-                         backend)
-        greeters = probe(work, module, out, "restore/greeter", GUESTS + ["user-1"], f"greeter-{backend}", backend)
+        module = functions.module_yaml(work / f"probe-module-{name}.yaml")
+        counters = probe(work, module, out, "restore/counter", IDS + ["new-user", "nobody"], f"counter-{name}",
+                         backend, parallelism)
+        greeters = probe(work, module, out, "restore/greeter", GUESTS + ["user-1"], f"greeter-{name}", backend,
+                         parallelism)
     finally:
         functions.close()
     counts = collections.Counter(IDS[i % len(IDS)] for i in range(MESSAGES))
