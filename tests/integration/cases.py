@@ -224,3 +224,60 @@ def make_counter(workdir, max_p, parallelism, n_ids=1500, rounds=2, split_size="
         for state in ("total", "events", "last_name"):
             entries.append(dict(function="example/counter", state=state, id=ident, value=e[state]))
     return job, workdir / "savepoint", entries
+
+
+# --- merge: append: a JSON array per address, in record order ------------------------------------------
+
+HISTORY_JOB = """
+savepoint: {{ path: {out}, max_parallelism: 128, parallelism: 2 }}
+functions:
+  example/history:
+    states:
+      pages: {{ type: example/Pages, codec: json }}
+      visits: {{ type: example/Visits, codec: json }}
+sources:
+  starts: {{ file: {{ path: starts.jsonl }} }}
+  clicks: {{ file: {{ path: clicks.csv, split_size: 4KB }} }}
+routes:
+  - from: starts
+    to: example/history
+    id: "{{id}}"
+    set: {{ pages: "{{pages}}" }}
+  - from: clicks
+    to: example/history
+    id: "{{id}}"
+    merge: {{ pages: append(page) }}
+  - from: clicks
+    to: example/history
+    id: "{{id}}"
+    set: {{ visits: {{ page: "{{page}}", n: "{{n}}" }} }}
+    merge: {{ visits: append }}
+"""
+
+
+def make_history(workdir, n_ids=300, clicks=3000):
+    """Clicks over ids; some ids start from an array a first source sets, some clicks have no page (NULL:
+    skipped by append(page), a JSON null inside the visits object)."""
+    workdir = pathlib.Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    ids = counter_ids(n_ids)
+    pages, visits = {}, {}
+    with open(workdir / "starts.jsonl", "w", encoding="utf-8") as f:
+        for ident in ids[::5]:
+            start = ["/home", f"/start/{ident}"]
+            f.write(json.dumps({"id": ident, "pages": json.dumps(start, ensure_ascii=False)}, ensure_ascii=False) + "\n")
+            pages[ident] = list(start)
+    rows = []
+    for k in range(clicks):
+        ident = ids[(k * 37) % n_ids]
+        page = None if k % 11 == 4 else f"/p/{k % 97}/é"
+        rows.append(dict(id=ident, page=page, n=str(k)))
+        if page is not None:
+            pages.setdefault(ident, []).append(page)
+        visits.setdefault(ident, []).append({"page": page, "n": str(k)})
+    write_csv(workdir / "clicks.csv", ["id", "page", "n"], rows)
+    job = workdir / "job.yaml"
+    job.write_text(HISTORY_JOB.format(out=workdir / "savepoint"))
+    entries = [dict(function="example/history", state="pages", id=i, value=v) for i, v in pages.items()]
+    entries += [dict(function="example/history", state="visits", id=i, value=v) for i, v in visits.items()]
+    return job, workdir / "savepoint", entries

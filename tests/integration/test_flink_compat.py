@@ -33,6 +33,11 @@ def savepoints(flink_judge, tmp_path_factory):
         run_cli("run", job)
         built[f"counter_{max_p}_{p}"] = (job, sp, expected, set())
 
+    # merge: append, JSON arrays in record order across splits and threads.
+    job, sp, expected = cases.make_history(base / "history")
+    run_cli("run", job, "--threads", "2")
+    built["history"] = (job, sp, expected, set())
+
     # Empty input: a header and no rows gives a valid savepoint with no entries.
     job, sp, _ = cases.make_counter(base / "empty", 128, 2, n_ids=0)
     run_cli("run", job)
@@ -107,7 +112,7 @@ API_EXAMPLE_EXPECTED = [
                     ("ana-🚀", "Ana Rocket", "ana@example.org")]
 ]
 
-CASES = ["all_types_p1", "all_types_p3", "empty", "greeter", "api_example"] + \
+CASES = ["all_types_p1", "all_types_p3", "empty", "greeter", "api_example", "history"] + \
         [f"counter_{m}_{p}" for m, p in COUNTER_LAYOUTS]
 
 
