@@ -13,7 +13,7 @@ functions on statefun's Java SDK:
    fails if any state of it is not claimed) and every address reports what it sees: A its counts from
    step 1 plus the bootstrapped bonus, B its greeting, untouched addresses nothing.
 That ingress is the harness's own (a source that replays a file). A snapshot-compressed base (written by
-real Flink, savepoint/testdata) is read and restored the same way.
+real Flink, savepoint/testdata) is read and restored the same way, and so is a RocksDB base with heap timers.
 
 Kafka (test_kafka_ingress_resumes_exactly_after_the_base_offsets, on the session broker): an application
 with a module.yaml Kafka ingress (startup position: earliest) counts batch 1, a canonical savepoint of it is
@@ -148,7 +148,7 @@ class Functions:
         self.log.close()
 
 
-def take_base(work, backend, inline_threshold):
+def take_base(work, backend, inline_threshold, timer_service="rocksdb"):
     """Runs the application from nothing, lets A count the messages, stops it with a canonical savepoint."""
     messages = work / "visits.jsonl"
     messages.write_text("".join(json.dumps({"id": IDS[i % len(IDS)], "n": i}) + "\n" for i in range(MESSAGES)))
@@ -163,7 +163,8 @@ def take_base(work, backend, inline_threshold):
          "--parallelism", "2", "--state-backend", backend, "--messages", str(messages),
          "--messages-to", "restore/counter", "--messages-type", "restore/Visit",
          "--checkpoint-dir", str(work / f"ck-{backend}"), "--inline-threshold", str(inline_threshold),
-         "--stop-file", str(stop_file), "--savepoint-dir", str(work / f"sp-{backend}")],
+         "--stop-file", str(stop_file), "--savepoint-dir", str(work / f"sp-{backend}"),
+         "--timer-service", timer_service],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.time() + 180
@@ -563,3 +564,44 @@ def test_kafka_ingress_resumes_exactly_after_the_base_offsets(kafka, tmp_path, r
     assert values[("restore/counter", "seen")] == expected
     assert expected["user-3"] == 5 and expected["user-5"] == 5  # untouched by batch 2 and the job
     assert values[("restore/greeter", "greeting")] == {g: f"Hello {g}" for g in guests}
+
+
+def test_a_base_with_heap_timers_is_carried_over_and_restores(tmp_path):
+    """RocksDB with state.backend.rocksdb.timer-service.factory: HEAP: a canonical savepoint still holds the
+    timer queues (statefun's delayed-message timer services) as keyed states of functions_uid1, which the
+    output carries over; the application restored from it (RocksDB timers) claims every state and sees A's
+    counts and the job's bonus. The counting application sets no timers, so the queues are empty: this checks
+    their layout and registration, not the carrying of pending timers."""
+    build = run_bounded(["bash", str(RESTORE), "build"], timeout=1800)
+    assert build.returncode == 0, build.stderr[-5000:]
+    base = take_base(tmp_path, "rocksdb", 0, timer_service="heap")
+    info = json.loads(run_cli("inspect", base, "--json").stdout)
+    timers = {"_timer_state/processing_delayed-messages-timer-service", "_timer_state/event_delayed-messages-timer-service"}
+    names = [s["name"] for s in info["states"]]
+    assert timers <= set(names), names
+    # the setting took effect: heap queues are written after all of RocksDB's column families (with RocksDB
+    # timers, as in savepoint/testdata/flink116-rocksdb, they sit between statefun's states and the function's)
+    assert set(names[-2:]) == timers, names
+    (tmp_path / "greetings.csv").write_text("id\n" + "".join(g + "\n" for g in GUESTS), encoding="utf-8")
+    (tmp_path / "bonuses.csv").write_text("id,bonus\nuser-0,100\nuser-1,200\nnew-user,300\n")
+    job = tmp_path / "job.yaml"
+    job.write_text(JOB)
+    run_cli("run", job, "--base", base)
+    merged = json.loads(run_cli("inspect", tmp_path / "out", "--json").stdout)
+    assert merged["operators"] == info["operators"]
+    base_states = {s["name"]: s["entries"] for s in info["states"]}
+    assert {s["name"]: s["entries"] for s in merged["states"]} == \
+        {**base_states, "restore.greeter.greeting": len(GUESTS), "restore.counter.bonus": 3}
+    plan_path = tmp_path / "probe-plan.json"
+    plan_path.write_text(json.dumps(PROBE_PLAN))
+    functions = Functions(plan_path, tmp_path, "probe-heap-timers")
+    try:
+        module = functions.module_yaml(tmp_path / "probe-module.yaml")
+        counters = probe(tmp_path, module, tmp_path / "out", "restore/counter", IDS + ["new-user", "nobody"],
+                         "counter", "rocksdb")
+    finally:
+        functions.close()
+    counts = collections.Counter(IDS[i % len(IDS)] for i in range(MESSAGES))
+    bonus = {"user-0": 100, "user-1": 200, "new-user": 300}
+    for i in IDS + ["new-user", "nobody"]:
+        assert counters[i] == {"seen": counts.get(i), "bonus": bonus.get(i)}, i

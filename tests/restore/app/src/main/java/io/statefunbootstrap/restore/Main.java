@@ -52,6 +52,8 @@ import org.apache.flink.statefun.flink.core.StatefulFunctionsUniverseProvider;
  *       savepoint of the running job instead (as `flink savepoint --type canonical`), then cancels it:
  *       Flink 1.16's legacy FlinkKafkaConsumer (statefun's Kafka ingress) fails stop-with-savepoint
  *       (Handover$ClosedException from its fetcher), so an application with a Kafka ingress needs it.
+ *       --timer-service heap keeps the RocksDB backend's timers on the heap
+ *       (state.backend.rocksdb.timer-service.factory: HEAP).
  *   produce --brokers B --topic T --file LINES [--key-field id] [--partitions 2]
  *       Creates the topic if needed and produces each line keyed by its JSON field (see KafkaProduce).
  * </pre>
@@ -114,7 +116,7 @@ public final class Main {
         + "                        [--messages-id-field id]]\n"
         + "                       [--stop-file F --savepoint-dir DIR] [--checkpoint-dir D]\n"
         + "                       [--inline-threshold BYTES] [--snapshot-compression true|false]\n"
-        + "                       [--savepoint-mode stop|trigger]\n"
+        + "                       [--savepoint-mode stop|trigger] [--timer-service rocksdb|heap]\n"
         + "  restore.sh app produce --brokers B --topic T --file LINES [--key-field id] [--partitions 2]\n";
   }
 
@@ -265,6 +267,10 @@ public final class Main {
     s.checkpointDir = a.get("--checkpoint-dir", null);
     s.inlineThreshold = a.integer("--inline-threshold", s.inlineThreshold);
     s.snapshotCompression = Boolean.parseBoolean(a.get("--snapshot-compression", "false"));
+    s.timerService = a.get("--timer-service", "rocksdb");
+    if (!s.timerService.equals("rocksdb") && !s.timerService.equals("heap")) {
+      throw new UsageException("--timer-service is rocksdb or heap, not " + s.timerService);
+    }
     String readyFile = a.get("--ready-file", null);
     int duration = a.integer("--duration", 0);
     String stopFile = a.get("--stop-file", null);
