@@ -160,7 +160,9 @@ Status SavepointReader::ForEachEntry(const Stream& s, const std::function<Status
       }
       return fn(entry);
     });
-    if (!st.ok()) return st.WithContext(StrCat("keyed-state handle of subtask ", std::to_string(s.subtask), ": ", s.name));
+    if (!st.ok()) {
+      return st.WithContext(StrCat("keyed-state handle of subtask ", std::to_string(s.subtask), ": ", s.name));
+    }
   }
   return Status::OK();
 }
