@@ -6,7 +6,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       cmake ninja-build g++ pkg-config ca-certificates \
       librocksdb-dev libprotobuf-dev libprotoc-dev protobuf-compiler libboost-dev libgtest-dev \
-      libyaml-cpp-dev nlohmann-json3-dev librdkafka-dev libpqxx-dev libpq-dev libavro-dev libcurl4-openssl-dev \
+      libyaml-cpp-dev nlohmann-json3-dev libsnappy-dev librdkafka-dev libpqxx-dev libpq-dev libavro-dev libcurl4-openssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

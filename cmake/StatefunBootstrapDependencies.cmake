@@ -2,7 +2,7 @@
 # and for a project that uses the installed library (StatefunBootstrapConfig.cmake includes this file), so
 # the two can never disagree about a dependency. Every one is a Debian package (scripts/install-deps.sh).
 #
-# Defines the imported targets the core library's link interface names: RocksDB::rocksdb,
+# Defines the imported targets the core library's link interface names: RocksDB::rocksdb, Snappy::snappy,
 # protobuf::libprotobuf, protobuf::libprotoc, yaml-cpp, nlohmann_json::nlohmann_json, Boost::boost, Threads::Threads,
 # PkgConfig::RDKAFKA (librdkafka), PkgConfig::PQXX (libpqxx with libpq), PkgConfig::AVRO (Avro C) and
 # PkgConfig::CURL (libcurl, the schema registry client).
@@ -17,6 +17,16 @@ if(NOT RocksDB_FOUND AND NOT TARGET RocksDB::rocksdb)
   add_library(RocksDB::rocksdb UNKNOWN IMPORTED)
   set_target_properties(RocksDB::rocksdb PROPERTIES IMPORTED_LOCATION ${ROCKSDB_LIB}
                         INTERFACE_INCLUDE_DIRECTORIES ${ROCKSDB_INCLUDE})
+endif()
+# libsnappy-dev ships a CMake package (Snappy::snappy); a snappy built without one is found by name. It
+# decodes the key groups of base savepoints taken with snapshot compression on.
+find_package(Snappy CONFIG QUIET)
+if(NOT Snappy_FOUND AND NOT TARGET Snappy::snappy)
+  find_library(SNAPPY_LIB snappy REQUIRED)
+  find_path(SNAPPY_INCLUDE snappy.h REQUIRED)
+  add_library(Snappy::snappy UNKNOWN IMPORTED)
+  set_target_properties(Snappy::snappy PROPERTIES IMPORTED_LOCATION ${SNAPPY_LIB}
+                        INTERFACE_INCLUDE_DIRECTORIES ${SNAPPY_INCLUDE})
 endif()
 find_package(Protobuf REQUIRED)
 # libprotoc (libprotoc-dev) parses the .proto text a schema registry gives for a Protobuf schema.

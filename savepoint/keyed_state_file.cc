@@ -2,7 +2,9 @@
 
 #include "common/byte_writer.h"
 #include "common/java_string.h"
+#include "common/str_cat.h"
 #include "savepoint/key_groups.h"
+#include "savepoint/snappy_framed.h"
 
 namespace sfb {
 
@@ -40,12 +42,8 @@ Status ReadKeyedStateHeader(ByteReader* in, KeyedStateHeader* h) {
     return Status::Corruption("keyed-state file version " + std::to_string(h->version) +
                               " is not supported (expected 6, written by Flink 1.13 to 1.18)");
   }
-  bool compressed;
-  SFB_RETURN_IF_ERROR(in->Bool("key-group compression flag", &compressed));
-  if (compressed) {
-    return Status::Corruption("keyed-state file uses snappy key-group compression, which is not supported")
-        .WithHint("take the savepoint with execution.checkpointing.snapshot-compression: false");
-  }
+  h->compression_flag_offset = in->position();
+  SFB_RETURN_IF_ERROR(in->Bool("key-group compression flag", &h->compressed));
   SFB_RETURN_IF_ERROR(ReadTopLevelSnapshotClass(in, &h->key_serializer_class).WithContext("key serializer"));
   h->states_offset = in->position();
   int16_t n;
@@ -90,6 +88,25 @@ Status ReadKeyGroupSection(ByteReader* in, int prefix_bytes, size_t num_states,
       if (state_id == kEndOfKeyGroupMark) return Status::OK();
     }
   }
+}
+
+Status ReadKeyGroupSectionAt(std::string_view stream, size_t offset, int key_group, const KeyedStateHeader& header,
+                             int prefix_bytes, std::string* scratch,
+                             const std::function<Status(const KeyedEntry&)>& on_entry) {
+  auto where = [&] {
+    return StrCat(header.compressed ? "snappy-compressed " : "", "section of key group ", std::to_string(key_group),
+                  " at offset ", std::to_string(offset));
+  };
+  if (!header.compressed) {
+    ByteReader in(stream);
+    in.Seek(offset);
+    return ReadKeyGroupSection(&in, prefix_bytes, header.states.size(), on_entry).WithContext(where());
+  }
+  scratch->clear();
+  SFB_RETURN_IF_ERROR(DecodeSnappyFramedStream(stream, offset, scratch).WithContext(where()));
+  ByteReader in(*scratch);
+  return ReadKeyGroupSection(&in, prefix_bytes, header.states.size(), on_entry)
+      .WithContext(StrCat(where(), " (offsets within its decoded bytes)"));
 }
 
 Status ParseFunctionKey(std::string_view key, std::u16string* id) {

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "common/java_string.h"
+#include "common/str_cat.h"
 #include "savepoint/key_groups.h"
 
 namespace sfb {
@@ -130,6 +131,7 @@ Status SavepointReader::OpenStreams(std::vector<Stream>* streams) const {
 Status SavepointReader::ForEachEntry(const Stream& s, const std::function<Status(const Entry&)>& fn) const {
   const int max_p = functions_->max_parallelism;
   const int prefix = KeyGroupPrefixBytes(max_p);
+  std::string scratch;  // a compressed key group's decoded bytes
   for (size_t i = 0; i < s.handle->offsets.size(); ++i) {
     const int64_t offset = s.handle->offsets[i];
     if (offset == 0) continue;
@@ -139,9 +141,8 @@ Status SavepointReader::ForEachEntry(const Stream& s, const std::function<Status
                                 ", outside the data of a " + std::to_string(s.bytes.size()) + "-byte stream")
           .WithContext(s.name);
     }
-    ByteReader in(s.bytes);
-    in.Seek(static_cast<size_t>(offset));
-    Status st = ReadKeyGroupSection(&in, prefix, s.header.states.size(), [&](const KeyedEntry& e) -> Status {
+    Status st = ReadKeyGroupSectionAt(s.bytes, static_cast<size_t>(offset), kg, s.header, prefix, &scratch,
+                                      [&](const KeyedEntry& e) -> Status {
       if (e.key_group != kg) {
         return Status::Corruption("entry at offset " + std::to_string(e.offset) + " has key group " +
                                   std::to_string(e.key_group) + " inside the section of key group " + std::to_string(kg));
@@ -159,7 +160,9 @@ Status SavepointReader::ForEachEntry(const Stream& s, const std::function<Status
       }
       return fn(entry);
     });
-    if (!st.ok()) return st.WithContext(s.name);
+    if (!st.ok()) {
+      return st.WithContext(StrCat("keyed-state handle of subtask ", std::to_string(s.subtask), ": ", s.name));
+    }
   }
   return Status::OK();
 }

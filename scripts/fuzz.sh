@@ -36,6 +36,14 @@ state = (seeds / "sp" / "keyed-state-functions-0").read_bytes()
 PY
   rm -rf "$SEEDS/sp"
 fi
+# A base real Flink wrote with snapshot compression on: snappy-framed key groups (savepoint/snappy_framed.h).
+python3 - "$SEEDS" savepoint/testdata/flink116-rocksdb-compressed <<'PY'
+import pathlib, struct, sys
+seeds, base = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+meta = (base / "_metadata").read_bytes()
+keyed = [p.read_bytes() for p in sorted(base.iterdir()) if p.read_bytes()[:5] == b"\0\0\0\x06\x01"]
+(seeds / "savepoint_reader" / "compressed-base").write_bytes(struct.pack(">H", len(meta)) + meta + keyed[0])
+PY
 
 status=0
 for target in savepoint_reader job_spec record_parser; do

@@ -9,6 +9,8 @@ PACKAGES=(
   libyaml-cpp-dev nlohmann-json3-dev
   python3
 )
+# Base savepoints taken with snapshot compression on hold snappy-framed key groups (savepoint/snappy_framed.h).
+PACKAGES+=(libsnappy-dev)
 # The real-Flink harness (tests/flink-harness) is a Maven project run on a JDK.
 if [[ "${SFB_SKIP_JAVA:-0}" != 1 ]]; then
   command -v java >/dev/null 2>&1 || PACKAGES+=(openjdk-17-jdk-headless)

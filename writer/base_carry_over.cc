@@ -252,11 +252,14 @@ Result<MergedSubtask> MergeSubtaskWithBase(const BaseSavepoint& base, int subtas
   }
   if (next_id > 32767) return Status::InvalidSpec("the base and the job together have more than 32767 states");
 
-  // Header: proxy version, compression flag and key serializer as the base wrote them (or ours).
+  // Header: proxy version and key serializer as the base wrote them (or ours); compression off.
   std::string out;
   const std::string_view header_source = base_stream ? base_stream->bytes : job_bytes;
   const KeyedStateHeader& header_of = base_stream ? base_stream->header : job_header;
   out.append(header_source.substr(0, header_of.states_offset));
+  // We write every section uncompressed, so the flag says so even when the base's sections were snappy
+  // framed (Flink reads the flag per file; the other operators' files keep theirs).
+  out[header_of.compression_flag_offset] = '\0';
   ByteWriter(&out).I16(static_cast<int16_t>(next_id));
   if (base_stream) {
     for (const auto& [b, e] : base_stream->header.meta_info_spans) out.append(base_stream->bytes.substr(b, e - b));
@@ -280,6 +283,7 @@ Result<MergedSubtask> MergeSubtaskWithBase(const BaseSavepoint& base, int subtas
   // sides apart until ResolveExistingKeyGroup() decides between them.
   std::map<uint16_t, std::vector<StatePair>> runs, job_side;
   std::vector<StatePair> resolved;
+  std::string base_decoded;  // a compressed base key group's bytes, which `runs` views until it is written
   for (int kg = range.start; kg <= range.end; ++kg) {
     runs.clear();
     job_side.clear();
@@ -292,9 +296,9 @@ Result<MergedSubtask> MergeSubtaskWithBase(const BaseSavepoint& base, int subtas
                                            std::to_string(off), ", outside the stream"))
               .WithContext(base_stream->name);
         }
-        ByteReader in(base_stream->bytes);
-        in.Seek(static_cast<size_t>(off));
-        SFB_RETURN_IF_ERROR(ReadKeyGroupSection(&in, prefix, base_states, [&](const KeyedEntry& e) -> Status {
+        SFB_RETURN_IF_ERROR(ReadKeyGroupSectionAt(base_stream->bytes, static_cast<size_t>(off), kg,
+                                                  base_stream->header, prefix, &base_decoded,
+                                                  [&](const KeyedEntry& e) -> Status {
                               if (e.key_group != kg) {
                                 return Status::Corruption(StrCat("entry at offset ", std::to_string(e.offset),
                                                                  " is of key group ", std::to_string(e.key_group),

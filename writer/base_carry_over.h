@@ -18,6 +18,9 @@
 //                                       base's pairs in their order; a job state the base has shares the
 //                                       base's id and its run holds what its on_existing choice keeps of
 //                                       both sides (ResolveExistingKeyGroup); one section ending FF FF.
+//                           A base written with snapshot compression has snappy-framed sections; they
+//                           are decoded (CRCs checked) and the file is written uncompressed, its header's
+//                           compression flag 0: Flink reads that flag per file, so it restores both.
 //                           The bytes depend only on the two inputs, so --threads cannot change them.
 //   CarryOverOperators()    when the metadata is assembled. Adds the base's master states and every operator
 //                           other than `functions_uid1` exactly as it was (handles unchanged), copies the

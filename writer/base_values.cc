@@ -52,14 +52,12 @@ Status BaseValues::Load(int kg) {
                                      ", outside the stream"))
         .WithContext(StrCat("base savepoint stream ", stream_.name));
   }
-  ByteReader in(stream_.bytes);
-  in.Seek(static_cast<size_t>(off));
-  return ReadKeyGroupSection(&in, KeyGroupPrefixBytes(max_parallelism_), stream_.header.states.size(),
-                             [&](const KeyedEntry& e) -> Status {
-                               const int j = job_state_of_[e.state_id];
-                               if (j >= 0) values_[{j, e.key}] = e.value;
-                               return Status::OK();
-                             })
+  return ReadKeyGroupSectionAt(stream_.bytes, static_cast<size_t>(off), kg, stream_.header,
+                               KeyGroupPrefixBytes(max_parallelism_), &decoded_, [&](const KeyedEntry& e) -> Status {
+                                 const int j = job_state_of_[e.state_id];
+                                 if (j >= 0) values_[{j, e.key}] = e.value;
+                                 return Status::OK();
+                               })
       .WithContext(StrCat("base savepoint stream ", stream_.name));
 }
 

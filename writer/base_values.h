@@ -49,6 +49,7 @@ class BaseValues {
   std::vector<int> job_state_of_;    // by base state id: the job state merging with it, or -1
   int loaded_ = -1;
   std::map<std::pair<int, std::string_view>, std::string_view> values_;  // (job state, key) -> value
+  std::string decoded_;  // the loaded key group's bytes when the base's sections are snappy-compressed
 };
 
 }  // namespace sfb

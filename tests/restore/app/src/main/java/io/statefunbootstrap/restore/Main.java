@@ -48,7 +48,12 @@ import org.apache.flink.statefun.flink.core.StatefulFunctionsUniverseProvider;
  *       savepoint under DIR (Flink's stop-with-savepoint, as `flink stop --type canonical`), whose
  *       path is printed as "savepoint: PATH"; --checkpoint-dir D keeps state in files under D
  *       (--inline-threshold BYTES, default 20480, inlines smaller streams in _metadata), and
- *       --snapshot-compression true compresses keyed state.
+ *       --snapshot-compression true compresses keyed state. --savepoint-mode trigger takes the canonical
+ *       savepoint of the running job instead (as `flink savepoint --type canonical`), then cancels it:
+ *       Flink 1.16's legacy FlinkKafkaConsumer (statefun's Kafka ingress) fails stop-with-savepoint
+ *       (Handover$ClosedException from its fetcher), so an application with a Kafka ingress needs it.
+ *       --timer-service heap keeps the RocksDB backend's timers on the heap
+ *       (state.backend.rocksdb.timer-service.factory: HEAP).
  *   produce --brokers B --topic T --file LINES [--key-field id] [--partitions 2]
  *       Creates the topic if needed and produces each line keyed by its JSON field (see KafkaProduce).
  * </pre>
@@ -111,6 +116,7 @@ public final class Main {
         + "                        [--messages-id-field id]]\n"
         + "                       [--stop-file F --savepoint-dir DIR] [--checkpoint-dir D]\n"
         + "                       [--inline-threshold BYTES] [--snapshot-compression true|false]\n"
+        + "                       [--savepoint-mode stop|trigger] [--timer-service rocksdb|heap]\n"
         + "  restore.sh app produce --brokers B --topic T --file LINES [--key-field id] [--partitions 2]\n";
   }
 
@@ -261,10 +267,18 @@ public final class Main {
     s.checkpointDir = a.get("--checkpoint-dir", null);
     s.inlineThreshold = a.integer("--inline-threshold", s.inlineThreshold);
     s.snapshotCompression = Boolean.parseBoolean(a.get("--snapshot-compression", "false"));
+    s.timerService = a.get("--timer-service", "rocksdb");
+    if (!s.timerService.equals("rocksdb") && !s.timerService.equals("heap")) {
+      throw new UsageException("--timer-service is rocksdb or heap, not " + s.timerService);
+    }
     String readyFile = a.get("--ready-file", null);
     int duration = a.integer("--duration", 0);
     String stopFile = a.get("--stop-file", null);
     String savepointDir = a.get("--savepoint-dir", null);
+    String savepointMode = a.get("--savepoint-mode", "stop");
+    if (!savepointMode.equals("stop") && !savepointMode.equals("trigger")) {
+      throw new UsageException("--savepoint-mode is stop or trigger, not " + savepointMode);
+    }
     if ((stopFile == null) != (savepointDir == null)) {
       throw new UsageException("--stop-file and --savepoint-dir go together");
     }
@@ -321,12 +335,12 @@ public final class Main {
             break;
           }
           if (announced && stopFile != null && Files.exists(Paths.get(stopFile))) {
+            String target = Paths.get(savepointDir).toAbsolutePath().toUri().toString();
+            // trigger: a savepoint of the running job, which the finally block then cancels
             String path =
-                client
-                    .stopWithSavepoint(
-                        false,
-                        Paths.get(savepointDir).toAbsolutePath().toUri().toString(),
-                        SavepointFormatType.CANONICAL)
+                (savepointMode.equals("trigger")
+                        ? client.triggerSavepoint(target, SavepointFormatType.CANONICAL)
+                        : client.stopWithSavepoint(false, target, SavepointFormatType.CANONICAL))
                     .get(120, TimeUnit.SECONDS);
             System.out.println("savepoint: " + path);
             System.out.flush();

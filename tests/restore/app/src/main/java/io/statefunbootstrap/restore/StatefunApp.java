@@ -3,6 +3,7 @@ package io.statefunbootstrap.restore;
 import io.statefunbootstrap.flinkcommon.LocalCluster;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Locale;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
@@ -46,6 +47,8 @@ final class StatefunApp {
     String checkpointDir;
     int inlineThreshold = 20 * 1024;
     boolean snapshotCompression = false;
+    // state.backend.rocksdb.timer-service.factory: where the RocksDB backend keeps timers (ROCKSDB or HEAP)
+    String timerService = "rocksdb";
   }
 
   /** Submits the application and returns as soon as the job is submitted. */
@@ -56,6 +59,7 @@ final class StatefunApp {
     conf.set(CoreOptions.DEFAULT_PARALLELISM, s.parallelism);
     conf.set(PipelineOptions.MAX_PARALLELISM, s.maxParallelism);
     conf.set(StateBackendOptions.STATE_BACKEND, s.stateBackend);
+    conf.setString("state.backend.rocksdb.timer-service.factory", s.timerService.toUpperCase(Locale.ROOT));
     if (s.savepoint != null) {
       conf.set(SavepointConfigOptions.SAVEPOINT_PATH, s.savepoint);
       // strict: every piece of state in the savepoint must be claimed by the job
