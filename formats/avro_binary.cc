@@ -36,10 +36,8 @@ Status ReadBlockCount(const Node* item, AvroBinaryInput* in, const std::string& 
   }
   const size_t min_size = MinSize(item, 0);
   if (min_size == 0) {
+    if (*count > kMaxAvroEmptyItems - *empty_items) return Short(where, "more items than a datum may hold");
     *empty_items += *count;
-    if (*count > kMaxAvroEmptyItems || *empty_items > kMaxAvroEmptyItems) {
-      return Short(where, "more items than a datum may hold");
-    }
   } else if (static_cast<uint64_t>(*count) > in->left() / min_size) {
     return Short(where, StrCat("the block count ", std::to_string(*count), " is more than the ",
                                std::to_string(in->left()), " bytes left can hold").c_str());
@@ -100,19 +98,18 @@ Status Skip(const Node* n, AvroBinaryInput* in, std::string* where, int depth, i
     case Node::Type::kArray:
     case Node::Type::kMap: {
       const size_t mark = where->size();
-      int64_t index = 0;
       for (;;) {
         int64_t count = 0;
         SFB_RETURN_IF_ERROR(ReadBlockCount(n->children[0], in, *where, empty_items, &count));
         if (count == 0) return Status::OK();
-        for (int64_t i = 0; i < count; ++i, ++index) {
+        where->append("[]");  // an item's place; not its index, which would cost a string per item
+        for (int64_t i = 0; i < count; ++i) {
           if (n->type == Node::Type::kMap) {
             SFB_RETURN_IF_ERROR(At(in->ReadBytes(&bytes), *where));
           }
-          where->append(StrCat("[", std::to_string(index), "]"));
           SFB_RETURN_IF_ERROR(Skip(n->children[0], in, where, depth + 1, empty_items));
-          where->resize(mark);
         }
+        where->resize(mark);
       }
     }
   }

@@ -6,7 +6,7 @@
 // it looks at the bytes behind it, so one corrupt length asks the allocator for up to 2^63 bytes.
 // CheckAvroDatum walks a datum first and turns such a length into a BadRecord.
 //
-// Bounds (each a BadRecord naming the value's place in the datum, e.g. "value.tags[3]"):
+// Bounds (each a BadRecord naming the value's place in the datum, e.g. "example.User.tags[]"):
 //   string, bytes   0 <= length <= bytes left
 //   array, map      each block's count <= bytes left / the smallest encoding of one item; items that may
 //                   encode as no bytes at all (null, an empty record) count against kMaxAvroEmptyItems
