@@ -281,7 +281,7 @@ def run_connector_benchmarks(rows, work):
         print(f"== {name}: {' '.join(args)}", flush=True)
         proc = subprocess.run(["bash", *args], cwd=ROOT, capture_output=True, text=True)
         if proc.returncode != 0:
-            raise SystemExit(f"{script} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+            raise SystemExit(f"{args[0]} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
         text = proc.stdout
         ratios = []
         if name == "PostgreSQL":
@@ -306,6 +306,13 @@ def run_connector_benchmarks(rows, work):
             ratios.append(f"run / plain librdkafka consume = {rate['statefun-bootstrap run'] / raw:.3f}; "
                           f"read only / plain consume = {rate['statefun-bootstrap, read only'] / raw:.3f} "
                           "(target for a run: >= 0.5)")
+            avro_raw = rate.get("Avro: plain librdkafka consume to /dev/null")
+            if avro_raw:
+                avro_run = rate["Avro (registry): statefun-bootstrap run"]
+                ratios.append(f"Avro (registry): run / plain consume of the Avro topic = {avro_run / avro_raw:.3f}; "
+                              f"read only / plain consume = "
+                              f"{rate['Avro (registry): statefun-bootstrap, read only'] / avro_raw:.3f}; "
+                              f"Avro run / JSON run = {avro_run / rate['statefun-bootstrap run']:.3f}")
         print(text + "\n".join(ratios), flush=True)
         out.append((name, text, ratios))
     return out

@@ -9,22 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include "common/str_cat.h"
+#include "formats/avro_binary.h"
+#include "formats/avro_schema_node.h"
 #include "savepoint/entry_json.h"
 
 namespace sfb {
-
-struct AvroSchema::Node {
-  enum class Type { kNull, kBoolean, kInt, kLong, kFloat, kDouble, kBytes, kString, kRecord, kEnum, kArray, kMap,
-                    kUnion, kFixed };
-  enum class Logical { kNone, kDecimal, kDate, kTimestamp, kUuid, kOther };
-  Type type = Type::kNull;
-  Logical logical = Logical::kNone;
-  int scale = 0;                          // decimal
-  std::string name;                       // named types: the full name; others: the type's name
-  std::vector<std::string> field_names;   // record
-  std::vector<const Node*> children;      // record: fields; array/map: the items/values; union: branches
-  std::vector<std::string> symbols;       // enum
-};
 
 namespace {
 
@@ -66,6 +55,14 @@ class SchemaCompiler {
       }
       n = New(type == "enum" ? Node::Type::kEnum : type == "fixed" ? Node::Type::kFixed : Node::Type::kRecord, name);
       named_[name] = n;  // before the fields: a record may refer to itself
+      if (j.contains("aliases") && j["aliases"].is_array()) {
+        for (const auto& a : j["aliases"]) {
+          if (!a.is_string()) continue;
+          std::string alias = a.get<std::string>();
+          if (alias.find('.') == std::string::npos && !inner_ns.empty()) alias = StrCat(inner_ns, ".", alias);
+          n->aliases.push_back(std::move(alias));
+        }
+      }
       if (n->type == Node::Type::kRecord) {
         if (!j.contains("fields") || !j["fields"].is_array()) {
           return Status::InvalidSpec(StrCat("Avro record ", name, " has no fields list"));
@@ -77,11 +74,26 @@ class SchemaCompiler {
           SFB_ASSIGN_OR_RETURN(const Node* child, Compile(f["type"], inner_ns));
           n->field_names.push_back(f["name"].get<std::string>());
           n->children.push_back(child);
+          std::vector<std::string> field_aliases;
+          if (f.contains("aliases") && f["aliases"].is_array()) {
+            for (const auto& a : f["aliases"]) {
+              if (a.is_string()) field_aliases.push_back(a.get<std::string>());
+            }
+          }
+          n->field_aliases.push_back(std::move(field_aliases));
+          n->field_defaults.push_back(f.contains("default") ? std::optional<nlohmann::json>(f["default"])
+                                                            : std::nullopt);
         }
       } else if (n->type == Node::Type::kEnum) {
         if (j.contains("symbols") && j["symbols"].is_array()) {
           for (const auto& s : j["symbols"]) n->symbols.push_back(s.is_string() ? s.get<std::string>() : s.dump());
         }
+        if (j.contains("default") && j["default"].is_string()) n->enum_default = j["default"].get<std::string>();
+      } else if (n->type == Node::Type::kFixed) {
+        if (!j.contains("size") || !j["size"].is_number_unsigned()) {
+          return Status::InvalidSpec(StrCat("Avro fixed ", name, " has no size"));
+        }
+        n->size = j["size"].get<size_t>();
       }
     } else if (type == "array" || type == "map") {
       const char* key = type == "array" ? "items" : "values";
@@ -94,6 +106,7 @@ class SchemaCompiler {
       if (!j.contains("logicalType")) return primitive;
       n = New(primitive->type, primitive->name);
       n->children = primitive->children;
+      n->size = primitive->size;
     }
     if (j.contains("logicalType") && j["logicalType"].is_string()) {
       const std::string logical = j["logicalType"].get<std::string>();
@@ -471,6 +484,17 @@ AvroDatumReader::~AvroDatumReader() {
 }
 
 Status AvroDatumReader::Read(std::string_view bytes, std::string_view prefix, FieldSink* sink, std::string* json) {
+  // Avro C allocates what a length says before it reads the bytes behind it: check them all first.
+  AvroBinaryInput bounded(bytes);
+  path_ = schema_->name();
+  Status walked = SkipAvroValue(schema_->root(), &bounded, &path_);
+  if (!walked.ok()) {
+    return Status::BadRecord(StrCat("the bytes are not an Avro datum of ", schema_->name(), ": ", walked.message()));
+  }
+  if (bounded.left() > 0) {
+    return Status::BadRecord(StrCat("bytes are left over after an Avro datum of ", schema_->name(), " (",
+                                    std::to_string(bounded.left()), " of ", std::to_string(bytes.size()), ")"));
+  }
   avro_value_reset(&state_->value);
   avro_reader_memory_set_source(state_->reader, bytes.data(), static_cast<int64_t>(bytes.size()));
   if (avro_value_read(state_->reader, &state_->value) != 0) {

@@ -13,6 +13,9 @@
 #   3. statefun-bootstrap, read only: the route drops every record after decoding (where: never true),
 #   4. statefun-bootstrap run: every message routed to its user, visits and name set as embedded Long
 #      and String states (the file benchmark's job), a parallelism-2 savepoint written.
+# Then the same users as Avro through a schema registry (tests/registry/registry.sh, Apicurio, started
+# here): topic bench-avro, produced with confluent-kafka's AvroSerializer (record bench.User {id, name:
+# string, visits: int}), and rows 1, 3 and 4 again on it. SFB_BENCH_AVRO=0 skips this part.
 # Uses SFB_BUILD_DIR (default build/) for statefun-bootstrap and sfb-kafka-tool.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,7 +31,9 @@ command -v kcat >/dev/null || { echo "kcat is needed (scripts/install-deps.sh in
 
 WORK="$(mktemp -d /tmp/sfb-kafka-bench.XXXXXX)"
 BROKER_PID=""
+REGISTRY_PID=""
 cleanup() {
+  if [[ -n "$REGISTRY_PID" ]]; then kill "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; fi
   if [[ -n "$BROKER_PID" ]]; then kill "$BROKER_PID" 2>/dev/null || true; wait "$BROKER_PID" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
@@ -88,7 +93,7 @@ measure librdkafka "$TOOL" consume --brokers "$BROKERS" --topic bench
 echo "== kcat -C -e to /dev/null"
 measure kcat bash -c "kcat -C -b $BROKERS -t bench -o beginning -e -q > /dev/null"
 
-job() {  # job FILE ROUTE
+job() {  # job FILE ROUTE [TOPIC VALUE_FORMAT]
   cat > "$1" <<EOF
 savepoint: { path: $WORK/savepoint, max_parallelism: 128, parallelism: 2 }
 functions:
@@ -97,7 +102,7 @@ functions:
       visits: { type: java.lang.Long }
       name: { type: java.lang.String }
 sources:
-  events: { kafka: { brokers: "$BROKERS", topics: [bench], progress: 30s } }
+  events: { kafka: { brokers: "$BROKERS", topics: [${3:-bench}], progress: 30s, value: ${4:-json} } }
 routes:
 $2
 EOF
@@ -115,19 +120,99 @@ measure run "$CLI" run "$WORK/run.yaml" --threads 2 --summary-json "$WORK/run.js
 grep -E "records read|addresses|time" "$WORK/run.out" | sed 's/^/   /'
 READ_PHASE="$(python3 -c "import json; print(json.load(open('$WORK/run.json'))['read_seconds'])")"
 
+AVRO="${SFB_BENCH_AVRO:-1}"
+if [[ "$AVRO" == 1 ]]; then
+  echo "== Avro through the schema registry: starting the registry (tests/registry/registry.sh)"
+  REGISTRY_PORT="$(free_port)"
+  REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
+  bash tests/registry/registry.sh build > /dev/null
+  bash tests/registry/registry.sh run "$REGISTRY_PORT" "$$" > "$WORK/registry.log" 2>&1 &
+  REGISTRY_PID=$!
+  for _ in $(seq 1 240); do
+    python3 -c "import urllib.request; urllib.request.urlopen('$REGISTRY_URL/subjects', timeout=2)" 2>/dev/null && break
+    kill -0 "$REGISTRY_PID" 2>/dev/null || { cat "$WORK/registry.log" >&2; exit 1; }
+    sleep 0.5
+  done
+  echo "== producing the same $MESSAGES users as Avro (confluent-kafka AvroSerializer) into bench-avro"
+  "$TOOL" create-topic --brokers "$BROKERS" --topic bench-avro --partitions "$PARTITIONS"
+  python3 - "$USERS_CSV" "$MESSAGES" "$BROKERS" "$REGISTRY_URL" <<'PY'
+import csv, json, sys
+import confluent_kafka
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+users, n, brokers, url = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+schema = {"type": "record", "name": "User", "namespace": "bench", "fields": [
+    {"name": "id", "type": "string"}, {"name": "name", "type": "string"}, {"name": "visits", "type": "int"}]}
+serialize = AvroSerializer(SchemaRegistryClient({"url": url}), json.dumps(schema))
+context = SerializationContext("bench-avro", MessageField.VALUE)
+producer = confluent_kafka.Producer({"bootstrap.servers": brokers, "linger.ms": 50, "batch.num.messages": 10000,
+                                     "queue.buffering.max.messages": 1000000})
+with open(users, newline="") as f:
+    rows = csv.reader(f)
+    next(rows)
+    for i, (uid, name, visits, *_) in enumerate(rows):
+        if i >= n:
+            break
+        value = serialize({"id": uid, "name": name, "visits": int(visits)}, context)
+        while True:
+            try:
+                producer.produce("bench-avro", key=uid.encode(), value=value)
+                break
+            except BufferError:
+                producer.poll(0.1)
+        producer.poll(0)
+assert producer.flush(120) == 0
+PY
+  AVRO_VALUE="{ format: avro, registry: { url: \"$REGISTRY_URL\" } }"
+  echo "== plain librdkafka consume of bench-avro to /dev/null"
+  measure avro_librdkafka "$TOOL" consume --brokers "$BROKERS" --topic bench-avro
+  echo "== statefun-bootstrap, read only, Avro"
+  job "$WORK/avro-read-only.yaml" \
+    '  - { from: events, to: bench/user, id: "{value.id}", where: "{offset} == -1", set: { visits: "{value.visits}" } }' \
+    bench-avro "$AVRO_VALUE"
+  rm -rf "$WORK/savepoint"
+  measure avro_read_only "$CLI" run "$WORK/avro-read-only.yaml" --threads 2 --summary-json "$WORK/avro_read_only.json"
+  echo "== statefun-bootstrap run, Avro"
+  job "$WORK/avro-run.yaml" \
+    '  - { from: events, to: bench/user, id: "{value.id}", set: { visits: "{value.visits}", name: "{value.name}" } }' \
+    bench-avro "$AVRO_VALUE"
+  rm -rf "$WORK/savepoint"
+  measure avro_run "$CLI" run "$WORK/avro-run.yaml" --threads 2 --summary-json "$WORK/avro_run.json"
+  # the same users, the same job: the same counts, or the comparison means nothing
+  python3 - "$WORK/run.json" "$WORK/avro_run.json" <<'PY'
+import json, sys
+json_run, avro_run = (json.load(open(p)) for p in sys.argv[1:])
+for key in ("records_read", "addresses"):
+    if json_run.get(key) != avro_run.get(key):
+        sys.exit(f"the Avro run's {key} {avro_run.get(key)} differs from the JSON run's {json_run.get(key)}")
+PY
+  AVRO_READ_PHASE="$(python3 -c "import json; print(json.load(open('$WORK/avro_run.json'))['read_seconds'])")"
+fi
+
 echo
 echo "Kafka replay of $MESSAGES messages ($PARTITIONS partitions), $(nproc) cores, librdkafka" \
      "$(pkg-config --modversion rdkafka), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf "| %-40s | %8s | %11s | %8s | %10s | %8s |\n" "" "seconds" "messages/s" "CPU s" "CPU µs/msg" "peak RSS"
-printf "|%s|%s|%s|%s|%s|%s|\n" "------------------------------------------" "---------:" "------------:" \
-       "---------:" "-----------:" "---------:"
-row() {  # row LABEL NAME
-  printf "| %-40s | %8.2f | %11s | %8.2f | %10.2f | %5d MB |\n" "$1" "${WALL[$2]}" "$(rate "$MESSAGES" "${WALL[$2]}")" \
-    "${CPU[$2]}" "$(python3 -c "print(${CPU[$2]} * 1e6 / $MESSAGES)")" "$(( ${RSS[$2]} / 1024 ))"
+printf "| %-46s | %8s | %11s | %8s | %10s | %8s | %8s |\n" "" "seconds" "messages/s" "CPU s" "CPU µs/msg" \
+       "× plain" "peak RSS"
+printf "|%s|%s|%s|%s|%s|%s|%s|\n" "------------------------------------------------" "---------:" "------------:" \
+       "---------:" "-----------:" "---------:" "---------:"
+row() {  # row LABEL NAME PLAIN: "× plain" is CPU per message over that of plain consume PLAIN (same topic)
+  printf "| %-46s | %8.2f | %11s | %8.2f | %10.2f | %8.1f | %5d MB |\n" "$1" "${WALL[$2]}" \
+    "$(rate "$MESSAGES" "${WALL[$2]}")" "${CPU[$2]}" "$(python3 -c "print(${CPU[$2]} * 1e6 / $MESSAGES)")" \
+    "$(python3 -c "print(${CPU[$2]} / ${CPU[$3]})")" "$(( ${RSS[$2]} / 1024 ))"
 }
-row "plain librdkafka consume to /dev/null" librdkafka
-row "kcat -C -e to /dev/null" kcat
-row "statefun-bootstrap, read only" read_only
-row "statefun-bootstrap run" run
-printf "| %-40s | %8.2f | %11s | %8s | %10s | %8s |\n" "statefun-bootstrap run, read phase" "$READ_PHASE" \
-       "$(rate "$MESSAGES" "$READ_PHASE")" "" "" ""
+phase() {  # phase LABEL SECONDS
+  printf "| %-46s | %8.2f | %11s | %8s | %10s | %8s | %8s |\n" "$1" "$2" "$(rate "$MESSAGES" "$2")" "" "" "" ""
+}
+row "plain librdkafka consume to /dev/null" librdkafka librdkafka
+row "kcat -C -e to /dev/null" kcat librdkafka
+row "statefun-bootstrap, read only" read_only librdkafka
+row "statefun-bootstrap run" run librdkafka
+phase "statefun-bootstrap run, read phase" "$READ_PHASE"
+if [[ "$AVRO" == 1 ]]; then
+  row "Avro: plain librdkafka consume to /dev/null" avro_librdkafka avro_librdkafka
+  row "Avro (registry): statefun-bootstrap, read only" avro_read_only avro_librdkafka
+  row "Avro (registry): statefun-bootstrap run" avro_run avro_librdkafka
+  phase "Avro (registry): run, read phase" "$AVRO_READ_PHASE"
+fi

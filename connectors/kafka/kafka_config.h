@@ -43,6 +43,10 @@ struct KafkaFormat {
   std::string avro_schema_path = {};
   std::shared_ptr<const AvroSchema> avro_schema = {};
   uint64_t avro_fingerprint = 0;
+  // avro with a registry: the reader schema (`reader_schema:`) every writer schema is projected onto,
+  // with the reader's defaults for fields a writer lacks (formats/avro_resolution.h); null: none.
+  std::string avro_reader_schema_path = {};
+  std::shared_ptr<const AvroSchema> avro_reader_schema = {};
 };
 
 const char* KafkaFormatName(KafkaFormat::Kind kind);

@@ -81,7 +81,7 @@ Result<KafkaFormat> ParseFormat(const SpecContext& ctx, const YAML::Node& n, con
   if (n.IsScalar()) {
     SFB_ASSIGN_OR_RETURN(format, ctx.Scalar(n, part));
   } else {
-    SFB_RETURN_IF_ERROR(ctx.CheckKeys(n, part, {"format", "as", "descriptor_set", "message", "registry", "schema"}));
+    SFB_RETURN_IF_ERROR(ctx.CheckKeys(n, part, {"format", "as", "descriptor_set", "message", "registry", "schema", "reader_schema"}));
     if (!n["format"]) return ctx.Error(n, part + " has no format", std::string("add format: ") + kFormats);
     SFB_ASSIGN_OR_RETURN(format, ctx.Scalar(n["format"], part + ".format"));
   }
@@ -137,6 +137,10 @@ Result<KafkaFormat> ParseFormat(const SpecContext& ctx, const YAML::Node& n, con
   if (n["schema"] && f.kind != KafkaFormat::Kind::kAvro) {
     return ctx.Error(n["schema"], part + ": schema applies to format avro only");
   }
+  if (n["reader_schema"] && (f.kind != KafkaFormat::Kind::kAvro || !n["registry"])) {
+    return ctx.Error(n["reader_schema"], part + ": reader_schema applies to format avro with a registry",
+                     part + ": {format: avro, registry: {url: ...}, reader_schema: user.avsc}");
+  }
   if (f.kind == KafkaFormat::Kind::kAvro) {
     if (n["registry"] && n["schema"]) {
       return ctx.Error(n, part + ": avro takes registry or schema, not both",
@@ -166,6 +170,20 @@ Result<KafkaFormat> ParseFormat(const SpecContext& ctx, const YAML::Node& n, con
                        "schema: file.avsc (single-object encoded or bare datums)");
     }
     SFB_ASSIGN_OR_RETURN(f.registry, ParseRegistry(ctx, n["registry"], part + ".registry"));
+    if (n["reader_schema"]) {
+      SFB_ASSIGN_OR_RETURN(std::string path, ctx.Scalar(n["reader_schema"], part + ".reader_schema"));
+      f.avro_reader_schema_path = ctx.Path(path);
+      std::string text;
+      Status read = ReadFileToString(f.avro_reader_schema_path, &text);
+      if (!read.ok()) return ctx.Error(n["reader_schema"], StrCat(part, ".reader_schema: ", read.message()));
+      Result<std::shared_ptr<const AvroSchema>> schema = AvroSchema::Parse(text);
+      if (!schema.ok()) {
+        return ctx.Error(n["reader_schema"], StrCat(part, ".reader_schema ", f.avro_reader_schema_path, ": ",
+                                                    schema.status().message()),
+                         "the file must hold the Avro schema to read every record with, as JSON (an .avsc file)");
+      }
+      f.avro_reader_schema = std::move(*schema);
+    }
   } else if (n["registry"]) {
     if (f.kind == KafkaFormat::Kind::kRaw) {
       return ctx.Error(n["registry"], part + ": registry applies to formats avro, json and protobuf, not raw");
@@ -307,6 +325,7 @@ nlohmann::ordered_json KafkaSourceDefinition::Describe() const {
     if (f.kind == KafkaFormat::Kind::kRaw) s += f.raw_bytes ? " (bytes)" : " (text)";
     if (f.kind == KafkaFormat::Kind::kProtobuf && !f.message.empty()) s.append(StrCat(" ", f.message));
     if (!f.avro_schema_path.empty()) s.append(StrCat(" (schema ", f.avro_schema_path, ")"));
+    if (!f.avro_reader_schema_path.empty()) s.append(StrCat(" (reader schema ", f.avro_reader_schema_path, ")"));
     if (f.registry) {  // the urls without credentials
       s += " (registry";
       for (const std::string& url : f.registry->urls) s.append(StrCat(" ", SchemaRegistryClient::Redacted(url)));

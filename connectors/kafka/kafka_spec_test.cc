@@ -14,6 +14,7 @@
 #include "connectors/kafka/kafka_progress.h"
 #include "connectors/kafka/kafka_source_spec.h"
 #include "connectors/kafka/schema_registry_client.h"
+#include "formats/avro_fields.h"
 #include "job/job_spec.h"
 
 namespace sfb {
@@ -189,6 +190,37 @@ TEST(KafkaSpec, AvroWithASchemaFile) {
            {StrCat("{format: avro, schema: ", dir, "/user.avsc, registry: {url: 'http://r'}}"),
             "value: avro takes registry or schema, not both"},
            {"{format: json, schema: x.avsc}", "value: schema applies to format avro only"}}) {
+    auto bad = Parse(StrCat("brokers: b\ntopics: users\nvalue: ", spec, "\n"));
+    ASSERT_FALSE(bad.ok()) << spec;
+    EXPECT_NE(bad.status().message().find(says), std::string::npos) << bad.status().ToString();
+  }
+}
+
+TEST(KafkaSpec, AvroWithARegistryAndAReaderSchema) {
+  const std::string dir = ::testing::TempDir() + "/kafka-spec-reader-avsc";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/user.avsc") << R"({"type": "record", "name": "User", "fields": [{"name": "n", "type": "int"}]})";
+  std::ofstream(dir + "/broken.avsc") << R"({"type": "record", "name": "User", "fields": [)";
+  auto d = Parse(StrCat("brokers: b\ntopics: users\nvalue: {format: avro, registry: {url: 'http://r'}, reader_schema: ",
+                        dir, "/user.avsc}\n"));
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  const KafkaSourceConfig& c = ConfigOf(d);
+  ASSERT_TRUE(c.value.registry);
+  ASSERT_TRUE(c.value.avro_reader_schema);
+  EXPECT_EQ(c.value.avro_reader_schema->name(), "User");
+  EXPECT_EQ(c.value.avro_reader_schema_path, dir + "/user.avsc");
+  EXPECT_FALSE(c.value.avro_schema);
+  const std::string described = (*d)->Describe().dump();
+  EXPECT_NE(described.find(StrCat("(reader schema ", dir, "/user.avsc)")), std::string::npos) << described;
+  for (const auto& [spec, says] : std::vector<std::pair<std::string, std::string>>{
+           {StrCat("{format: avro, registry: {url: 'http://r'}, reader_schema: ", dir, "/broken.avsc}"),
+            StrCat("value.reader_schema ", dir, "/broken.avsc: ")},
+           {StrCat("{format: avro, registry: {url: 'http://r'}, reader_schema: ", dir, "/missing.avsc}"),
+            "value.reader_schema: "},
+           {StrCat("{format: avro, schema: ", dir, "/user.avsc, reader_schema: ", dir, "/user.avsc}"),
+            "value: reader_schema applies to format avro with a registry"},
+           {"{format: json, registry: {url: 'http://r'}, reader_schema: x.avsc}",
+            "value: reader_schema applies to format avro with a registry"}}) {
     auto bad = Parse(StrCat("brokers: b\ntopics: users\nvalue: ", spec, "\n"));
     ASSERT_FALSE(bad.ok()) << spec;
     EXPECT_NE(bad.status().message().find(says), std::string::npos) << bad.status().ToString();

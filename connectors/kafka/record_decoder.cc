@@ -44,9 +44,12 @@ void RecordDecoder::SetUp(PartDecoder* p, const KafkaFormat& format, const Proto
                                                            format.avro_schema_path);
   }
   if (!registry) return;
-  if (format.kind == KafkaFormat::Kind::kAvro) p->avro = std::make_unique<RegistryAvroDecoder>(std::move(registry));
-  else if (format.kind == KafkaFormat::Kind::kJson) p->json = std::make_unique<RegistryJsonDecoder>(std::move(registry));
-  else if (format.kind == KafkaFormat::Kind::kProtobuf) {
+  if (format.kind == KafkaFormat::Kind::kAvro) {
+    p->avro = std::make_unique<RegistryAvroDecoder>(std::move(registry), format.avro_reader_schema,
+                                                    format.avro_reader_schema_path);
+  } else if (format.kind == KafkaFormat::Kind::kJson) {
+    p->json = std::make_unique<RegistryJsonDecoder>(std::move(registry));
+  } else if (format.kind == KafkaFormat::Kind::kProtobuf) {
     p->registry_protobuf = std::make_unique<RegistryProtobufDecoder>(std::move(registry));
   }
 }

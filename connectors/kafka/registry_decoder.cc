@@ -5,15 +5,21 @@
 
 namespace sfb {
 
-RegistryAvroDecoder::RegistryAvroDecoder(std::shared_ptr<SchemaSource> registry)
-    : registry_(std::move(registry)) {}
+RegistryAvroDecoder::RegistryAvroDecoder(std::shared_ptr<SchemaSource> registry,
+                                         std::shared_ptr<const AvroSchema> reader_schema,
+                                         std::string reader_schema_name)
+    : registry_(std::move(registry)),
+      reader_schema_(std::move(reader_schema)),
+      reader_schema_name_(std::move(reader_schema_name)) {
+  if (reader_schema_) projected_reader_ = std::make_unique<AvroDatumReader>(reader_schema_);
+}
 
 RegistryAvroDecoder::~RegistryAvroDecoder() = default;
 
-Result<AvroDatumReader*> RegistryAvroDecoder::ReaderFor(int32_t id, std::string_view part) {
-  if (auto it = readers_.find(id); it != readers_.end()) {
+Result<const RegistryAvroDecoder::WriterSchema*> RegistryAvroDecoder::WriterFor(int32_t id, std::string_view part) {
+  if (auto it = writers_.find(id); it != writers_.end()) {
     if (!it->second.ok()) return it->second.status();
-    return it->second->get();
+    return &*it->second;
   }
   const std::string id_text = std::to_string(id);
   Result<std::shared_ptr<const RegistrySchema>> fetched = registry_->SchemaById(id);
@@ -22,11 +28,11 @@ Result<AvroDatumReader*> RegistryAvroDecoder::ReaderFor(int32_t id, std::string_
     Status unknown = Status::BadRecord(StrCat("the ", part, "'s schema id ", id_text, " is unknown: ",
                                               fetched.status().message()))
                          .WithHint(fetched.status().hint());
-    readers_.emplace(id, unknown);
+    writers_.emplace(id, unknown);
     return unknown;
   }
   const RegistrySchema& schema = **fetched;
-  auto compile = [&]() -> Result<std::unique_ptr<AvroDatumReader>> {
+  auto compile = [&]() -> Result<WriterSchema> {
     if (schema.type != "AVRO") {
       return Status::BadRecord(StrCat("the ", part, "'s schema id ", id_text, " is a ", schema.type,
                                       " schema, not Avro"))
@@ -37,12 +43,27 @@ Result<AvroDatumReader*> RegistryAvroDecoder::ReaderFor(int32_t id, std::string_
       return Status::BadRecord(StrCat("the ", part, "'s schema id ", id_text, " from the registry: ",
                                       compiled.status().message()));
     }
-    return std::make_unique<AvroDatumReader>(std::move(*compiled));
+    WriterSchema writer;
+    if (!reader_schema_) {
+      writer.reader = std::make_unique<AvroDatumReader>(std::move(*compiled));
+      return writer;
+    }
+    const std::string writer_name = (*compiled)->name();
+    Result<std::unique_ptr<const AvroResolution>> resolution = AvroResolution::Compile(*compiled, reader_schema_);
+    if (!resolution.ok()) {
+      // Not a bad record: every record with this id would fail the same way, so the run stops here.
+      return Status::InvalidSpec(StrCat("the ", part, "'s writer schema id ", id_text, " (", writer_name,
+                                        ") cannot be read with the reader schema ", reader_schema_name_, " (",
+                                        reader_schema_->name(), "): ", resolution.status().message()))
+          .WithHint(StrCat("give the reader schema's field a default, or change ", part,
+                           ".reader_schema to one that can read every schema the topic was written with"));
+    }
+    writer.resolution = std::move(*resolution);
+    return writer;
   };
-  Result<std::unique_ptr<AvroDatumReader>> reader = compile();
-  auto it = readers_.emplace(id, std::move(reader)).first;
+  auto it = writers_.emplace(id, compile()).first;
   if (!it->second.ok()) return it->second.status();
-  return it->second->get();
+  return &*it->second;
 }
 
 Status RegistryAvroDecoder::Decode(std::string_view bytes, std::string_view part, FieldSink* sink) {
@@ -50,8 +71,15 @@ Status RegistryAvroDecoder::Decode(std::string_view bytes, std::string_view part
   if (!frame.ok()) {
     return Status::BadRecord(StrCat("the ", part, " is ", frame.status().message())).WithHint(frame.status().hint());
   }
-  SFB_ASSIGN_OR_RETURN(AvroDatumReader* reader, ReaderFor(frame->schema_id, part));
-  Status read = reader->Read(frame->payload, part, sink, &json_);
+  SFB_ASSIGN_OR_RETURN(const WriterSchema* writer, WriterFor(frame->schema_id, part));
+  Status read;
+  if (writer->resolution) {
+    projected_.clear();
+    read = writer->resolution->Resolve(frame->payload, &projected_);
+    if (read.ok()) read = projected_reader_->Read(projected_, part, sink, &json_);
+  } else {
+    read = writer->reader->Read(frame->payload, part, sink, &json_);
+  }
   if (!read.ok()) {
     return Status::BadRecord(StrCat("the ", part, " (schema id ", std::to_string(frame->schema_id), "): ",
                                     read.message()))

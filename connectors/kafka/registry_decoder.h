@@ -5,6 +5,12 @@
 //
 // Fields are AvroDatumReader's (formats/avro_fields.h) under the part's name ("value", "key").
 //
+// With a reader schema (`reader_schema: file.avsc`) every writer schema is resolved onto it once per id
+// (formats/avro_resolution.h) and each record is projected before it is read, so every record has the
+// reader's fields: those its writer lacked carry the reader's defaults. A writer schema the reader
+// schema cannot read (a reader field without default that the writer lacks, types that do not
+// resolve) fails the run at the first record with that id, naming the id, both schemas and the field.
+//
 // Errors name the schema id. A message the registry cannot explain (no magic byte, an unknown id, a
 // schema that is not Avro, bytes that are not a datum of the schema) is a BadRecord, for the dead-letter
 // path; a registry that cannot be reached or refuses the credentials is an IoError that fails the run
@@ -22,25 +28,39 @@
 #include "common/status.h"
 #include "connectors/kafka/schema_registry_client.h"
 #include "formats/avro_fields.h"
+#include "formats/avro_resolution.h"
 #include "formats/field_sink.h"
 
 namespace sfb {
 
 class RegistryAvroDecoder {
  public:
-  explicit RegistryAvroDecoder(std::shared_ptr<SchemaSource> registry);
+  // `reader_schema` may be null (each record is read with its writer schema); `reader_schema_name`
+  // names it in messages (its file).
+  RegistryAvroDecoder(std::shared_ptr<SchemaSource> registry, std::shared_ptr<const AvroSchema> reader_schema = nullptr,
+                      std::string reader_schema_name = "");
   ~RegistryAvroDecoder();
 
   // Decodes `bytes` (a key or value, `part` names which) into fields added to `sink`.
   Status Decode(std::string_view bytes, std::string_view part, FieldSink* sink);
 
  private:
-  // The reader for schema `id`, or why there is none (kept: each id is looked at once).
-  Result<AvroDatumReader*> ReaderFor(int32_t id, std::string_view part);
+  // How records written with schema `id` are read: with their own schema's reader, or (reader schema)
+  // resolved onto it.
+  struct WriterSchema {
+    std::unique_ptr<AvroDatumReader> reader;
+    std::unique_ptr<const AvroResolution> resolution;
+  };
+  // The entry for schema `id`, or why there is none (kept: each id is looked at once).
+  Result<const WriterSchema*> WriterFor(int32_t id, std::string_view part);
 
   std::shared_ptr<SchemaSource> registry_;
-  std::map<int32_t, Result<std::unique_ptr<AvroDatumReader>>> readers_;
+  std::shared_ptr<const AvroSchema> reader_schema_;
+  std::string reader_schema_name_;
+  std::unique_ptr<AvroDatumReader> projected_reader_;  // reads the reader schema's datums
+  std::map<int32_t, Result<WriterSchema>> writers_;
   std::string json_;
+  std::string projected_;
 };
 
 }  // namespace sfb

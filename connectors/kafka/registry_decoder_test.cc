@@ -108,5 +108,47 @@ TEST(RegistryAvroDecoder, ARegistryThatDoesNotAnswerFailsTheRunNotTheRecord) {
   EXPECT_EQ(f.source->lookups[1], 2);
 }
 
+// A reader schema = v2 with a second defaulted field: v1 records read with both defaults, v2 records with
+// what they carry; a writer schema the reader cannot read fails the run naming the id and the field.
+TEST(RegistryAvroDecoder, AReaderSchemaGivesEveryRecordItsFieldsWithDefaults) {
+  Fixture f;
+  auto reader = AvroSchema::Parse(R"({"type": "record", "name": "User", "namespace": "example", "fields": [
+    {"name": "name", "type": "string"}, {"name": "age", "type": "long"},
+    {"name": "email", "type": ["null", "string"], "default": null},
+    {"name": "tier", "type": "string", "default": "basic"}]})");
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  f.avro.avro_reader_schema = *reader;
+  f.avro.avro_reader_schema_path = "users-reader.avsc";
+  RecordDecoder decoder{f.raw, f.avro, nullptr, nullptr, nullptr, f.source};
+  const std::vector<std::string> names{"topic", "partition", "offset", "timestamp", "key", "value",
+                                       "value.name", "value.age", "value.email", "value.tier"};
+  Record r;
+  ASSERT_TRUE(decoder.Decode(Message(Framed(1, AvroString("ana") + AvroSmallInt(31)), 0), &r).ok());
+  EXPECT_EQ(r.schema().names(), names);
+  EXPECT_EQ(r.Get("value"), Value::Text(R"({"name":"ana","age":31,"email":null,"tier":"basic"})"));
+  EXPECT_TRUE(r.Get("value.email").is_null());
+  EXPECT_EQ(r.Get("value.tier"), Value::Text("basic"));
+  const std::string with_email = AvroString("bo") + AvroSmallInt(40) + "\x02" + AvroString("b@x");
+  ASSERT_TRUE(decoder.Decode(Message(Framed(2, with_email), 1), &r).ok());
+  EXPECT_EQ(r.schema().names(), names);
+  EXPECT_EQ(r.Get("value.email"), Value::Text("b@x"));
+  EXPECT_EQ(r.Get("value.tier"), Value::Text("basic"));
+  // a corrupt payload is still a bad record naming the id
+  Status bad = decoder.Decode(Message(Framed(1, AvroString("ana")), 2), &r);
+  EXPECT_EQ(bad.code(), Status::Code::kBadRecord) << bad.ToString();
+  EXPECT_NE(bad.message().find("the value (schema id 1): "), std::string::npos) << bad.ToString();
+
+  f.source->schemas[4] = RegistrySchema{4, "AVRO", R"({"type": "record", "name": "User", "namespace": "example",
+      "fields": [{"name": "age", "type": "int"}]})", {}};
+  Status s = decoder.Decode(Message(Framed(4, AvroSmallInt(1)), 3), &r);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Status::Code::kInvalidSpec) << s.ToString();
+  EXPECT_NE(s.message().find("the value's writer schema id 4 (example.User) cannot be read with the reader schema "
+                             "users-reader.avsc (example.User): "),
+            std::string::npos)
+      << s.ToString();
+  EXPECT_NE(s.message().find("the reader's field example.User.name has no default"), std::string::npos) << s.ToString();
+}
+
 }  // namespace
 }  // namespace sfb

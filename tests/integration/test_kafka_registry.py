@@ -230,6 +230,42 @@ def test_avro_history_whose_schema_evolved_decodes_record_by_record(kafka, regis
     assert sorted(e["id"] for e in flink if e["state"] == "doc") == sorted(latest)
 
 
+def test_a_reader_schema_gives_v1_records_the_v2_default(kafka, registry, tmp_path):
+    """The evolving history above, read with reader_schema = v2: v1 records get v2's default tier."""
+    kafka.create_topic("avro-users-reader", 2)
+    rows = [(0, "ana", USER_V1, user("ana", 31, 1)), (1, "bob", USER_V1, user("bob", 40, 1)),
+            (0, "cy", USER_V2, user("cy", 22, 2, tier="gold")), (1, "dee", USER_V2, user("dee", 50, 2, tier="silver"))]
+    ids = produce(kafka, registry.url, "avro-users-reader", rows)
+    assert len(set(ids)) == 2, ids
+    reader = tmp_path / "user-v2.avsc"
+    reader.write_text(json.dumps(USER_V2))
+    source = (f"  users: {{ kafka: {{ brokers: '{kafka.bootstrap}', topics: [avro-users-reader], progress: off,\n"
+              f"      value: {{ format: avro, registry: {{ url: '{registry.url}' }}, reader_schema: {reader} }} }} }}")
+    every_record_sets_tier = USER_ROUTES.replace('    where: "{headers.schema} == v2"\n', "")
+    job, sp = write_job(tmp_path / "v2", source, every_record_sets_tier)
+    run_cli("validate", job, "--connect")
+    run_cli("run", job, "--quiet")
+    got = dump(sp, job)
+    latest = {key: dict(value, tier=value.get("tier", "basic")) for _, key, _, value in rows}
+    expected = expected_entries(latest, {key: 1 for key in latest})
+    assert_entries_equal(expected, [e for e in got if e["state"] != "doc"], label="dump")
+    docs = {e["id"]: e["value"] for e in got if e["state"] == "doc"}
+    for key, v in latest.items():
+        doc = docs[key] if isinstance(docs[key], dict) else json.loads(docs[key])
+        assert doc == expected_doc(v), (key, doc)  # v1 records read as v2: with "tier": "basic"
+
+    # a reader field without a default that v1 lacks fails the run at the first v1 record
+    strict = dict(USER_V2, fields=USER_V1["fields"] + [{"name": "tier", "type": "string"}])
+    reader.write_text(json.dumps(strict))
+    job, sp = write_job(tmp_path / "strict", source, every_record_sets_tier)
+    proc = run_cli("run", job, check=False)
+    assert proc.returncode != 0 and not sp.exists(), proc.stderr
+    assert (f"the value's writer schema id {ids[0]} (example.User) cannot be read with the reader schema {reader} "
+            "(example.User): ") in proc.stderr, proc.stderr
+    assert "the reader's field example.User.tier has no default" in proc.stderr, proc.stderr
+    assert "topic avro-users-reader partition " in proc.stderr, proc.stderr
+
+
 def test_records_the_registry_cannot_explain_name_topic_partition_offset_and_schema_id(kafka, registry, tmp_path):
     kafka.create_topic("avro-bad")
     good = user("ana", 31, 1)
@@ -240,6 +276,8 @@ def test_records_the_registry_cannot_explain_name_topic_partition_offset_and_sch
         (0, "plain", None, b'{"name": "not framed"}'),
         (0, "unknown", None, b"\x00" + (987654).to_bytes(4, "big") + b"\x06ana"),
         (0, "short", None, truncated),
+        # a string length of 2^62 - 1: a bad record, not an allocation of 4 EiB
+        (0, "huge", None, b"\x00" + v1.to_bytes(4, "big") + b"\xfe\xff\xff\xff\xff\xff\xff\xff\x7f"),
         (0, "bob", USER_V1, user("bob", 40, 1)),
     ])
     dead_letter = tmp_path / "bad.jsonl"
@@ -251,6 +289,9 @@ def test_records_the_registry_cannot_explain_name_topic_partition_offset_and_sch
         "topic avro-bad partition 0 offset 1": "the value is not in the schema registry wire format",
         "topic avro-bad partition 0 offset 2": "the value's schema id 987654 is unknown",
         "topic avro-bad partition 0 offset 3": f"the value (schema id {v1}): the bytes are not an Avro datum of example.User",
+        "topic avro-bad partition 0 offset 4": f"the value (schema id {v1}): the bytes are not an Avro datum of "
+                                               "example.User: Avro value example.User.name: a length of "
+                                               "4611686018427387903 with 0 bytes left",
     }
     assert set(lines) == set(want), lines
     for position, says in want.items():
