@@ -138,11 +138,17 @@ TEST_F(ReadAndRouteTest, EntriesAreTheSameWhateverTheThreadsAndHoweverOftenTheyS
   EXPECT_EQ(two.spills, 0u);
   EXPECT_TRUE(two.entries == one.entries);
 
-  const Routed spilled = Run(ids, 2, 512 << 10);
-  ASSERT_TRUE(spilled.status.ok()) << spilled.status.ToString();
-  EXPECT_GT(spilled.spills, 1u) << spilled.spills;
-  EXPECT_LT(spilled.spills, 100u) << spilled.spills;  // a few spills, not one per record
-  EXPECT_TRUE(spilled.entries == one.entries);
+  // One thread spills the same entries at the same points every time; two share the budget as timing
+  // has it, so they spill at least once.
+  const Routed spilled_one = Run(ids, 1, 256 << 10);
+  ASSERT_TRUE(spilled_one.status.ok()) << spilled_one.status.ToString();
+  EXPECT_GT(spilled_one.spills, 1u) << spilled_one.spills;
+  EXPECT_LT(spilled_one.spills, 100u) << spilled_one.spills;  // a few spills, not one per record
+  EXPECT_TRUE(spilled_one.entries == one.entries);
+  const Routed spilled_two = Run(ids, 2, 512 << 10);
+  ASSERT_TRUE(spilled_two.status.ok()) << spilled_two.status.ToString();
+  EXPECT_GE(spilled_two.spills, 1u);
+  EXPECT_TRUE(spilled_two.entries == one.entries);
 }
 
 TEST_F(ReadAndRouteTest, WithoutADeadLetterFileARejectedRecordEndsTheStage) {
