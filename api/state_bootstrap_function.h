@@ -17,6 +17,9 @@
 //
 // Returning a non-OK status fails the run; the runtime adds the address and the record's position.
 
+// The interface itself (Address, Context, StateBootstrapFunction) is in writer/bootstrap_function.h,
+// so the builder that drives it needs nothing from api/; this header adds the typed handles.
+
 #ifndef SFB_API_STATE_BOOTSTRAP_FUNCTION_H_
 #define SFB_API_STATE_BOOTSTRAP_FUNCTION_H_
 
@@ -28,61 +31,9 @@
 #include "api/types.h"
 #include "common/status.h"
 #include "savepoint/typed_value.h"
+#include "writer/bootstrap_function.h"
 
 namespace sfb {
-
-struct Address {
-  std::string function_type;  // "namespace/name"
-  std::string id;
-};
-
-// What a bootstrap function knows about the record in hand.
-class Context {
- public:
-  virtual ~Context() = default;
-  virtual const Address& self() const = 0;
-  // The name under which the record's source was registered.
-  virtual const std::string& source() const = 0;
-};
-
-// A state declared by a function: name, type, expiration.
-struct StateSpec {
-  std::string name;
-  StateType type;
-  Expiration expiration;
-};
-
-class StateBootstrapFunction {
- public:
-  StateBootstrapFunction() = default;
-  virtual ~StateBootstrapFunction() = default;
-  StateBootstrapFunction(const StateBootstrapFunction&) = delete;
-  StateBootstrapFunction& operator=(const StateBootstrapFunction&) = delete;
-
-  virtual Status Bootstrap(Context& context, const Record& record) = 0;
-
-  // --- Used by PersistedValue and the runtime. ---
-  struct Slot {
-    StateSpec spec;
-    std::optional<StateValue> value;
-  };
-  // Declares a state; returns its slot index. States are declared in construction order.
-  size_t DeclareState(StateSpec spec);
-  const std::vector<Slot>& slots() const { return slots_; }
-  std::vector<Slot>& mutable_slots() { return slots_; }
-  // Called by the runtime before the first record of each address.
-  void ClearAllStates() {
-    for (auto& s : slots_) s.value.reset();
-    ++address_generation_;
-  }
-  // Changes with every ClearAllStates(): lets a function tell its per-address side data (an exact
-  // running sum, say) from the previous address's.
-  uint64_t address_generation() const { return address_generation_; }
-
- private:
-  std::vector<Slot> slots_;
-  uint64_t address_generation_ = 0;
-};
 
 // A typed handle on one state of the current address. T is the C++ type of the ValueType.
 template <typename T>

@@ -14,37 +14,21 @@
 // The typename (and whether the state has an Expiration) must equal what the application's ValueSpec
 // declares: Flink refuses to restore a state whose serializer changed.
 
+// StateType and Expiration themselves are in savepoint/state_spec.h (the writer uses them too).
+
 #ifndef SFB_API_TYPES_H_
 #define SFB_API_TYPES_H_
 
 #include <cstdint>
 #include <string>
 
-#include "savepoint/state_descriptor.h"
-#include "savepoint/typed_value.h"
+#include "savepoint/state_spec.h"
 
 namespace sfb {
-
-// A state type without the C++ representation: what the writer needs.
-struct StateType {
-  StateKind kind = StateKind::kRemote;
-  std::string type_name;
-  Codec codec = Codec::kBuiltin;
-  ValueRepr repr = ValueRepr::kBytes;
-};
 
 template <typename T>
 struct ValueType {
   StateType type;
-};
-
-// Statefun's state expiration: after the last write, or after the last invocation (read or write).
-struct Expiration {
-  TtlMode mode = TtlMode::kNone;
-  int64_t millis = 0;
-  static Expiration None() { return {}; }
-  static Expiration AfterWrite(int64_t millis) { return {TtlMode::kAfterWrite, millis}; }
-  static Expiration AfterInvoke(int64_t millis) { return {TtlMode::kAfterInvoke, millis}; }
 };
 
 namespace types {

@@ -23,7 +23,9 @@ set(SFB_PUBLIC_HEADERS
   connectors/postgres/pg_types.h connectors/postgres/postgres_source.h connectors/postgres/query_check.h
   connectors/postgres/read_plan.h connectors/postgres/sql_text.h connectors/postgres/worker_pool.h
   formats/field_sink.h formats/protobuf_message_type.h
-  savepoint/state_descriptor.h savepoint/typed_value.h writer/on_existing.h)
+  pipeline/dead_letter.h pipeline/router.h pipeline/run_options.h pipeline/run_report.h pipeline/source.h
+  common/record.h savepoint/state_descriptor.h savepoint/state_spec.h savepoint/typed_value.h
+  writer/bootstrap_function.h writer/on_existing.h)
 foreach(header ${SFB_PUBLIC_HEADERS})
   get_filename_component(dir ${header} DIRECTORY)
   install(FILES ${header} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/statefun-bootstrap/${dir} COMPONENT dev)

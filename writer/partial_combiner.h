@@ -61,7 +61,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "api/record.h"
+#include "common/record.h"
 #include "common/status.h"
 #include "savepoint/typed_value.h"
 

@@ -31,7 +31,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "api/record.h"
+#include "common/record.h"
 #include "common/status.h"
 #include "writer/entry_cursor.h"
 

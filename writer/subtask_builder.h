@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "api/state_bootstrap_function.h"
+#include "writer/bootstrap_function.h"
 #include "common/status.h"
 #include "savepoint/metadata.h"
 #include "savepoint/state_descriptor.h"

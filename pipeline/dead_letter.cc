@@ -1,4 +1,4 @@
-#include "api/dead_letter.h"
+#include "pipeline/dead_letter.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "api/record.h"
+#include "common/record.h"
 
 #include <bit>
 #include <charconv>

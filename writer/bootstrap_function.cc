@@ -1,4 +1,4 @@
-#include "api/state_bootstrap_function.h"
+#include "writer/bootstrap_function.h"
 
 namespace sfb {
 
