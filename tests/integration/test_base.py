@@ -509,10 +509,11 @@ def kafka_ingress_yaml(path, kafka, topic):
     return path
 
 
-def serve_until_counted(work, name, modules, backend, parallelism, expected, savepoint=None, before_count=None):
+def serve_until_counted(work, name, modules, backend, parallelism, expected, savepoint=None, before_count=None,
+                        compression=False):
     """Runs the application (restored from `savepoint` if given) until its functions have counted
-    `expected` messages, calling `before_count()` once it runs; then stops it with a canonical savepoint.
-    Returns (savepoint path, messages counted when it stopped)."""
+    `expected` messages, calling `before_count()` once it runs; then stops it with a canonical savepoint
+    (snapshot-compressed with `compression`). Returns (savepoint path, messages counted when it stopped)."""
     plan_path = work / f"{name}-plan.json"
     plan_path.write_text(json.dumps(KAFKA_PLAN))
     functions = Functions(plan_path, work, name, count_type="restore/Visit")
@@ -525,6 +526,8 @@ def serve_until_counted(work, name, modules, backend, parallelism, expected, sav
     args += ["--parallelism", str(parallelism), "--state-backend", backend, "--checkpoint-dir", str(work / f"{name}-ck"),
              "--inline-threshold", "0", "--ready-file", str(ready_file), "--stop-file", str(stop_file),
              "--savepoint-dir", str(work / f"{name}-sp"), "--savepoint-mode", "trigger"]
+    if compression:
+        args += ["--snapshot-compression", "true"]
     if savepoint:
         args += ["--savepoint", str(savepoint)]
     app = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -553,8 +556,10 @@ def serve_until_counted(work, name, modules, backend, parallelism, expected, sav
     return pathlib.Path(lines[0][len("savepoint: "):].removeprefix("file:")), counted
 
 
-@pytest.mark.parametrize("restore_parallelism", [3])
-def test_kafka_ingress_resumes_exactly_after_the_base_offsets(kafka, tmp_path, restore_parallelism):
+# Once on RocksDB, once on hashmap with snapshot compression on (the base's key groups snappy-framed).
+@pytest.mark.parametrize("backend,compression,restore_parallelism", [("rocksdb", False, 3), ("hashmap", True, 3)])
+def test_kafka_ingress_resumes_exactly_after_the_base_offsets(kafka, tmp_path, backend, compression,
+                                                              restore_parallelism):
     """A statefun application with a module.yaml Kafka ingress runs from nothing and counts batch 1 into A's
     `seen` (restore/counter), is stopped with a canonical savepoint (the base, RocksDB); `run --base` adds
     B's `greeting` (restore/greeter) and merges a bonus into A's `seen`; the application restored from the
@@ -571,9 +576,13 @@ def test_kafka_ingress_resumes_exactly_after_the_base_offsets(kafka, tmp_path, r
                        for n, i in enumerate(ids)])
     produce(batch1, 0)
     ingress = kafka_ingress_yaml(tmp_path / "ingress.yaml", kafka, topic)
-    base, counted1 = serve_until_counted(tmp_path, "first", [ingress], "rocksdb", 2, len(batch1))
+    base, counted1 = serve_until_counted(tmp_path, "first", [ingress], backend, 2, len(batch1),
+                                         compression=compression)
     assert counted1 == len(batch1)
     assert base.is_dir()
+    # keyed-state files open with the proxy's version 6 and the key groups' compression flag
+    flags = {p.read_bytes()[4] for p in base.iterdir() if p.read_bytes()[:4] == b"\0\0\0\x06"}
+    assert flags == ({1} if compression else {0}), flags
 
     guests = ["guest-0", "guest-1", "user-5"]
     bonus = {"user-0": 100, "user-4": 40, "bonus-only": 7}
@@ -588,9 +597,9 @@ def test_kafka_ingress_resumes_exactly_after_the_base_offsets(kafka, tmp_path, r
     info, merged = (json.loads(run_cli("inspect", p, "--json").stdout) for p in (base, tmp_path / "out"))
     assert merged["operators"] == info["operators"]
 
-    final, counted2 = serve_until_counted(tmp_path, "second", [ingress], "rocksdb", restore_parallelism,
+    final, counted2 = serve_until_counted(tmp_path, "second", [ingress], backend, restore_parallelism,
                                           len(batch2), savepoint=tmp_path / "out",
-                                          before_count=lambda: produce(batch2, 100))
+                                          before_count=lambda: produce(batch2, 100), compression=compression)
     assert counted2 == len(batch2), "the restored application read more than batch 2"
     values = collections.defaultdict(dict)
     for e in dump(final):
