@@ -13,19 +13,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CTEST_OUTPUT_ON_FAILURE=1
 export SFB_WERROR=ON
+# Every stage line carries the time, so a CI log shows where its minutes went.
+stage() { echo "==> $(date -u +%H:%M:%S) $*"; }
 
-echo "==> installing dependencies"
+stage "installing dependencies"
 ./scripts/install-deps.sh
-echo "==> building"
+stage "building"
 ./scripts/build.sh
-echo "==> unit tests"
+stage "unit tests"
 (cd build && ctest -j"$(nproc)")
-echo "==> Release build and unit tests"
+stage "Release build and unit tests"
 SFB_BUILD_DIR=build-release SFB_BUILD_TYPE=Release ./scripts/build.sh
 (cd build-release && ctest -j"$(nproc)")
 
 if [[ "${SFB_QUICK:-0}" != 1 ]]; then
-  echo "==> ASan+UBSan: unit tests and CLI tests"
+  stage "ASan+UBSan: unit tests and CLI tests"
   SFB_BUILD_DIR=build-asan ./scripts/build.sh -DSFB_SANITIZE=address
   # No allocator_may_return_null: Avro lengths are checked against the bytes left before libavro reads
   # them (formats/avro_binary.h), so a corrupt datum never asks the allocator for ~2^64 bytes.
@@ -37,8 +39,9 @@ if [[ "${SFB_QUICK:-0}" != 1 ]]; then
     tests/integration/test_cli.py tests/integration/test_cli_errors.py tests/integration/test_reliability.py \
     tests/integration/test_dead_letter.py -k "not sigkill"
 
-  echo "==> TSan: the multithreaded reader/writer"
-  SFB_BUILD_DIR=build-tsan ./scripts/build.sh -DSFB_SANITIZE=thread
+  stage "TSan: the multithreaded reader/writer"
+  # Only the CLI: the stage runs no unit test under TSan, and building the test binary too would double it.
+  SFB_BUILD_DIR=build-tsan SFB_BUILD_TARGET=statefun-bootstrap ./scripts/build.sh -DSFB_SANITIZE=thread
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$(pwd)/scripts/tsan.supp"
   # Not a librdkafka client under TSan: librdkafka starts its threads with C11 thrd_create, which glibc
   # 2.34+ implements without the pthread_create symbol GCC 12's TSan intercepts, so those threads have no
@@ -48,15 +51,16 @@ if [[ "${SFB_QUICK:-0}" != 1 ]]; then
     tests/integration/test_dead_letter.py -k "(byte_identical or interrupt or every_bad_record or budget) and not kafka"
   unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS TSAN_OPTIONS
 
-  echo "==> fuzzing (bounded; longer runs: scripts/fuzz.sh 3600)"
+  stage "fuzzing (bounded; longer runs: scripts/fuzz.sh 3600)"
   ./scripts/fuzz.sh "${SFB_FUZZ_SECONDS:-20}"
 
-  echo "==> real-Flink harness self-test"
+  stage "real-Flink harness self-test"
   bash tests/flink-harness/selftest/run.sh
 
-  echo "==> benchmark smoke run (100k rows; not a timed test)"
+  stage "benchmark smoke run (100k rows; not a timed test)"
   python3 bench/run.py --rows 100000 --threads 1,2 --smoke
 fi
 
-echo "==> integration tests (CLI, examples, connectors, real Flink 1.16.2 + statefun 3.3.0)"
-python3 -m pytest -q tests/integration "$@"
+stage "integration tests (CLI, examples, connectors, real Flink 1.16.2 + statefun 3.3.0)"
+python3 -m pytest -q --durations=15 tests/integration "$@"
+stage "all tests passed"
