@@ -148,6 +148,27 @@ Status AppendEmbeddedJson(const Template& t, const std::string& text, std::strin
   return Status::OK();
 }
 
+// The JSON of leaf `leaf` of `operand`, whose template gave `v`, into `out`.
+Status AppendLeaf(const Operand& operand, size_t leaf, const Value& v, std::string* out) {
+  const Template& t = operand.leaf_templates[leaf];
+  if (!v.is_null() && v.kind() != Value::Kind::kBytes && !IsValidUtf8(v.ToText())) {
+    return Status::BadRecord(StrCat("the value of '", t.text(), "' is not UTF-8 text, so it cannot go into JSON"))
+        .WithHint("fix the input's encoding");
+  }
+  if (v.kind() == Value::Kind::kDouble && !std::isfinite(v.as_double())) {
+    // JSON has no NaN or Infinity: nlohmann would write null, and the value would be lost unseen.
+    return Status::BadRecord(StrCat("the value of '", t.text(), "' is ", v.ToText(),
+                                    ", which JSON cannot hold (it would be stored as null)"))
+        .WithHint("skip such records with where:, or convert the value in the source (in a query: "
+                  "CASE WHEN ... = 'Infinity' THEN ... END, or ::text to keep it as text)");
+  }
+  if (v.kind() == Value::Kind::kText && leaf < operand.leaf_embeds_json.size() && operand.leaf_embeds_json[leaf]) {
+    return AppendEmbeddedJson(t, v.as_string(), out);
+  }
+  out->append(LeafJson(t, v).dump());
+  return Status::OK();
+}
+
 // Writes `shape` as JSON with its string leaves replaced by their templates' values (the same text
 // nlohmann's dump() gives for the filled shape, except that embedded JSON leaves keep their digits).
 Status AppendShape(const nlohmann::ordered_json& shape, const Operand& operand, size_t* next, const Record& record,
@@ -173,23 +194,8 @@ Status AppendShape(const nlohmann::ordered_json& shape, const Operand& operand, 
     out->push_back(']');
   } else if (shape.is_string()) {
     const size_t leaf = (*next)++;
-    const Template& t = operand.leaf_templates[leaf];
-    SFB_ASSIGN_OR_RETURN(Value v, t.Evaluate(record));
-    if (!v.is_null() && v.kind() != Value::Kind::kBytes && !IsValidUtf8(v.ToText())) {
-      return Status::BadRecord(StrCat("the value of '", t.text(), "' is not UTF-8 text, so it cannot go into JSON"))
-          .WithHint("fix the input's encoding");
-    }
-    if (v.kind() == Value::Kind::kDouble && !std::isfinite(v.as_double())) {
-      // JSON has no NaN or Infinity: nlohmann would write null, and the value would be lost unseen.
-      return Status::BadRecord(StrCat("the value of '", t.text(), "' is ", v.ToText(),
-                                      ", which JSON cannot hold (it would be stored as null)"))
-          .WithHint("skip such records with where:, or convert the value in the source (in a query: "
-                    "CASE WHEN ... = 'Infinity' THEN ... END, or ::text to keep it as text)");
-    }
-    if (v.kind() == Value::Kind::kText && leaf < operand.leaf_embeds_json.size() && operand.leaf_embeds_json[leaf]) {
-      return AppendEmbeddedJson(t, v.as_string(), out);
-    }
-    out->append(LeafJson(t, v).dump());
+    SFB_ASSIGN_OR_RETURN(Value v, operand.leaf_templates[leaf].Evaluate(record));
+    return AppendLeaf(operand, leaf, v, out);
   } else {
     out->append(shape.dump());  // numbers, bools, null written literally in the spec
   }
@@ -235,7 +241,7 @@ Result<Value> EvaluateOperand(const StateRule& rule, const Record& record) {
       }
       StateValue sv = std::move(converted).value();
       if (rule.text && !IsValidUtf8(std::get<std::string>(sv))) {
-        return Status::BadRecord("the value for state " + rule.state_name + " is not UTF-8 text")
+        return Status::BadRecord(StrCat("the value for state ", rule.state_name, " is not UTF-8 text"))
             .WithHint("fix the input's encoding; to keep raw bytes, give the state a custom type with codec: raw "
                       "(e.g. { type: example/Blob, codec: raw }) or, for an embedded function, type: byte[]");
       }
@@ -246,8 +252,12 @@ Result<Value> EvaluateOperand(const StateRule& rule, const Record& record) {
     case Operand::Kind::kObject: {
       if (rule.op == MergeOp::kAppend && rule.operand.shape.is_string()) {
         // One field appended: a NULL one is skipped, as every merge rule skips NULL operands.
+        // The template is evaluated once: its value is both the NULL check and the element.
         SFB_ASSIGN_OR_RETURN(Value v, rule.operand.leaf_templates[0].Evaluate(record));
         if (v.is_null()) return Value::Null();
+        std::string json;
+        SFB_RETURN_IF_ERROR(AppendLeaf(rule.operand, 0, v, &json));
+        return Value::Bytes(std::move(json));
       }
       std::string json;
       size_t next = 0;
