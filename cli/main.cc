@@ -25,6 +25,7 @@
 #include "common/byte_size.h"
 #include "common/exit_cleanup.h"
 #include "common/java_string.h"
+#include "common/str_cat.h"
 #include "job/job_builder.h"
 #include "job/job_spec.h"
 #include "savepoint/base_savepoint.h"
@@ -483,9 +484,15 @@ void PrintSummary(const WriteSummary& s) {
     if (src["provenance"].is_null()) continue;
     std::printf("  source %-9s %s\n", src["name"].get<std::string>().c_str(), src["provenance"].dump().c_str());
   }
-  const double rate = s.total_seconds > 0 ? static_cast<double>(s.records_read) / s.total_seconds : 0;
-  std::printf("  time             %.2f s (read %.2f s, write %.2f s), %s records/s\n", s.total_seconds,
-              s.read_seconds, s.build_seconds, WithThousands(static_cast<uint64_t>(rate)).c_str());
+  // A rate over a run too short to time says nothing ("1 records/s" for two records and a large --base
+  // merge): it is given only when reading took a measurable time, over the whole run as before.
+  std::string rate;
+  if (s.read_seconds >= 0.2 && s.total_seconds > 0) {
+    rate = StrCat(", ", WithThousands(static_cast<uint64_t>(static_cast<double>(s.records_read) / s.total_seconds)),
+                  " records/s");
+  }
+  std::printf("  time             %.2f s (read %.2f s, write %.2f s)%s\n", s.total_seconds, s.read_seconds,
+              s.build_seconds, rate.c_str());
 }
 
 // Identifies a job for run --resume: the job file's text (before ${VAR} expansion) and the layout the
