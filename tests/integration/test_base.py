@@ -115,15 +115,19 @@ PROBE_PLAN = {"states": [
 
 
 class Functions:
-    """The remote function server; with count_type, messages of that type are counted into int states."""
+    """The remote function server; with count_type, messages of that type are counted into int states (and with
+    delayed_type, a counted message carrying "delay_ms" sends its address a message of that type after the delay,
+    counted too when it arrives)."""
 
-    def __init__(self, plan_path, workdir, name, count_type=None):
+    def __init__(self, plan_path, workdir, name, count_type=None, delayed_type=None):
         self.port_file = workdir / f"{name}.port"
         self.count_file = workdir / f"{name}.count"
         self.log = open(workdir / f"{name}.functions.log", "w+")
         args = ["bash", str(RESTORE), "probe-functions", "--plan", str(plan_path), "--port-file", str(self.port_file)]
         if count_type:
             args += ["--count-type", count_type, "--count-file", str(self.count_file)]
+        if delayed_type:
+            args += ["--delayed-type", delayed_type]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True)
         deadline = time.time() + 60
         while not self.port_file.exists():
@@ -152,13 +156,21 @@ class Functions:
         self.log.close()
 
 
-def take_base(work, backend, inline_threshold, timer_service="rocksdb"):
-    """Runs the application from nothing, lets A count the messages, stops it with a canonical savepoint."""
+def visit(i, delayed, delay_ms):
+    v = {"id": IDS[i % len(IDS)], "n": i}
+    return {**v, "delay_ms": delay_ms} if i in delayed else v
+
+
+def take_base(work, backend, inline_threshold, timer_service="rocksdb", delayed=(), delay_ms=0):
+    """Runs the application from nothing, lets A count the messages, stops it with a canonical savepoint. The
+    messages numbered in `delayed` also send A's address a restore/Delayed message after delay_ms: statefun's
+    timers (and the delayed messages) are then pending in the savepoint."""
     messages = work / "visits.jsonl"
-    messages.write_text("".join(json.dumps({"id": IDS[i % len(IDS)], "n": i}) + "\n" for i in range(MESSAGES)))
+    messages.write_text("".join(json.dumps(visit(i, delayed, delay_ms)) + "\n" for i in range(MESSAGES)))
     plan_path = work / "base-plan.json"
     plan_path.write_text(json.dumps(BASE_PLAN))
-    functions = Functions(plan_path, work, f"base-{backend}", count_type="restore/Visit")
+    functions = Functions(plan_path, work, f"base-{backend}", count_type="restore/Visit",
+                          delayed_type="restore/Delayed" if delayed else None)
     stop_file = work / f"stop-{backend}"
     (work / f"sp-{backend}").mkdir()
     (work / f"ck-{backend}").mkdir()
@@ -510,13 +522,15 @@ def kafka_ingress_yaml(path, kafka, topic):
 
 
 def serve_until_counted(work, name, modules, backend, parallelism, expected, savepoint=None, before_count=None,
-                        compression=False):
+                        compression=False, messages=None):
     """Runs the application (restored from `savepoint` if given) until its functions have counted
-    `expected` messages, calling `before_count()` once it runs; then stops it with a canonical savepoint
-    (snapshot-compressed with `compression`). Returns (savepoint path, messages counted when it stopped)."""
+    `expected` messages (restore/Visit, and restore/Delayed ones a base left pending), calling `before_count()`
+    once it runs; with `messages`, a file of visits its ingress sends to restore/counter. Then stops it with a
+    canonical savepoint (snapshot-compressed with `compression`). Returns (savepoint path, messages counted when
+    it stopped)."""
     plan_path = work / f"{name}-plan.json"
     plan_path.write_text(json.dumps(KAFKA_PLAN))
-    functions = Functions(plan_path, work, name, count_type="restore/Visit")
+    functions = Functions(plan_path, work, name, count_type="restore/Visit", delayed_type="restore/Delayed")
     stop_file, ready_file = work / f"{name}.stop", work / f"{name}.ready"
     (work / f"{name}-sp").mkdir()
     (work / f"{name}-ck").mkdir()
@@ -528,6 +542,8 @@ def serve_until_counted(work, name, modules, backend, parallelism, expected, sav
              "--savepoint-dir", str(work / f"{name}-sp"), "--savepoint-mode", "trigger"]
     if compression:
         args += ["--snapshot-compression", "true"]
+    if messages:
+        args += ["--messages", str(messages), "--messages-to", "restore/counter", "--messages-type", "restore/Visit"]
     if savepoint:
         args += ["--savepoint", str(savepoint)]
     app = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -611,15 +627,20 @@ def test_kafka_ingress_resumes_exactly_after_the_base_offsets(kafka, tmp_path, b
     assert values[("restore/greeter", "greeting")] == {g: f"Hello {g}" for g in guests}
 
 
-def test_a_base_with_heap_timers_is_carried_over_and_restores(tmp_path):
+DELAYED = (0, 1, 9)  # visits to user-0, user-1, user-2 that also send their address a delayed message
+
+
+def test_a_base_with_pending_heap_timers_is_carried_over_and_they_fire_after_the_restore(tmp_path):
     """RocksDB with state.backend.rocksdb.timer-service.factory: HEAP: a canonical savepoint still holds the
     timer queues (statefun's delayed-message timer services) as keyed states of functions_uid1, which the
-    output carries over; the application restored from it (RocksDB timers) claims every state and sees A's
-    counts and the job's bonus. The counting application sets no timers, so the queues are empty: this checks
-    their layout and registration, not the carrying of pending timers."""
+    output carries over. Three of the base's visits sent their address a message 25 s later
+    (context.sendAfter), so the base holds three pending processing-time timers and statefun's buffered delayed
+    messages. The application restored from the output (RocksDB timers) claims every state, and its functions
+    count each delayed message exactly once on top of A's counts from the base; its final savepoint has no
+    timer left, B's greetings, and the count of every address."""
     build = run_bounded(["bash", str(RESTORE), "build"], timeout=1800)
     assert build.returncode == 0, build.stderr[-5000:]
-    base = take_base(tmp_path, "rocksdb", 0, timer_service="heap")
+    base = take_base(tmp_path, "rocksdb", 0, timer_service="heap", delayed=DELAYED, delay_ms=25000)
     info = json.loads(run_cli("inspect", base, "--json").stdout)
     timers = {"_timer_state/processing_delayed-messages-timer-service", "_timer_state/event_delayed-messages-timer-service"}
     names = [s["name"] for s in info["states"]]
@@ -627,6 +648,9 @@ def test_a_base_with_heap_timers_is_carried_over_and_restores(tmp_path):
     # the setting took effect: heap queues are written after all of RocksDB's column families (with RocksDB
     # timers, as in savepoint/testdata/flink116-rocksdb, they sit between statefun's states and the function's)
     assert set(names[-2:]) == timers, names
+    base_states = {s["name"]: s["entries"] for s in info["states"]}
+    assert base_states["_timer_state/processing_delayed-messages-timer-service"] == len(DELAYED), \
+        "the delayed messages fired before the base was taken (or were never sent)"
     (tmp_path / "greetings.csv").write_text("id\n" + "".join(g + "\n" for g in GUESTS), encoding="utf-8")
     (tmp_path / "bonuses.csv").write_text("id,bonus\nuser-0,100\nuser-1,200\nnew-user,300\n")
     job = tmp_path / "job.yaml"
@@ -634,19 +658,21 @@ def test_a_base_with_heap_timers_is_carried_over_and_restores(tmp_path):
     run_cli("run", job, "--base", base)
     merged = json.loads(run_cli("inspect", tmp_path / "out", "--json").stdout)
     assert merged["operators"] == info["operators"]
-    base_states = {s["name"]: s["entries"] for s in info["states"]}
     assert {s["name"]: s["entries"] for s in merged["states"]} == \
         {**base_states, "restore.greeter.greeting": len(GUESTS), "restore.counter.bonus": 3}
-    plan_path = tmp_path / "probe-plan.json"
-    plan_path.write_text(json.dumps(PROBE_PLAN))
-    functions = Functions(plan_path, tmp_path, "probe-heap-timers")
-    try:
-        module = functions.module_yaml(tmp_path / "probe-module.yaml")
-        counters = probe(tmp_path, module, tmp_path / "out", "restore/counter", IDS + ["new-user", "nobody"],
-                         "counter", "rocksdb")
-    finally:
-        functions.close()
-    counts = collections.Counter(IDS[i % len(IDS)] for i in range(MESSAGES))
-    bonus = {"user-0": 100, "user-1": 200, "new-user": 300}
-    for i in IDS + ["new-user", "nobody"]:
-        assert counters[i] == {"seen": counts.get(i), "bonus": bonus.get(i)}, i
+
+    more = tmp_path / "more.jsonl"
+    more.write_text("".join(json.dumps({"id": i}) + "\n" for i in ("user-2", "user-6")))
+    final, counted = serve_until_counted(tmp_path, "restored", [], "rocksdb", 2, len(DELAYED) + 2,
+                                         savepoint=tmp_path / "out", messages=more)
+    assert counted == len(DELAYED) + 2, "a delayed message was delivered twice"
+    after = {s["name"]: s["entries"] for s in json.loads(run_cli("inspect", final, "--json").stdout)["states"]}
+    assert after.get("_timer_state/processing_delayed-messages-timer-service", 0) == 0, after
+    values = collections.defaultdict(dict)
+    for e in dump(final):
+        values[(e.get("function"), e.get("state"))][e.get("id")] = e.get("value")
+    expected = collections.Counter(IDS[i % len(IDS)] for i in range(MESSAGES))
+    expected.update(IDS[i % len(IDS)] for i in DELAYED)
+    expected.update(["user-2", "user-6"])
+    assert values[("restore/counter", "seen")] == dict(expected)
+    assert values[("restore/greeter", "greeting")] == {g: f"Hello {g}" for g in GUESTS}

@@ -33,6 +33,7 @@ import org.apache.flink.statefun.sdk.java.ValueSpec;
 import org.apache.flink.statefun.sdk.java.handler.RequestReplyHandler;
 import org.apache.flink.statefun.sdk.java.message.EgressMessageBuilder;
 import org.apache.flink.statefun.sdk.java.message.Message;
+import org.apache.flink.statefun.sdk.java.message.MessageBuilder;
 import org.apache.flink.statefun.sdk.java.slice.Slice;
 import org.apache.flink.statefun.sdk.java.slice.Slices;
 import org.apache.flink.statefun.sdk.java.types.SimpleType;
@@ -64,6 +65,12 @@ import org.apache.flink.statefun.sdk.java.types.Type;
  * counts as 0), no report is sent, and the running total of counted messages is written to {@code
  * --count-file} (replaced atomically). This is how a test lets an application build state of its own
  * before it is stopped with a savepoint.
+ *
+ * <p>With {@code --delayed-type NS/TYPE} too, a counted message whose value is a JSON object with an
+ * integer {@code "delay_ms"} also sends its own address a message of that type after that delay
+ * ({@code context.sendAfter}: statefun keeps it, and its processing-time timer, in the function
+ * operator's keyed state until it fires). Such a delayed message is counted as well, and schedules
+ * nothing. This is how a test leaves timers pending in a savepoint and sees them fire after a restore.
  */
 public final class ProbeServer {
 
@@ -92,14 +99,17 @@ public final class ProbeServer {
     if (args.length % 2 != 0 || !opts.containsKey("--plan")) {
       System.err.println(
           "usage: restore.sh probe-functions --plan PLAN_JSON [--port 0] [--port-file F]"
-              + " [--egress restore/seen] [--count-type NS/TYPE [--count-file F]]");
+              + " [--egress restore/seen] [--count-type NS/TYPE [--count-file F] [--delayed-type NS/TYPE]]");
       System.exit(2);
     }
     JsonNode plan = JSON.readTree(Files.readAllBytes(Paths.get(opts.get("--plan"))));
     TypeName egress = TypeName.typeNameFromString(opts.getOrDefault("--egress", "restore/seen"));
     String countFile = opts.get("--count-file");
     Counter counter =
-        new Counter(opts.get("--count-type"), countFile == null ? null : Paths.get(countFile));
+        new Counter(
+            opts.get("--count-type"),
+            opts.get("--delayed-type"),
+            countFile == null ? null : Paths.get(countFile));
 
     Map<String, List<StateDecl>> functions = new LinkedHashMap<>();
     for (JsonNode s : plan.path("states")) {
@@ -245,16 +255,46 @@ public final class ProbeServer {
   /** Which messages are counted instead of probed, and the running total of those counted. */
   static final class Counter {
     private final String type; // null: none
+    private final Type<byte[]> delayed; // null: nothing is delayed
     private final Path file; // null: not written
     private long total;
 
-    Counter(String type, Path file) {
+    Counter(String type, String delayedType, Path file) {
       this.type = type;
+      this.delayed =
+          delayedType == null
+              ? null
+              : SimpleType.simpleImmutableTypeFrom(
+                  TypeName.typeNameFromString(delayedType), b -> b, b -> b);
       this.file = file;
     }
 
     boolean counts(Message message) {
-      return type != null && message.valueTypeName().asTypeNameString().equals(type);
+      String t = message.valueTypeName().asTypeNameString();
+      return type != null
+          && (t.equals(type) || (delayed != null && t.equals(delayed.typeName().asTypeNameString())));
+    }
+
+    /**
+     * The delay_ms of a counted message of the count type, or -1: delayed messages and values without
+     * one schedule nothing.
+     */
+    long delayMillis(Message message) {
+      if (delayed == null || !message.valueTypeName().asTypeNameString().equals(type)) {
+        return -1;
+      }
+      try {
+        JsonNode delay = JSON.readTree(message.rawValue().toByteArray()).path("delay_ms");
+        return delay.canConvertToLong() ? delay.asLong() : -1;
+      } catch (java.io.IOException e) {
+        return -1; // not JSON: nothing to delay
+      }
+    }
+
+    Message delayedCopy(Context context, Message message) {
+      return MessageBuilder.forAddress(context.self())
+          .withCustomType(delayed, message.rawValue().toByteArray())
+          .build();
     }
 
     synchronized void counted() {
@@ -295,6 +335,10 @@ public final class ProbeServer {
             ValueSpec<Integer> spec = (ValueSpec<Integer>) d.spec;
             context.storage().set(spec, context.storage().get(spec).orElse(0) + 1);
           }
+        }
+        long delay = counter.delayMillis(message);
+        if (delay >= 0) {
+          context.sendAfter(Duration.ofMillis(delay), counter.delayedCopy(context, message));
         }
         counter.counted();
         return context.done();
