@@ -581,14 +581,19 @@ def test_kafka_ingress_resumes_exactly_after_the_base_offsets(kafka, tmp_path, b
     B's `greeting` (restore/greeter) and merges a bonus into A's `seen`; the application restored from the
     output (at another parallelism) consumes batch 2 and is stopped with a savepoint again. Flink's final
     savepoint holds, per address, batch 1 + bonus + batch 2 for A (so no record of batch 1 was read again and
-    none of batch 2 was lost), B's greetings, and the counts of addresses neither batch 2 nor the job touched."""
+    none of batch 2 was lost), B's greetings, and the counts of addresses neither batch 2 nor the job touched.
+    Two visits of batch 1 also sent their address a message 15 s later: the base holds their timers pending
+    (RocksDB timers on RocksDB, heap ones on hashmap), and each fires once in the restored application."""
     build = run_bounded(["bash", str(RESTORE), "build"], timeout=1800)
     assert build.returncode == 0, build.stderr[-5000:]
     topic = kafka.create_topic(f"visits-{tmp_path.name}", 2)
     batch1 = [f"user-{i % 6}" for i in range(30)]                          # user-0..5, 5 each
     batch2 = [f"user-{i % 3}" for i in range(9)] + ["late-1", "late-2"]    # user-0..2 3 each, two new ids
+    delayed = {0, 7}  # batch 1's visits to user-0 and user-1 that send their address a message 15 s later
     def produce(ids, first):
-        kafka.produce([{"topic": topic, "partition": n % 2, "key": i, "value": json.dumps({"id": i, "n": first + n})}
+        kafka.produce([{"topic": topic, "partition": n % 2, "key": i,
+                        "value": json.dumps({"id": i, "n": first + n, **({"delay_ms": 15000} if first + n in delayed
+                                                                          else {})})}
                        for n, i in enumerate(ids)])
     produce(batch1, 0)
     ingress = kafka_ingress_yaml(tmp_path / "ingress.yaml", kafka, topic)
@@ -599,6 +604,9 @@ def test_kafka_ingress_resumes_exactly_after_the_base_offsets(kafka, tmp_path, b
     # keyed-state files open with the proxy's version 6 and the key groups' compression flag
     flags = {p.read_bytes()[4] for p in base.iterdir() if p.read_bytes()[:4] == b"\0\0\0\x06"}
     assert flags == ({1} if compression else {0}), flags
+    timers = "_timer_state/processing_delayed-messages-timer-service"
+    pending = {s["name"]: s["entries"] for s in json.loads(run_cli("inspect", base, "--json").stdout)["states"]}
+    assert pending.get(timers) == len(delayed), f"not {len(delayed)} timers pending in the base: {pending}"
 
     guests = ["guest-0", "guest-1", "user-5"]
     bonus = {"user-0": 100, "user-4": 40, "bonus-only": 7}
@@ -614,13 +622,15 @@ def test_kafka_ingress_resumes_exactly_after_the_base_offsets(kafka, tmp_path, b
     assert merged["operators"] == info["operators"]
 
     final, counted2 = serve_until_counted(tmp_path, "second", [ingress], backend, restore_parallelism,
-                                          len(batch2), savepoint=tmp_path / "out",
+                                          len(batch2) + len(delayed), savepoint=tmp_path / "out",
                                           before_count=lambda: produce(batch2, 100), compression=compression)
-    assert counted2 == len(batch2), "the restored application read more than batch 2"
+    # batch 2 and the delayed messages the base held pending (they fire once the restored job runs)
+    assert counted2 == len(batch2) + len(delayed), "the restored application read more than batch 2"
     values = collections.defaultdict(dict)
     for e in dump(final):
         values[(e.get("function"), e.get("state"))][e.get("id")] = e.get("value")
     one, two = collections.Counter(batch1), collections.Counter(batch2)
+    one.update(batch1[n] for n in delayed)
     expected = {i: one[i] + two[i] + bonus.get(i, 0) for i in set(one) | set(two) | set(bonus)}
     assert values[("restore/counter", "seen")] == expected
     assert expected["user-3"] == 5 and expected["user-5"] == 5  # untouched by batch 2 and the job
