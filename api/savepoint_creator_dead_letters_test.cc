@@ -13,6 +13,7 @@
 #include "api/savepoint_creator.h"
 #include "common/file_io.h"
 #include "common/java_string.h"
+#include "pipeline/testing_sources.h"
 #include "savepoint/savepoint_reader.h"
 
 namespace sfb {
@@ -24,43 +25,6 @@ std::vector<nlohmann::json> ReadLines(const std::string& path) {
   for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
   return out;
 }
-
-// Records {id, n}; a record whose id starts with '!' cannot be parsed, so the source rejects it.
-class ScriptedSource : public Source {
- public:
-  explicit ScriptedSource(std::vector<std::string> ids) : ids_(std::move(ids)) {}
-  Status Prepare() override { return Status::OK(); }
-  size_t num_splits() const override { return 2; }
-  Status ReadSplit(size_t split, RecordConsumer& c, const std::atomic<bool>&) override {
-    for (size_t i = split; i < ids_.size(); i += 2) {
-      if (ids_[i][0] == '!') {
-        SFB_RETURN_IF_ERROR(c.Reject(i, Status::BadRecord("unparseable").WithContext(DescribePosition(i)),
-                                     {{"line", ids_[i]}}));
-        continue;
-      }
-      Record r = MakeRecord({{"id", Value::Text(ids_[i])}, {"n", Value::Int(static_cast<int64_t>(i))}});
-      Status s = c.Consume(r, i);
-      if (!s.ok()) return s.WithContext(DescribePosition(i));
-    }
-    return Status::OK();
-  }
-  std::string DescribePosition(uint64_t p) const override { return "item " + std::to_string(p); }
-
- private:
-  std::vector<std::string> ids_;
-};
-
-// Forwards every record to two addresses, id and id+"-copy"; rejects ids starting with 'x' after the
-// first forward, so a half-routed record would leave "<id>" behind if forwards were not all-or-nothing.
-class TwoAddresses : public Router {
- public:
-  Status Route(const Record& r, Downstream& d) const override {
-    const std::string& id = r.Get("id").as_string();
-    SFB_RETURN_IF_ERROR(d.Forward("t/f", id));
-    if (id[0] == 'x') return Status::BadRecord("ids starting with x are rejected");
-    return d.Forward("t/f", id + "-copy");
-  }
-};
 
 class Keep : public StateBootstrapFunction {
  public:
@@ -99,9 +63,9 @@ RunResult WriteWith(const std::string& dir, const DeadLetterOptions& dead_letter
   SavepointCreator creator(128);
   creator.WithParallelism(2).WithThreads(2);
   creator.WithStateBootstrapFunctionProvider("t/f", [] { return std::make_unique<Keep>(); });
-  creator.WithBootstrapData("items", std::make_unique<ScriptedSource>(std::vector<std::string>{
+  creator.WithBootstrapData("items", std::make_unique<TwoSplitSource>(std::vector<std::string>{
                                          "a", "xb", "!c", "d", "xe", "f", "!g", "h"}),
-                            std::make_shared<TwoAddresses>());
+                            std::make_shared<IdAndCopy>());
   WriteOptions options;
   options.dead_letter = dead_letter;
   RunResult run;

@@ -15,43 +15,12 @@
 #include <vector>
 
 #include "pipeline/accumulate.h"
+#include "pipeline/testing_sources.h"
 
 namespace sfb {
 namespace {
 
 constexpr int kKeyGroups = 8;
-
-// Records {id, n} in two splits: record i is in split i % 2 at position i.
-class TwoSplitSource : public Source {
- public:
-  explicit TwoSplitSource(std::vector<std::string> ids) : ids_(std::move(ids)) {}
-  Status Prepare() override { return Status::OK(); }
-  size_t num_splits() const override { return 2; }
-  Status ReadSplit(size_t split, RecordConsumer& consumer, const std::atomic<bool>& cancel) override {
-    for (size_t i = split; i < ids_.size(); i += 2) {
-      if (cancel.load()) return Status::Cancelled("stopped");
-      Record r = MakeRecord({{"id", Value::Text(ids_[i])}, {"n", Value::Int(static_cast<int64_t>(i))}});
-      Status s = consumer.Consume(r, i);
-      if (!s.ok()) return s.WithContext(DescribePosition(i));
-    }
-    return Status::OK();
-  }
-  std::string DescribePosition(uint64_t p) const override { return "item " + std::to_string(p); }
-
- private:
-  std::vector<std::string> ids_;
-};
-
-// Forwards each record to <id> and <id>-copy of t/f, but rejects ids starting with 'x' between the two.
-class IdAndCopy : public Router {
- public:
-  Status Route(const Record& r, Downstream& d) const override {
-    const std::string& id = r.Get("id").as_string();
-    SFB_RETURN_IF_ERROR(d.Forward("t/f", id));
-    if (id[0] == 'x') return Status::BadRecord("ids starting with x are rejected");
-    return d.Forward("t/f", id + "-copy");
-  }
-};
 
 struct Routed {
   Status status;
