@@ -25,8 +25,9 @@ SEEDS="$BUILD/seeds"
 rm -rf "$SEEDS" && mkdir -p "$SEEDS"/{savepoint_reader,job_spec,record_parser}
 cp examples/greeter/job.yaml "$SEEDS/job_spec/"
 cp examples/greeter/data/* "$SEEDS/record_parser/"
-if [[ -x build/statefun-bootstrap ]]; then
-  build/statefun-bootstrap run examples/greeter/job.yaml --output "$SEEDS/sp" --parallelism 1 --quiet >/dev/null
+CLI="${SFB_BUILD_DIR:-build}/statefun-bootstrap"
+if [[ -x "$CLI" ]]; then
+  "$CLI" run examples/greeter/job.yaml --output "$SEEDS/sp" --parallelism 1 --quiet >/dev/null
   python3 - "$SEEDS" <<'PY'
 import pathlib, struct, sys
 seeds = pathlib.Path(sys.argv[1])

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds (warnings are errors here, not in a user's build), then
-#   1. C++ unit tests (ctest), in the default build and in the Release build users and the Dockerfile make;
+#   1. C++ unit tests (ctest) in the Release build users, the .deb and the Dockerfile make (build-release/,
+#      which every later stage and the integration tests use too: one build, not a second configuration);
 #   2. hardening: unit and CLI tests under ASan+UBSan, the multithreaded writer under TSan, a bounded
 #      fuzzing run of every libFuzzer target, the real-Flink harness's self-test, a 100k-row benchmark
 #      smoke run (set SFB_QUICK=1 to skip this stage while iterating);
@@ -18,12 +19,11 @@ stage() { echo "==> $(date -u +%H:%M:%S) $*"; }
 
 stage "installing dependencies"
 ./scripts/install-deps.sh
-stage "building"
-./scripts/build.sh
-stage "unit tests"
-(cd build && ctest -j"$(nproc)")
 stage "Release build and unit tests"
-SFB_BUILD_DIR=build-release SFB_BUILD_TYPE=Release ./scripts/build.sh
+# The stages below (fuzz seeds, bench smoke, integration tests) take their binaries from $SFB_BUILD_DIR; the
+# sanitizer stages name their own directories.
+export SFB_BUILD_DIR=build-release
+SFB_BUILD_TYPE=Release ./scripts/build.sh
 (cd build-release && ctest -j"$(nproc)")
 
 if [[ "${SFB_QUICK:-0}" != 1 ]]; then
