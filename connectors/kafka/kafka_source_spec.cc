@@ -77,7 +77,8 @@ Result<std::shared_ptr<const SchemaRegistryConfig>> ParseRegistry(const SpecCont
     *field = ctx.Path(*field);
   }
   if (n["subject_name_strategy"]) {
-    SFB_ASSIGN_OR_RETURN(std::string strategy, ctx.Scalar(n["subject_name_strategy"], what + ".subject_name_strategy"));
+    SFB_ASSIGN_OR_RETURN(std::string strategy,
+                         ctx.Scalar(n["subject_name_strategy"], StrCat(what, ".subject_name_strategy")));
     if (strategy == "record") {
       c->record_name_strategy = true;
     } else if (strategy != "topic") {
@@ -92,13 +93,14 @@ Result<std::shared_ptr<const SchemaRegistryConfig>> ParseRegistry(const SpecCont
 
 // reader_schema: {subject: users-value, version: 3} or {version: latest}: a reader schema pinned in the
 // registry (pinned_reader_schema.h). The subject, when not given, comes from the strategy (the topic's is
-// filled in once the topics are known, PinTopicSubjects).
+// filled in by ParseKafkaSourceSpec once the topics are known).
 Status ParsePinnedReaderSchema(const SpecContext& ctx, const YAML::Node& n, const std::string& part, KafkaFormat* f) {
   const std::string what = part + ".reader_schema";
-  const char* kExample = "reader_schema: {subject: users-value, version: 3} (or version: latest), or a file: user.avsc";
+  const char* kExample =
+      "reader_schema: {subject: users-value, version: 3} (or version: latest), or a file: user.avsc";
   SFB_RETURN_IF_ERROR(ctx.CheckKeys(n, what, {"subject", "version"}));
   if (!n["version"]) {
-    return ctx.Error(n, what + " pins no version", "add version: the subject's version number, or latest "
+    return ctx.Error(n, StrCat(what, " pins no version"), "add version: the subject's version number, or latest "
                      "(then each run reads with the subject's newest schema)");
   }
   SFB_ASSIGN_OR_RETURN(std::string version, ctx.Scalar(n["version"], what + ".version"));
@@ -116,7 +118,7 @@ Status ParsePinnedReaderSchema(const SpecContext& ctx, const YAML::Node& n, cons
   }
   if (n["subject"]) {
     SFB_ASSIGN_OR_RETURN(f->avro_reader_subject, ctx.Scalar(n["subject"], what + ".subject"));
-    if (f->avro_reader_subject.empty()) return ctx.Error(n["subject"], what + ".subject is empty", kExample);
+    if (f->avro_reader_subject.empty()) return ctx.Error(n["subject"], StrCat(what, ".subject is empty"), kExample);
   }
   return Status::OK();
 }
@@ -390,7 +392,8 @@ nlohmann::ordered_json KafkaSourceDefinition::Describe() const {
     if (!f.avro_schema_path.empty()) s.append(StrCat(" (schema ", f.avro_schema_path, ")"));
     if (!f.avro_reader_schema_path.empty()) s.append(StrCat(" (reader schema ", f.avro_reader_schema_path, ")"));
     if (f.avro_reader_version != 0 && f.avro_reader_schema_path.empty()) {
-      const std::string version = f.avro_reader_version == kLatestSchemaVersion ? "latest" : std::to_string(f.avro_reader_version);
+      const std::string version =
+          f.avro_reader_version == kLatestSchemaVersion ? "latest" : std::to_string(f.avro_reader_version);
       s.append(f.avro_reader_subject.empty()
                    ? StrCat(" (reader schema: version ", version, " of each writer record's subject)")
                    : StrCat(" (reader schema: subject ", f.avro_reader_subject, " version ", version, ")"));
