@@ -27,7 +27,14 @@ struct SchemaRegistryConfig {
   int64_t timeout_ms = 10000;         // per request
   std::string ssl_ca_location;        // PEM bundle to verify the registry's certificate (default: the system's)
   std::string ssl_certificate_location, ssl_key_location;  // client certificate and key (PEM), for mutual TLS
+  // subject_name_strategy: which subject a pinned reader schema (`reader_schema: {version: ...}`) without a
+  // `subject` is in. topic (TopicNameStrategy): "<topic>-value" / "<topic>-key"; record
+  // (RecordNameStrategy): the full name of each writer schema's record (namespace.name).
+  bool record_name_strategy = false;
 };
+
+// A pinned reader schema's version meaning the subject's newest (GET .../versions/latest).
+constexpr int32_t kLatestSchemaVersion = -1;
 
 // How the bytes of a record key or value become record fields (record_decoder.h).
 struct KafkaFormat {
@@ -47,6 +54,14 @@ struct KafkaFormat {
   // with the reader's defaults for fields a writer lacks (formats/avro_resolution.h); null: none.
   std::string avro_reader_schema_path = {};
   std::shared_ptr<const AvroSchema> avro_reader_schema = {};
+  // avro with a registry: a reader schema pinned in the registry (`reader_schema: {subject: S, version: V}`)
+  // instead of a file. Version 0: none pinned; kLatestSchemaVersion: the subject's latest. A pinned subject
+  // (given, or "<topic>-value" by the topic strategy) is fetched when the source is prepared, before any
+  // record is read, and becomes avro_reader_schema (avro_reader_schema_path then names the subject and
+  // version). An empty subject with the record strategy: each writer schema's record full name is the
+  // subject, fetched at the first record of that name (registry_decoder.h).
+  std::string avro_reader_subject = {};
+  int32_t avro_reader_version = 0;
 };
 
 const char* KafkaFormatName(KafkaFormat::Kind kind);

@@ -4,11 +4,13 @@
 #include <chrono>
 #include <map>
 #include <thread>
+#include <tuple>
 
 #include "api/dead_letter.h"
 #include "common/str_cat.h"
 #include "connectors/kafka/handoff.h"
 #include "connectors/kafka/kafka_client.h"
+#include "connectors/kafka/pinned_reader_schema.h"
 #include "connectors/kafka/record_decoder.h"
 
 namespace sfb {
@@ -78,6 +80,23 @@ Status KafkaSource::LoadFormats() {
   return Status::OK();
 }
 
+Status KafkaSource::LoadPinnedReaderSchemas() {
+  for (auto [format, registry, part] :
+       {std::tuple<KafkaFormat*, SchemaRegistryClient*, const char*>{&config_.key, key_registry_.get(), "key"},
+        {&config_.value, value_registry_.get(), "value"}}) {
+    if (format->avro_reader_version == 0 || format->avro_reader_subject.empty() || format->avro_reader_schema) continue;
+    Result<PinnedReaderSchema> pinned =
+        FetchPinnedReaderSchema(*registry, format->avro_reader_subject, format->avro_reader_version, part);
+    if (!pinned.ok()) {
+      Status failed = pinned.status();
+      return std::move(failed).WithContext(StrCat("kafka source ", config_.source_name));
+    }
+    format->avro_reader_schema = std::move(pinned->schema);
+    format->avro_reader_schema_path = std::move(pinned->name);
+  }
+  return Status::OK();
+}
+
 Status KafkaSource::Prepare() {
   if (prepared_) return Status::OK();
   SFB_RETURN_IF_ERROR(LoadFormats());
@@ -89,6 +108,8 @@ Status KafkaSource::Prepare() {
   if (value_registry_) {
     SFB_RETURN_IF_ERROR(value_registry_->Check().WithContext(StrCat("kafka source ", config_.source_name, " value")));
   }
+  // A reader schema pinned in the registry is fetched once, before anything is read.
+  SFB_RETURN_IF_ERROR(LoadPinnedReaderSchemas());
   SFB_ASSIGN_OR_RETURN(std::unique_ptr<KafkaClient> client, KafkaClient::Create(config_));
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   SFB_ASSIGN_OR_RETURN(KafkaReadPlan plan, PlanRead(config_, *client, cores));
@@ -129,6 +150,7 @@ Status KafkaSource::PrepareToResume(const nlohmann::ordered_json& state) {
   }
   prepared_ = false;
   SFB_RETURN_IF_ERROR(LoadFormats());
+  SFB_RETURN_IF_ERROR(LoadPinnedReaderSchemas());
   Adopt(std::move(plan));
   return Status::OK();
 }

@@ -73,6 +73,9 @@ class KafkaSource : public Source {
   std::shared_ptr<SchemaRegistryClient> key_registry_, value_registry_;
   // The protobuf descriptions and schema registry clients the key and value formats need, if any.
   Status LoadFormats();
+  // Fetches a reader schema pinned to a subject (`reader_schema: {subject:, version:}`) into the format's
+  // avro_reader_schema, so readers use it as a reader schema file (pinned_reader_schema.h).
+  Status LoadPinnedReaderSchemas();
   // Takes `plan` as what this source reads.
   void Adopt(KafkaReadPlan plan);
   KafkaReadPlan plan_;

@@ -1,6 +1,10 @@
 #include "connectors/kafka/kafka_source_spec.h"
 
+#include <cerrno>
+#include <climits>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 #include "common/file_io.h"
@@ -23,7 +27,7 @@ Result<std::shared_ptr<const SchemaRegistryConfig>> ParseRegistry(const SpecCont
   }
   SFB_RETURN_IF_ERROR(ctx.CheckKeys(n, what,
                                     {"url", "basic.auth.user.info", "timeout", "ssl.ca.location",
-                                     "ssl.certificate.location", "ssl.key.location"}));
+                                     "ssl.certificate.location", "ssl.key.location", "subject_name_strategy"}));
   auto c = std::make_shared<SchemaRegistryConfig>();
   if (!n["url"]) {
     return ctx.Error(n, what + " has no url", "url: http://registry:8081 (a list, or comma-separated, for several)");
@@ -72,7 +76,51 @@ Result<std::shared_ptr<const SchemaRegistryConfig>> ParseRegistry(const SpecCont
     SFB_ASSIGN_OR_RETURN(*field, ctx.Scalar(n[key], StrCat(what, ".", key)));
     *field = ctx.Path(*field);
   }
+  if (n["subject_name_strategy"]) {
+    SFB_ASSIGN_OR_RETURN(std::string strategy,
+                         ctx.Scalar(n["subject_name_strategy"], StrCat(what, ".subject_name_strategy")));
+    if (strategy == "record") {
+      c->record_name_strategy = true;
+    } else if (strategy != "topic") {
+      return ctx.Error(n["subject_name_strategy"],
+                       StrCat(what, ".subject_name_strategy must be topic or record, not '", strategy, "'"),
+                       "topic: the subject is <topic>-value (TopicNameStrategy); record: the record's full name "
+                       "(RecordNameStrategy)");
+    }
+  }
   return std::shared_ptr<const SchemaRegistryConfig>(std::move(c));
+}
+
+// reader_schema: {subject: users-value, version: 3} or {version: latest}: a reader schema pinned in the
+// registry (pinned_reader_schema.h). The subject, when not given, comes from the strategy (the topic's is
+// filled in by ParseKafkaSourceSpec once the topics are known).
+Status ParsePinnedReaderSchema(const SpecContext& ctx, const YAML::Node& n, const std::string& part, KafkaFormat* f) {
+  const std::string what = part + ".reader_schema";
+  const char* kExample =
+      "reader_schema: {subject: users-value, version: 3} (or version: latest), or a file: user.avsc";
+  SFB_RETURN_IF_ERROR(ctx.CheckKeys(n, what, {"subject", "version"}));
+  if (!n["version"]) {
+    return ctx.Error(n, StrCat(what, " pins no version"), "add version: the subject's version number, or latest "
+                     "(then each run reads with the subject's newest schema)");
+  }
+  SFB_ASSIGN_OR_RETURN(std::string version, ctx.Scalar(n["version"], what + ".version"));
+  if (version == "latest") {
+    f->avro_reader_version = kLatestSchemaVersion;
+  } else {
+    char* end = nullptr;
+    errno = 0;
+    const long v = std::strtol(version.c_str(), &end, 10);
+    if (version.empty() || *end != '\0' || errno != 0 || v < 1 || v > INT32_MAX) {
+      return ctx.Error(n["version"], StrCat(what, ".version must be a version number (1, 2, ...) or latest, not '",
+                                            version, "'"), kExample);
+    }
+    f->avro_reader_version = static_cast<int32_t>(v);
+  }
+  if (n["subject"]) {
+    SFB_ASSIGN_OR_RETURN(f->avro_reader_subject, ctx.Scalar(n["subject"], what + ".subject"));
+    if (f->avro_reader_subject.empty()) return ctx.Error(n["subject"], StrCat(what, ".subject is empty"), kExample);
+  }
+  return Status::OK();
 }
 
 Result<KafkaFormat> ParseFormat(const SpecContext& ctx, const YAML::Node& n, const std::string& part) {
@@ -139,7 +187,8 @@ Result<KafkaFormat> ParseFormat(const SpecContext& ctx, const YAML::Node& n, con
   }
   if (n["reader_schema"] && (f.kind != KafkaFormat::Kind::kAvro || !n["registry"])) {
     return ctx.Error(n["reader_schema"], part + ": reader_schema applies to format avro with a registry",
-                     part + ": {format: avro, registry: {url: ...}, reader_schema: user.avsc}");
+                     part + ": {format: avro, registry: {url: ...}, reader_schema: user.avsc} (or reader_schema: "
+                     "{subject: S, version: V}); Protobuf and JSON Schema values are read with the schema of their id");
   }
   if (f.kind == KafkaFormat::Kind::kAvro) {
     if (n["registry"] && n["schema"]) {
@@ -170,7 +219,9 @@ Result<KafkaFormat> ParseFormat(const SpecContext& ctx, const YAML::Node& n, con
                        "schema: file.avsc (single-object encoded or bare datums)");
     }
     SFB_ASSIGN_OR_RETURN(f.registry, ParseRegistry(ctx, n["registry"], part + ".registry"));
-    if (n["reader_schema"]) {
+    if (n["reader_schema"] && n["reader_schema"].IsMap()) {
+      SFB_RETURN_IF_ERROR(ParsePinnedReaderSchema(ctx, n["reader_schema"], part, &f));
+    } else if (n["reader_schema"]) {
       SFB_ASSIGN_OR_RETURN(std::string path, ctx.Scalar(n["reader_schema"], part + ".reader_schema"));
       f.avro_reader_schema_path = ctx.Path(path);
       std::string text;
@@ -184,7 +235,21 @@ Result<KafkaFormat> ParseFormat(const SpecContext& ctx, const YAML::Node& n, con
       }
       f.avro_reader_schema = std::move(*schema);
     }
+    if (f.avro_reader_version == 0 && f.registry->record_name_strategy) {
+      return ctx.Error(n["registry"]["subject_name_strategy"],
+                       StrCat(part, ".registry.subject_name_strategy applies to a reader schema pinned in the registry"),
+                       StrCat("writer schemas are found by the id in each message; add ", part,
+                              ".reader_schema: {version: latest} (or a number) to read every record with the "
+                              "subject's schema"));
+    }
   } else if (n["registry"]) {
+    if (n["registry"].IsMap() && n["registry"]["subject_name_strategy"]) {
+      return ctx.Error(n["registry"]["subject_name_strategy"],
+                       StrCat(part, ".registry.subject_name_strategy applies to format avro with a reader_schema "
+                              "pinned in the registry"),
+                       "only Avro values are projected onto a reader schema; Protobuf and JSON Schema values are "
+                       "read with the schema of their id");
+    }
     if (f.kind == KafkaFormat::Kind::kRaw) {
       return ctx.Error(n["registry"], part + ": registry applies to formats avro, json and protobuf, not raw");
     }
@@ -326,6 +391,13 @@ nlohmann::ordered_json KafkaSourceDefinition::Describe() const {
     if (f.kind == KafkaFormat::Kind::kProtobuf && !f.message.empty()) s.append(StrCat(" ", f.message));
     if (!f.avro_schema_path.empty()) s.append(StrCat(" (schema ", f.avro_schema_path, ")"));
     if (!f.avro_reader_schema_path.empty()) s.append(StrCat(" (reader schema ", f.avro_reader_schema_path, ")"));
+    if (f.avro_reader_version != 0 && f.avro_reader_schema_path.empty()) {
+      const std::string version =
+          f.avro_reader_version == kLatestSchemaVersion ? "latest" : std::to_string(f.avro_reader_version);
+      s.append(f.avro_reader_subject.empty()
+                   ? StrCat(" (reader schema: version ", version, " of each writer record's subject)")
+                   : StrCat(" (reader schema: subject ", f.avro_reader_subject, " version ", version, ")"));
+    }
     if (f.registry) {  // the urls without credentials
       s += " (registry";
       for (const std::string& url : f.registry->urls) s.append(StrCat(" ", SchemaRegistryClient::Redacted(url)));
@@ -398,6 +470,23 @@ Result<std::unique_ptr<SourceDefinition>> ParseKafkaSourceSpec(const SpecContext
   }
   if (k["value"]) {
     SFB_ASSIGN_OR_RETURN(c.value, ParseFormat(ctx, k["value"], "value"));
+  }
+  for (auto [format, part] : {std::pair<KafkaFormat*, const char*>{&c.key, "key"}, {&c.value, "value"}}) {
+    // TopicNameStrategy: a pinned version without a subject is in <topic>-<part>, known now for one topic.
+    if (format->avro_reader_version == 0 || !format->avro_reader_subject.empty() ||
+        format->registry->record_name_strategy) {
+      continue;
+    }
+    if (c.topics.size() != 1) {
+      return ctx.Error(k[part]["reader_schema"],
+                       StrCat(part, ".reader_schema pins a version but no subject, and the source reads ",
+                              c.topics.empty() ? "a topic pattern" : "several topics",
+                              ": with subject_name_strategy: topic each topic has its own subject"),
+                       StrCat("give ", part, ".reader_schema.subject (e.g. ",
+                              c.topics.empty() ? "users" : c.topics[0], "-", part,
+                              "), or subject_name_strategy: record to read each record with its record name's subject"));
+    }
+    format->avro_reader_subject = StrCat(c.topics[0], "-", part);
   }
   if (k["tombstones"]) {
     SFB_ASSIGN_OR_RETURN(std::string s, ctx.Scalar(k["tombstones"], "tombstones"));

@@ -7,7 +7,8 @@
 //       start: earliest                  # or {timestamp: 2024-05-01T00:00:00Z} or {offsets: {visits: {0: 42}}}
 //       value: json                      # json | raw | protobuf | avro, or {format: raw, as: bytes},
 //                                        # or {format: avro, registry: {url: ...}} (also protobuf, json)
-//                                        # avro with a registry may add reader_schema: user.avsc
+//                                        # avro with a registry may add reader_schema: user.avsc, or one
+//                                        # pinned in it: reader_schema: {subject: S, version: 3|latest}
 //       properties: {security.protocol: SASL_SSL, sasl.password: "${KAFKA_PASSWORD}"}
 //
 // Routes from a kafka source default to id "{key}" and delete_when "{value} == null".

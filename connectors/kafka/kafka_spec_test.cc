@@ -227,6 +227,63 @@ TEST(KafkaSpec, AvroWithARegistryAndAReaderSchema) {
   }
 }
 
+TEST(KafkaSpec, AReaderSchemaPinnedInTheRegistry) {
+  auto pinned = Parse("brokers: b\ntopics: users\nvalue: {format: avro, registry: {url: 'http://r'}, "
+                      "reader_schema: {subject: people-value, version: 3}}\n");
+  ASSERT_TRUE(pinned.ok()) << pinned.status().ToString();
+  EXPECT_EQ(ConfigOf(pinned).value.avro_reader_subject, "people-value");
+  EXPECT_EQ(ConfigOf(pinned).value.avro_reader_version, 3);
+  EXPECT_FALSE(ConfigOf(pinned).value.avro_reader_schema);  // fetched when the source is prepared
+  const std::string described = (*pinned)->Describe().dump();
+  EXPECT_NE(described.find("(reader schema: subject people-value version 3)"), std::string::npos) << described;
+
+  // no subject: the topic strategy's <topic>-value (or -key)
+  auto latest = Parse("brokers: b\ntopics: [users]\nkey: {format: avro, registry: {url: 'http://r'}, "
+                      "reader_schema: {version: latest}}\nvalue: {format: avro, registry: {url: 'http://r', "
+                      "subject_name_strategy: topic}, reader_schema: {version: 2}}\n");
+  ASSERT_TRUE(latest.ok()) << latest.status().ToString();
+  EXPECT_EQ(ConfigOf(latest).key.avro_reader_subject, "users-key");
+  EXPECT_EQ(ConfigOf(latest).key.avro_reader_version, kLatestSchemaVersion);
+  EXPECT_EQ(ConfigOf(latest).value.avro_reader_subject, "users-value");
+  EXPECT_EQ(ConfigOf(latest).value.avro_reader_version, 2);
+
+  // the record strategy leaves the subject to each writer record's name, for any number of topics
+  auto record = Parse("brokers: b\ntopic_pattern: 'users.*'\nvalue: {format: avro, registry: {url: 'http://r', "
+                      "subject_name_strategy: record}, reader_schema: {version: latest}}\n");
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  EXPECT_TRUE(ConfigOf(record).value.registry->record_name_strategy);
+  EXPECT_EQ(ConfigOf(record).value.avro_reader_subject, "");
+  EXPECT_NE((*record)->Describe().dump().find("(reader schema: version latest of each writer record's subject)"),
+            std::string::npos);
+
+  for (const auto& [spec, says] : std::vector<std::pair<std::string, std::string>>{
+           {"topics: [users, admins]\nvalue: {format: avro, registry: {url: 'http://r'}, reader_schema: {version: 1}}",
+            "value.reader_schema pins a version but no subject, and the source reads several topics"},
+           {"topic_pattern: 'u.*'\nvalue: {format: avro, registry: {url: 'http://r'}, reader_schema: {version: 1}}",
+            "the source reads a topic pattern"},
+           {"topics: users\nvalue: {format: avro, registry: {url: 'http://r'}, reader_schema: {subject: s}}",
+            "value.reader_schema pins no version"},
+           {"topics: users\nvalue: {format: avro, registry: {url: 'http://r'}, reader_schema: {version: 0}}",
+            "value.reader_schema.version must be a version number (1, 2, ...) or latest, not '0'"},
+           {"topics: users\nvalue: {format: avro, registry: {url: 'http://r'}, reader_schema: {version: newest}}",
+            "not 'newest'"},
+           {"topics: users\nvalue: {format: avro, registry: {url: 'http://r'}, reader_schema: {version: 1, "
+            "subjekt: s}}",
+            "subjekt"},
+           {"topics: users\nvalue: {format: avro, registry: {url: 'http://r', subject_name_strategy: topic_record}}",
+            "value.registry.subject_name_strategy must be topic or record, not 'topic_record'"},
+           {"topics: users\nvalue: {format: avro, registry: {url: 'http://r', subject_name_strategy: record}}",
+            "value.registry.subject_name_strategy applies to a reader schema pinned in the registry"},
+           {"topics: users\nvalue: {format: protobuf, registry: {url: 'http://r', subject_name_strategy: record}}",
+            "value.registry.subject_name_strategy applies to format avro with a reader_schema"},
+           {"topics: users\nvalue: {format: json, registry: {url: 'http://r'}, reader_schema: {version: 1}}",
+            "value: reader_schema applies to format avro with a registry"}}) {
+    auto bad = Parse(StrCat("brokers: b\n", spec, "\n"));
+    ASSERT_FALSE(bad.ok()) << spec;
+    EXPECT_NE(bad.status().message().find(says), std::string::npos) << bad.status().ToString();
+  }
+}
+
 TEST(KafkaSpec, MistakesAreLocatedAndSayHowToFixThem) {
   const BadSpec cases[] = {
       {"{topics: visits}", "kafka source visits has no brokers",

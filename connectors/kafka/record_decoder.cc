@@ -45,8 +45,11 @@ void RecordDecoder::SetUp(PartDecoder* p, const KafkaFormat& format, const Proto
   }
   if (!registry) return;
   if (format.kind == KafkaFormat::Kind::kAvro) {
+    // A pinned subject was fetched into avro_reader_schema when the source was prepared; without one the
+    // pinned version is looked up by each writer record's name (subject_name_strategy: record).
+    const int32_t by_record_name = format.avro_reader_subject.empty() ? format.avro_reader_version : 0;
     p->avro = std::make_unique<RegistryAvroDecoder>(std::move(registry), format.avro_reader_schema,
-                                                    format.avro_reader_schema_path);
+                                                    format.avro_reader_schema_path, by_record_name);
   } else if (format.kind == KafkaFormat::Kind::kJson) {
     p->json = std::make_unique<RegistryJsonDecoder>(std::move(registry));
   } else if (format.kind == KafkaFormat::Kind::kProtobuf) {

@@ -33,6 +33,24 @@ std::string RegistryMessage(const std::string& body) {
   return PreviewText(body, 80);
 }
 
+// A subject as a path segment: "common.proto" stays, "a/b.proto" becomes a%2Fb.proto.
+std::string EscapedSubject(const std::string& subject) {
+  std::string escaped;
+  for (unsigned char c : subject) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      escaped.push_back(static_cast<char>(c));
+    } else {
+      static const char kHex[] = "0123456789ABCDEF";
+      escaped.append({'%', kHex[c >> 4], kHex[c & 15]});
+    }
+  }
+  return escaped;
+}
+
+std::string VersionText(int32_t version) {
+  return version == kLatestSchemaVersion ? "latest" : std::to_string(version);
+}
+
 }  // namespace
 
 SchemaRegistryClient::SchemaRegistryClient(SchemaRegistryConfig config) : config_(std::move(config)) {
@@ -161,20 +179,46 @@ Result<std::shared_ptr<const RegistrySchema>> SchemaRegistryClient::SchemaByVers
   std::lock_guard<std::mutex> lock(mu_);
   const auto key = std::make_pair(subject, version);
   if (auto it = versions_.find(key); it != versions_.end()) return it->second;
-  std::string escaped;  // a subject is a path segment: "common.proto" stays, "a/b.proto" becomes a%2Fb.proto
-  for (unsigned char c : subject) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      escaped.push_back(static_cast<char>(c));
-    } else {
-      static const char kHex[] = "0123456789ABCDEF";
-      escaped.append({'%', kHex[c >> 4], kHex[c & 15]});
-    }
-  }
   Result<std::shared_ptr<const RegistrySchema>> fetched =
-      FetchSchema(StrCat("/subjects/", escaped, "/versions/", std::to_string(version)), 0,
-                  StrCat("version ", std::to_string(version), " of subject ", subject));
+      FetchSchema(StrCat("/subjects/", EscapedSubject(subject), "/versions/", VersionText(version)), 0,
+                  StrCat("version ", VersionText(version), " of subject ", subject));
   if (fetched.ok() || fetched.status().code() == Status::Code::kNotFound) versions_.emplace(key, fetched);
   return fetched;
+}
+
+Result<std::string> SchemaRegistryClient::GetJson(const std::string& path, const std::string& what_is_missing) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SFB_ASSIGN_OR_RETURN(Reply reply, Get(path));
+  const std::string what = StrCat("schema registry ", reply.url, ": GET ", path);
+  if (reply.status == 404) {
+    return Status::NotFound(StrCat("the schema registry has no ", what_is_missing, " (", what, ": HTTP 404: ",
+                                   RegistryMessage(reply.body), ")"));
+  }
+  if (reply.status != 200) {
+    return Status::IoError(StrCat(what, ": HTTP ", std::to_string(reply.status), ": ", RegistryMessage(reply.body)));
+  }
+  return std::move(reply.body);
+}
+
+Result<std::vector<std::string>> SchemaRegistryClient::Subjects() {
+  SFB_ASSIGN_OR_RETURN(std::string body, GetJson("/subjects", "subjects"));
+  try {
+    return nlohmann::json::parse(body).get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception&) {
+    return Status::IoError(StrCat("schema registry: GET /subjects: the answer is not a list of subjects ('",
+                                  PreviewText(body, 80), "')"));
+  }
+}
+
+Result<std::vector<int32_t>> SchemaRegistryClient::Versions(const std::string& subject) {
+  const std::string path = StrCat("/subjects/", EscapedSubject(subject), "/versions");
+  SFB_ASSIGN_OR_RETURN(std::string body, GetJson(path, StrCat("subject ", subject)));
+  try {
+    return nlohmann::json::parse(body).get<std::vector<int32_t>>();
+  } catch (const nlohmann::json::exception&) {
+    return Status::IoError(StrCat("schema registry: GET ", path, ": the answer is not a list of versions ('",
+                                  PreviewText(body, 80), "')"));
+  }
 }
 
 Status SchemaRegistryClient::Check() {

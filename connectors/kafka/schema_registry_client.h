@@ -6,8 +6,11 @@
 //                                (no schemaType: AVRO); 404 when the registry does not know the id
 //   GET <url>/subjects/<subject>/versions/<version>
 //                                {"id": 7, "schema": "...", "schemaType": ..., "references": [...]}: a schema
-//                                another one imports (Protobuf `references`)
-//   GET <url>/subjects           what Check() asks: answers when the registry is up and lets us in
+//                                another one imports (Protobuf `references`), or a pinned reader schema;
+//                                <version> "latest" for kLatestSchemaVersion
+//   GET <url>/subjects/<subject>/versions   [1, 2, 3]: what a subject has (to say so when a pin is missing)
+//   GET <url>/subjects           ["users-value", ...]: what Check() asks (answers when the registry is up
+//                                and lets us in), and what Subjects() lists
 //
 // A schema may list references, {"name": "common.proto", "subject": "common.proto", "version": 1}: the
 // schemas it imports by name, each the given version of a subject.
@@ -54,8 +57,13 @@ class SchemaSource {
   // NotFound when no schema has this id; other errors when the source cannot say.
   virtual Result<std::shared_ptr<const RegistrySchema>> SchemaById(int32_t id) = 0;
   // A version of a subject (what a reference names). NotFound when there is no such version.
+  // `version` may be kLatestSchemaVersion (kafka_config.h).
   virtual Result<std::shared_ptr<const RegistrySchema>> SchemaByVersion(const std::string& subject,
                                                                         int32_t version) = 0;
+  // What the source has, for messages about a subject or version it does not have: its subjects, and a
+  // subject's versions (NotFound when there is no such subject).
+  virtual Result<std::vector<std::string>> Subjects() = 0;
+  virtual Result<std::vector<int32_t>> Versions(const std::string& subject) = 0;
 };
 
 class SchemaRegistryClient final : public SchemaSource {
@@ -70,6 +78,9 @@ class SchemaRegistryClient final : public SchemaSource {
   Result<std::shared_ptr<const RegistrySchema>> SchemaById(int32_t id) override;
   // Fetched once per (subject, version), like ids.
   Result<std::shared_ptr<const RegistrySchema>> SchemaByVersion(const std::string& subject, int32_t version) override;
+  // Asked each time (only when a message needs them).
+  Result<std::vector<std::string>> Subjects() override;
+  Result<std::vector<int32_t>> Versions(const std::string& subject) override;
   // Whether the registry answers and accepts the credentials (validate --connect).
   Status Check();
   // Requests sent so far (each id once).
@@ -85,6 +96,8 @@ class SchemaRegistryClient final : public SchemaSource {
     std::string url;  // redacted, the one that answered
   };
   Result<Reply> Get(const std::string& path);
+  // GET `path` expecting 200 and a JSON body; NotFound for a 404 (`what_is_missing` says what was asked).
+  Result<std::string> GetJson(const std::string& path, const std::string& what_is_missing);
   // GET `path`, its answer read as a schema. `what_is_missing` says, in a 404's message, what was asked.
   Result<std::shared_ptr<const RegistrySchema>> FetchSchema(const std::string& path, int32_t id,
                                                             const std::string& what_is_missing);

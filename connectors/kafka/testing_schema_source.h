@@ -5,11 +5,13 @@
 #ifndef SFB_CONNECTORS_KAFKA_TESTING_SCHEMA_SOURCE_H_
 #define SFB_CONNECTORS_KAFKA_TESTING_SCHEMA_SOURCE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/str_cat.h"
 #include "connectors/kafka/record_decoder.h"
@@ -35,11 +37,33 @@ class TestingSchemaSource : public SchemaSource {
   }
   Result<std::shared_ptr<const RegistrySchema>> SchemaByVersion(const std::string& subject, int32_t version) override {
     if (down) return Status::IoError("the schema registry does not answer (http://r: Connection refused)");
+    if (version == kLatestSchemaVersion) {  // the highest version of the subject
+      for (auto v = versions.begin(); v != versions.end(); ++v) {
+        if (v->first.first == subject) version = std::max(version, v->first.second);
+      }
+    }
     auto it = versions.find({subject, version});
     if (it == versions.end()) {
       return Status::NotFound(StrCat("the schema registry has no version ", std::to_string(version), " of ", subject));
     }
     return std::make_shared<const RegistrySchema>(it->second);
+  }
+  Result<std::vector<std::string>> Subjects() override {
+    if (down) return Status::IoError("the schema registry does not answer (http://r: Connection refused)");
+    std::vector<std::string> out;
+    for (const auto& [key, schema] : versions) {
+      if (out.empty() || out.back() != key.first) out.push_back(key.first);
+    }
+    return out;
+  }
+  Result<std::vector<int32_t>> Versions(const std::string& subject) override {
+    if (down) return Status::IoError("the schema registry does not answer (http://r: Connection refused)");
+    std::vector<int32_t> out;
+    for (const auto& [key, schema] : versions) {
+      if (key.first == subject) out.push_back(key.second);
+    }
+    if (out.empty()) return Status::NotFound(StrCat("the schema registry has no subject ", subject));
+    return out;
   }
 };
 

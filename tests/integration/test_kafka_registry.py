@@ -266,6 +266,94 @@ def test_a_reader_schema_gives_v1_records_the_v2_default(kafka, registry, tmp_pa
     assert "topic avro-users-reader partition " in proc.stderr, proc.stderr
 
 
+def pinned_source(broker, topic, registry_url, reader_schema, registry_extra=""):
+    return (f"  users: {{ kafka: {{ brokers: '{broker.bootstrap}', topics: [{topic}], progress: off,\n"
+            f"      value: {{ format: avro, registry: {{ url: '{registry_url}'{registry_extra} }}, "
+            f"reader_schema: {reader_schema} }} }} }}")
+
+
+def assert_read_as_v2(sp, job, rows):
+    """Every record of `rows` read with USER_V2: v1 records carry its default tier."""
+    got = dump(sp, job)
+    latest = {key: dict(value, tier=value.get("tier", "basic")) for _, key, _, value in rows}
+    assert_entries_equal(expected_entries(latest, {key: 1 for key in latest}),
+                         [e for e in got if e["state"] != "doc"], label="dump")
+    docs = {e["id"]: e["value"] for e in got if e["state"] == "doc"}
+    for key, v in latest.items():
+        doc = docs[key] if isinstance(docs[key], dict) else json.loads(docs[key])
+        assert doc == expected_doc(v), (key, doc)
+
+
+def test_a_pinned_subject_version_is_the_reader_schema(kafka, registry, tmp_path):
+    """reader_schema: {version: 2} of <topic>-value (the topic strategy): v1 records get v2's default, as
+    with the same schema from a file; a version the subject lacks fails validate --connect and run before
+    reading, listing the versions it has."""
+    topic = "avro-users-pinned"
+    kafka.create_topic(topic, 2)
+    rows = [(0, "ana", USER_V1, user("ana", 31, 1)), (1, "bob", USER_V1, user("bob", 40, 1)),
+            (0, "cy", USER_V2, user("cy", 22, 2, tier="gold"))]
+    ids = produce(kafka, registry.url, topic, rows)
+    assert len(set(ids)) == 2, ids
+    every_record_sets_tier = USER_ROUTES.replace('    where: "{headers.schema} == v2"\n', "")
+    job, sp = write_job(tmp_path / "v2", pinned_source(kafka, topic, registry.url, "{ version: 2 }"),
+                        every_record_sets_tier)
+    run_cli("validate", job, "--connect")
+    run_cli("run", job, "--quiet")
+    assert_read_as_v2(sp, job, rows)
+    # the same subject named, and its latest version (v2 too)
+    job, sp = write_job(tmp_path / "latest", pinned_source(
+        kafka, topic, registry.url, f"{{ subject: {topic}-value, version: latest }}"), every_record_sets_tier)
+    run_cli("run", job, "--quiet")
+    assert_read_as_v2(sp, job, rows)
+
+    job, sp = write_job(tmp_path / "missing", pinned_source(kafka, topic, registry.url, "{ version: 9 }"),
+                        every_record_sets_tier)
+    for command in (["validate", job, "--connect"], ["run", job]):
+        proc = run_cli(*command, check=False)
+        assert proc.returncode != 0 and not sp.exists(), proc.stderr
+        assert (f"kafka source users: the value's reader schema (subject {topic}-value version 9): subject "
+                f"{topic}-value has no version 9 (it has versions 1, 2)") in proc.stderr, proc.stderr
+
+
+def test_subject_name_strategy_record_reads_with_the_record_names_subject(kafka, registry, tmp_path):
+    """Values produced with RecordNameStrategy (the registry holds subject example.User, no <topic>-value):
+    subject_name_strategy: record with reader_schema {version: latest} reads every record with
+    example.User's latest (v2)."""
+    from confluent_kafka.schema_registry import record_subject_name_strategy
+    topic = "avro-users-record-named"
+    kafka.create_topic(topic)
+    client = SchemaRegistryClient({"url": registry.url})
+    rows = [(0, "ana", USER_V1, user("ana", 31, 1)), (0, "dee", USER_V2, user("dee", 50, 2, tier="silver")),
+            (0, "bob", USER_V1, user("bob", 40, 1))]
+    producer = confluent_kafka.Producer({"bootstrap.servers": kafka.bootstrap})
+    serializers = {}
+    for partition, key, schema, value in rows:
+        name = "v2" if schema is USER_V2 else "v1"
+        if name not in serializers:
+            serializers[name] = AvroSerializer(client, json.dumps(schema),
+                                               conf={"subject.name.strategy": record_subject_name_strategy})
+        data = serializers[name](value, SerializationContext(topic, MessageField.VALUE))
+        producer.produce(topic, value=data, key=key.encode(), partition=partition, headers=[("schema", name)])
+    assert producer.flush(30) == 0
+    subjects = client.get_subjects()
+    assert "example.User" in subjects and f"{topic}-value" not in subjects, subjects
+
+    every_record_sets_tier = USER_ROUTES.replace('    where: "{headers.schema} == v2"\n', "")
+    job, sp = write_job(tmp_path / "record", pinned_source(kafka, topic, registry.url, "{ version: latest }",
+                                                           ", subject_name_strategy: record"),
+                        every_record_sets_tier)
+    run_cli("validate", job, "--connect")
+    run_cli("run", job, "--quiet")
+    assert_read_as_v2(sp, job, rows)
+    # the topic strategy looks for <topic>-value, which this registry does not have
+    job, sp = write_job(tmp_path / "topic", pinned_source(kafka, topic, registry.url, "{ version: latest }"),
+                        every_record_sets_tier)
+    proc = run_cli("validate", job, "--connect", check=False)
+    assert proc.returncode != 0, proc.stderr
+    assert f"the schema registry has no subject {topic}-value (its subjects: " in proc.stderr, proc.stderr
+    assert "example.User" in proc.stderr, proc.stderr
+
+
 def test_records_the_registry_cannot_explain_name_topic_partition_offset_and_schema_id(kafka, registry, tmp_path):
     kafka.create_topic("avro-bad")
     good = user("ana", 31, 1)
