@@ -15,6 +15,8 @@ functions on statefun's Java SDK:
    step 1 plus the bootstrapped bonus, B its greeting, untouched addresses nothing.
 That ingress is the harness's own (a source that replays a file). A snapshot-compressed base (written by
 real Flink, savepoint/testdata) is read and restored the same way, and so is a RocksDB base with heap timers.
+`run --base --parallelism 3` (RocksDB base) and `1` (hashmap base) re-lay the functions operator by key group;
+those outputs are read by the State Processor API and restored at 3 and at 1 the same way.
 
 Kafka (test_kafka_ingress_resumes_exactly_after_the_base_offsets, on the session broker): an application
 with a module.yaml Kafka ingress (startup position: earliest) counts batch 1, a canonical savepoint of it is
