@@ -67,7 +67,8 @@ options:
   --base SAVEPOINT      build on a canonical savepoint of the running application (job spec:
                         savepoint.base): the output keeps all of its state (every operator, other
                         functions, statefun's own state) and adds the job's; the base is not changed.
-                        The output keeps the base's parallelism. A job state the base already has
+                        The output keeps the base's parallelism unless --parallelism says otherwise:
+                        then the base's keyed state is re-laid by key group. A job state the base already has
                         needs on_existing (replace | keep | merge) in the job spec, else the run is
                         refused before reading anything; `validate --base` counts what each keeps.
   --parallelism N       keyed-state files = Flink subtasks the savepoint is laid out for
@@ -284,7 +285,7 @@ Result<BuiltJob> LoadAndBuild(const std::string& job_file, const Args& args, Job
   JobOverrides o;
   if (const std::string base = BasePath(args, *spec); !base.empty() && !spec->parallelism &&
                                                       !args.options.count("--parallelism")) {
-    // The output keeps the base's parallelism (writer/base_carry_over.h).
+    // By default the output keeps the base's parallelism; an explicit one re-lays (writer/base_carry_over.h).
     SFB_ASSIGN_OR_RETURN(auto b, BaseSavepoint::Open(base));
     if (b->functions_operator()) o.parallelism = b->functions_operator()->parallelism;
   }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -69,9 +70,129 @@ Status CopyFileSynced(const std::string& from, const std::string& to) {
   return Status::OK();
 }
 
+constexpr char kRawKeyedFilePrefix[] = "raw-keyed-functions-";
+
 bool IsRunOwnFile(const std::string& name) {
   return name == kMetadataFileName || name.rfind("keyed-state-functions-", 0) == 0 ||
+         name.rfind(kRawKeyedFilePrefix, 0) == 0 ||
          name == "statefun-bootstrap.json" || name.rfind(".", 0) == 0;
+}
+
+// What a parallelism other than the base's cannot re-lay, refused before anything is read or written.
+// Keyed state (managed and raw) moves by key group. Operator state does not: a subtask of a savepoint has
+// at most one managed and one raw operator-state handle (the _metadata format), so base subtask i keeps
+// its handles on output subtask i. With more subtasks than the base that is what Flink restores at the
+// output's parallelism (a savepoint at the job's own parallelism keeps SPLIT_DISTRIBUTE lists where they
+// are and gives UNION and BROADCAST state to every subtask); with fewer, a base subtask >= P that has
+// operator state would have nowhere to go without rewriting its stream, so it is refused.
+Status CheckFunctionsOperatorRelay(const BaseSavepoint& base, int parallelism) {
+  const OperatorStateMeta* fn = base.functions_operator();
+  if (!fn || fn->parallelism == parallelism) return Status::OK();
+  const std::string where = StrCat("base savepoint ", base.directory());
+  const std::string hint = StrCat("leave --parallelism unset with --base (the output then keeps the base's ",
+                                  std::to_string(fn->parallelism), "); Flink re-distributes on restore");
+  for (const auto& st : fn->subtasks) {
+    if (st.index < 0) continue;
+    const std::string subtask = StrCat("subtask ", std::to_string(st.index), " of ", kFunctionsOperatorUid);
+    if (st.index >= parallelism && (st.has_managed_operator_state || st.has_raw_operator_state)) {
+      return Status::InvalidSpec(StrCat("parallelism ", std::to_string(parallelism), " is lower than the base's ",
+                                        std::to_string(fn->parallelism), " and the base's ", subtask,
+                                        " has operator state, which a savepoint can only hold per subtask (one "
+                                        "handle each): it cannot move to a lower subtask without rewriting it"))
+          .WithContext(where)
+          .WithHint(hint);
+    }
+    if (!st.has_raw_keyed_state) continue;
+    // Raw keyed state is re-laid by key group: each group's bytes run from its offset to the next group's
+    // (Flink writes them in ascending order, -1 for a group it did not start), the last one to the end.
+    int64_t previous = -1;
+    for (size_t i = 0; i < st.raw_keyed.offsets.size(); ++i) {
+      const int64_t off = st.raw_keyed.offsets[i];
+      if (off < 0) continue;
+      if (off < previous) {
+        return Status::InvalidSpec(StrCat("the raw keyed state of the base's ", subtask, " has key group ",
+                                          std::to_string(st.raw_keyed.start_key_group + static_cast<int>(i)),
+                                          " at offset ", std::to_string(off), ", before the previous group's ",
+                                          std::to_string(previous),
+                                          ", so where each key group ends is unknown and it cannot be re-laid"))
+            .WithContext(where)
+            .WithHint(hint);
+      }
+      previous = off;
+    }
+  }
+  return Status::OK();
+}
+
+// Re-lays the raw keyed state of the base's functions operator (heap timers of an application that
+// writes them there) onto the output's subtasks by key group: output subtask i gets a file
+// raw-keyed-functions-<i> holding, for each of its key groups in ascending order, that group's bytes
+// unchanged, and a key-groups handle (type 3) with their offsets (-1 for a group the base did not write).
+Status RelayRawKeyedState(const BaseSavepoint& base, const std::string& out_dir, OperatorStateMeta* ours) {
+  const OperatorStateMeta& fn = *base.functions_operator();
+  struct Span {
+    const std::string* bytes;
+    size_t begin, end;
+  };
+  std::deque<std::string> data;
+  std::map<int, Span> by_kg;
+  for (const auto& st : fn.subtasks) {
+    if (st.index < 0 || !st.has_raw_keyed_state) continue;
+    const KeyedStateHandle& h = st.raw_keyed;
+    const std::string where = StrCat("raw keyed state of subtask ", std::to_string(st.index), " of ",
+                                     kFunctionsOperatorUid, " in base savepoint ", base.directory());
+    data.emplace_back();
+    std::string& bytes = data.back();
+    if (h.stream.type == StreamHandle::Type::kInline) {
+      bytes = h.stream.inline_data;
+    } else if (h.stream.type == StreamHandle::Type::kRelativeFile) {
+      SFB_RETURN_IF_ERROR(ReadFileToString(StrCat(base.directory(), "/", h.stream.path), &bytes).WithContext(where));
+    } else {
+      return Status::InvalidSpec(StrCat("the stream ", h.stream.path, " is an absolute file"))
+          .WithContext(where)
+          .WithHint("take a canonical savepoint of the application");
+    }
+    int previous = -1;
+    for (size_t i = 0; i < h.offsets.size(); ++i) {
+      const int64_t off = h.offsets[i];
+      if (off < 0) continue;
+      const int kg = h.start_key_group + static_cast<int>(i);
+      if (static_cast<uint64_t>(off) > bytes.size()) {
+        return Status::Corruption(StrCat("key group ", std::to_string(kg), " starts at offset ", std::to_string(off),
+                                         ", after the stream's ", std::to_string(bytes.size()), " bytes"))
+            .WithContext(where);
+      }
+      if (previous >= 0) by_kg[previous].end = static_cast<size_t>(off);  // ascending: checked before
+      by_kg[kg] = Span{&bytes, static_cast<size_t>(off), bytes.size()};
+      previous = kg;
+    }
+  }
+  if (by_kg.empty()) return Status::OK();
+  for (SubtaskState& mine : ours->subtasks) {
+    const KeyGroupRange range = KeyGroupRangeForSubtask(fn.max_parallelism, ours->parallelism, mine.index);
+    std::string out;
+    std::vector<int64_t> offsets(static_cast<size_t>(range.size()), -1);
+    bool any = false;
+    for (int kg = range.start; kg <= range.end; ++kg) {
+      auto it = by_kg.find(kg);
+      if (it == by_kg.end()) continue;
+      offsets[static_cast<size_t>(kg - range.start)] = static_cast<int64_t>(out.size());
+      out.append(*it->second.bytes, it->second.begin, it->second.end - it->second.begin);
+      any = true;
+    }
+    if (!any) continue;
+    const std::string name = StrCat(kRawKeyedFilePrefix, std::to_string(mine.index));
+    SFB_RETURN_IF_ERROR(WriteStringToFileSynced(StrCat(out_dir, "/", name), out));
+    mine.has_raw_keyed_state = true;
+    mine.raw_keyed = KeyedStateHandle();
+    mine.raw_keyed.kind = KeyedStateHandle::Kind::kKeyGroups;
+    mine.raw_keyed.start_key_group = range.start;
+    mine.raw_keyed.offsets = std::move(offsets);
+    mine.raw_keyed.stream.type = StreamHandle::Type::kRelativeFile;
+    mine.raw_keyed.stream.path = name;
+    mine.raw_keyed.stream.size = static_cast<int64_t>(out.size());
+  }
+  return Status::OK();
 }
 
 }  // namespace
@@ -89,14 +210,9 @@ Status CheckJobAgainstBase(const BaseSavepoint& base, const std::vector<StateDes
         .WithHint(StrCat("set savepoint.max_parallelism: ", std::to_string(fn->max_parallelism),
                          " (Flink cannot restore keyed state under another max parallelism)"));
   }
-  if (fn->parallelism != parallelism) {
-    return Status::InvalidSpec(StrCat("parallelism ", std::to_string(parallelism), " differs from the base's ",
-                                      std::to_string(fn->parallelism),
-                                      ": re-laying the base's keyed state by key group is not implemented yet"))
-        .WithContext(where)
-        .WithHint(StrCat("leave --parallelism unset with --base (the output then keeps the base's ",
-                         std::to_string(fn->parallelism), "); Flink re-distributes on restore"));
-  }
+  // Another parallelism is re-laid by key group (MergeSubtaskWithBase, CarryOverOperators); what cannot be
+  // is refused there, before anything is written, by CheckFunctionsOperatorRelay().
+  SFB_RETURN_IF_ERROR(CheckFunctionsOperatorRelay(base, parallelism));
   std::map<std::string, const StateDescriptor*> job_by_name;
   for (const auto& s : job_states) job_by_name.emplace(s.FlinkName(), &s);
   std::vector<SavepointReader::Stream> streams;
@@ -214,9 +330,13 @@ Result<MergedSubtask> MergeSubtaskWithBase(const BaseSavepoint& base, int subtas
   const KeyGroupRange range = KeyGroupRangeForSubtask(max_parallelism, parallelism, subtask);
   std::vector<SavepointReader::Stream> streams;
   SFB_RETURN_IF_ERROR(base.reader().OpenStreams(&streams));
-  const SavepointReader::Stream* base_stream = nullptr;
+  // The base streams holding key groups of this subtask, in base subtask order: one when the output has
+  // the base's parallelism (the same subtask's), otherwise every base subtask whose range meets ours.
+  std::vector<const SavepointReader::Stream*> sources;
   for (const auto& s : streams) {
-    if (s.subtask == subtask) base_stream = &s;
+    const int32_t first = s.handle->start_key_group;
+    const int32_t last = first + static_cast<int32_t>(s.handle->offsets.size()) - 1;
+    if (first <= range.end && last >= range.start) sources.push_back(&s);
   }
   SFB_ASSIGN_OR_RETURN(auto job_map, MappedFile::Open(job_file));
   const std::string_view job_bytes = job_map->data();
@@ -225,8 +345,41 @@ Result<MergedSubtask> MergeSubtaskWithBase(const BaseSavepoint& base, int subtas
     ByteReader in(job_bytes);
     SFB_RETURN_IF_ERROR(ReadKeyedStateHeader(&in, &job_header).WithContext(job_file));
   }
-  const size_t base_states = base_stream ? base_stream->header.states.size() : 0;
-  // Output state ids: the base's keep theirs; a job state the base has (on_existing) takes the base's id,
+  // The base's states of this file: the union over `sources`, each name once, in first-seen order (the
+  // first source's order, then what later ones add), so a single source keeps its ids 0..b-1. `id_of`
+  // maps each source's state ids to these.
+  std::vector<std::pair<const SavepointReader::Stream*, size_t>> base_meta;  // where each id's snapshot is
+  std::map<std::string, uint16_t> base_id_by_name;
+  std::vector<std::vector<uint16_t>> id_of(sources.size());
+  for (size_t k = 0; k < sources.size(); ++k) {
+    const KeyedStateHeader& h = sources[k]->header;
+    for (size_t b = 0; b < h.states.size(); ++b) {
+      auto [it, added] = base_id_by_name.emplace(h.states[b].flink_name, static_cast<uint16_t>(base_meta.size()));
+      if (added) base_meta.emplace_back(sources[k], b);
+      id_of[k].push_back(it->second);
+    }
+    if (k == 0) continue;
+    // The header prefix (version, compression flag, key serializer snapshot) is taken from the first
+    // source; Flink writes the same one for every subtask of a job, so a difference is refused.
+    std::string a(sources[0]->bytes.substr(0, sources[0]->header.states_offset));
+    std::string b(sources[k]->bytes.substr(0, h.states_offset));
+    if (a.size() == b.size()) {
+      a[sources[0]->header.compression_flag_offset] = '\0';
+      b[h.compression_flag_offset] = '\0';
+    }
+    if (a != b) {
+      return Status::InvalidSpec(StrCat("the base's keyed-state streams ", sources[0]->name, " and ", sources[k]->name,
+                                        " have different key serializers or header versions, so their key groups "
+                                        "cannot share one file of subtask ", std::to_string(subtask), " of ",
+                                        std::to_string(parallelism)))
+          .WithContext(StrCat("base savepoint ", base.directory()))
+          .WithHint(StrCat("leave --parallelism unset with --base (the output then keeps the base's ",
+                           std::to_string(base.functions_operator()->parallelism),
+                           "); Flink re-distributes on restore"));
+    }
+  }
+  const size_t base_states = base_meta.size();
+  // Output state ids: the base's as above; a job state the base has (on_existing) takes the base's id,
   // every other job state the next free one, in job order.
   std::vector<uint16_t> out_id_of_job(job_header.states.size());
   std::vector<OnExisting> mode_of_out(base_states, OnExisting::kUnset);
@@ -234,11 +387,8 @@ Result<MergedSubtask> MergeSubtaskWithBase(const BaseSavepoint& base, int subtas
   size_t next_id = base_states;
   for (size_t j = 0; j < job_header.states.size(); ++j) {
     const std::string& name = job_header.states[j].flink_name;
-    int existing = -1;
-    for (size_t b = 0; b < base_states; ++b) {
-      if (base_stream->header.states[b].flink_name == name) existing = static_cast<int>(b);
-    }
-    if (existing < 0) {
+    auto found = base_id_by_name.find(name);
+    if (found == base_id_by_name.end()) {
       out_id_of_job[j] = static_cast<uint16_t>(next_id++);
       continue;
     }
@@ -246,23 +396,26 @@ Result<MergedSubtask> MergeSubtaskWithBase(const BaseSavepoint& base, int subtas
     if (mode == OnExisting::kUnset) {
       return Status::Internal(StrCat("state ", name, " is in the base without an on_existing choice"));
     }
-    out_id_of_job[j] = static_cast<uint16_t>(existing);
-    mode_of_out[static_cast<size_t>(existing)] = mode;
-    job_of_out[static_cast<size_t>(existing)] = static_cast<int>(j);
+    const uint16_t existing = found->second;
+    out_id_of_job[j] = existing;
+    mode_of_out[existing] = mode;
+    job_of_out[existing] = static_cast<int>(j);
   }
   if (next_id > 32767) return Status::InvalidSpec("the base and the job together have more than 32767 states");
 
   // Header: proxy version and key serializer as the base wrote them (or ours); compression off.
   std::string out;
-  const std::string_view header_source = base_stream ? base_stream->bytes : job_bytes;
-  const KeyedStateHeader& header_of = base_stream ? base_stream->header : job_header;
+  const SavepointReader::Stream* first = sources.empty() ? nullptr : sources[0];
+  const std::string_view header_source = first ? first->bytes : job_bytes;
+  const KeyedStateHeader& header_of = first ? first->header : job_header;
   out.append(header_source.substr(0, header_of.states_offset));
   // We write every section uncompressed, so the flag says so even when the base's sections were snappy
   // framed (Flink reads the flag per file; the other operators' files keep theirs).
   out[header_of.compression_flag_offset] = '\0';
   ByteWriter(&out).I16(static_cast<int16_t>(next_id));
-  if (base_stream) {
-    for (const auto& [b, e] : base_stream->header.meta_info_spans) out.append(base_stream->bytes.substr(b, e - b));
+  for (const auto& [stream, b] : base_meta) {
+    const auto [begin, end] = stream->header.meta_info_spans[b];
+    out.append(stream->bytes.substr(begin, end - begin));
   }
   for (size_t j = 0; j < job_header.states.size(); ++j) {
     if (out_id_of_job[j] < base_states) continue;  // the base's snapshot of it is already there
@@ -287,28 +440,28 @@ Result<MergedSubtask> MergeSubtaskWithBase(const BaseSavepoint& base, int subtas
   for (int kg = range.start; kg <= range.end; ++kg) {
     runs.clear();
     job_side.clear();
-    if (base_stream) {
-      const int64_t off = offset_in(base_stream->handle->start_key_group, base_stream->handle->offsets, kg);
-      if (off != 0) {
-        if (off < static_cast<int64_t>(base_stream->header.size) ||
-            static_cast<uint64_t>(off) >= base_stream->bytes.size()) {
-          return Status::Corruption(StrCat("key group ", std::to_string(kg), " starts at offset ",
-                                           std::to_string(off), ", outside the stream"))
-              .WithContext(base_stream->name);
-        }
-        SFB_RETURN_IF_ERROR(ReadKeyGroupSectionAt(base_stream->bytes, static_cast<size_t>(off), kg,
-                                                  base_stream->header, prefix, &base_decoded,
-                                                  [&](const KeyedEntry& e) -> Status {
-                              if (e.key_group != kg) {
-                                return Status::Corruption(StrCat("entry at offset ", std::to_string(e.offset),
-                                                                 " is of key group ", std::to_string(e.key_group),
-                                                                 " inside the section of ", std::to_string(kg)));
-                              }
-                              runs[e.state_id].push_back(StatePair{e.key, e.value});
-                              ++result.base_entries;
-                              return Status::OK();
-                            }).WithContext(base_stream->name));
+    for (size_t k = 0; k < sources.size(); ++k) {
+      const SavepointReader::Stream& src = *sources[k];
+      const int64_t off = offset_in(src.handle->start_key_group, src.handle->offsets, kg);
+      if (off == 0) continue;
+      if (off < static_cast<int64_t>(src.header.size) || static_cast<uint64_t>(off) >= src.bytes.size()) {
+        return Status::Corruption(StrCat("key group ", std::to_string(kg), " starts at offset ", std::to_string(off),
+                                         ", outside the stream"))
+            .WithContext(src.name);
       }
+      const std::vector<uint16_t>& ids = id_of[k];
+      SFB_RETURN_IF_ERROR(ReadKeyGroupSectionAt(src.bytes, static_cast<size_t>(off), kg, src.header, prefix,
+                                                &base_decoded, [&](const KeyedEntry& e) -> Status {
+                            if (e.key_group != kg) {
+                              return Status::Corruption(StrCat("entry at offset ", std::to_string(e.offset),
+                                                               " is of key group ", std::to_string(e.key_group),
+                                                               " inside the section of ", std::to_string(kg)));
+                            }
+                            runs[ids[e.state_id]].push_back(StatePair{e.key, e.value});
+                            ++result.base_entries;
+                            return Status::OK();
+                          }).WithContext(src.name));
+      break;  // a key group is in one base subtask's range only
     }
     const int64_t job_off = offset_in(job_start_key_group, job_offsets, kg);
     if (job_off != 0) {
@@ -381,6 +534,9 @@ Status CarryOverOperators(const BaseSavepoint& base, const std::string& out_dir,
     carried.push_back(*op);
   }
   if (const OperatorStateMeta* fn = base.functions_operator(); fn && ours) {
+    SFB_RETURN_IF_ERROR(CheckFunctionsOperatorRelay(base, ours->parallelism));
+    const bool relaid = ours->parallelism != fn->parallelism;
+    // Operator state: base subtask i's handles on output subtask i (see CheckFunctionsOperatorRelay).
     for (const auto& st : fn->subtasks) {
       if (st.index < 0 || static_cast<size_t>(st.index) >= ours->subtasks.size()) continue;
       SubtaskState& mine = ours->subtasks[static_cast<size_t>(st.index)];
@@ -394,12 +550,13 @@ Status CarryOverOperators(const BaseSavepoint& base, const std::string& out_dir,
         mine.has_raw_operator_state = true;
         mine.raw_operator = st.raw_operator;
       }
-      if (st.has_raw_keyed_state) {
+      if (st.has_raw_keyed_state && !relaid) {
         SFB_RETURN_IF_ERROR(copy(st.raw_keyed.stream));
         mine.has_raw_keyed_state = true;
         mine.raw_keyed = st.raw_keyed;
       }
     }
+    if (relaid) SFB_RETURN_IF_ERROR(RelayRawKeyedState(base, out_dir, ours));
     if (fn->has_coordinator_state) {
       SFB_RETURN_IF_ERROR(copy(fn->coordinator));
       ours->has_coordinator_state = true;

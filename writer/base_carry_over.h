@@ -3,21 +3,27 @@
 //
 // Contract, in the order a run uses it:
 //   CheckJobAgainstBase()   before any input is read. Refuses a max parallelism other than the base's
-//                           (naming both), a parallelism other than the base's (re-laying keyed state by
-//                           key group is not implemented), a job state the base already has (same
+//                           (naming both), a parallelism P lower than the base's N when a base subtask >= P
+//                           has operator state (see CarryOverOperators), a job state the base already has (same
 //                           Flink name) with another type or expiration (Flink would refuse to restore it),
 //                           and one without an on_existing choice (writer/on_existing.h), naming it and
 //                           the choices: a base's values are never silently mixed with the job's.
 //   MergeSubtaskWithBase()  after the job's keyed-state file of a subtask is built. Writes a file that holds
-//                           the base's keyed state of that subtask unchanged (every state: other functions',
-//                           statefun's internal states, timers; entry bytes as they are) plus the job's:
-//                             header  = the base's key serializer snapshot, then the base's states'
-//                                       StateMetaInfoSnapshots verbatim (state ids 0..b-1), then those of
-//                                       the job's states the base does not have (ids b.., in job order);
+//                           the base's keyed state of that subtask's key groups (Flink's range of subtask i
+//                           of P) unchanged (every state: other functions', statefun's internal states,
+//                           timers; entry bytes as they are), taken from whichever base subtask's stream
+//                           holds each group (the same subtask's when P = N), plus the job's:
+//                             header  = the first source stream's key serializer snapshot (all sources must
+//                                       have the same), then the StateMetaInfoSnapshots of the sources'
+//                                       states verbatim, each name once in first-seen order over the
+//                                       sources in subtask order (ids 0..b-1; for P = N the base's own
+//                                       ids), then those of the job's states the base does not have
+//                                       (ids b.., in job order);
 //                             per key group, ascending: one run per state in ascending state id, the
-//                                       base's pairs in their order; a job state the base has shares the
-//                                       base's id and its run holds what its on_existing choice keeps of
-//                                       both sides (ResolveExistingKeyGroup); one section ending FF FF.
+//                                       base's pairs in their order under their remapped ids; a job state
+//                                       the base has shares the base's id and its run holds what its
+//                                       on_existing choice keeps of both sides (ResolveExistingKeyGroup);
+//                                       one section ending FF FF.
 //                           A base written with snapshot compression has snappy-framed sections; they
 //                           are decoded (CRCs checked) and the file is written uncompressed, its header's
 //                           compression flag 0: Flink reads that flag per file, so it restores both.
@@ -26,7 +32,15 @@
 //                           other than `functions_uid1` exactly as it was (handles unchanged), copies the
 //                           relative files they name into the output directory under the same names (the
 //                           base is only read), and gives the functions operator's subtasks the base's
-//                           operator and raw keyed state (their files copied the same way).
+//                           operator and raw keyed state (their files copied the same way). At another
+//                           parallelism P: base subtask i's operator state stays on output subtask i (a
+//                           subtask holds at most one handle; a restore at the savepoint's own parallelism
+//                           keeps SPLIT_DISTRIBUTE lists where they are and gives UNION/BROADCAST state to
+//                           every subtask, so P > N restores; P < N is refused by CheckJobAgainstBase when a
+//                           base subtask >= P has any), and raw keyed state is re-laid by key group: output
+//                           subtask i gets raw-keyed-functions-<i> with each of its groups' bytes unchanged
+//                           (a group ends where the next written one starts) and a type-3 handle. Other
+//                           operators keep the base's parallelism; Flink re-distributes them on restore.
 
 #ifndef SFB_WRITER_BASE_CARRY_OVER_H_
 #define SFB_WRITER_BASE_CARRY_OVER_H_

@@ -55,7 +55,7 @@ class Builder {
     }
     for (const auto& f : *in_.functions) instances_.push_back(f.provider());
     if (in_.base && in_.on_existing) {
-      SFB_ASSIGN_OR_RETURN(base_values_, BaseValues::Open(*in_.base, in_.subtask, *in_.states, *in_.on_existing));
+      SFB_ASSIGN_OR_RETURN(base_values_, BaseValues::Open(*in_.base, *in_.states, *in_.on_existing));
     }
 
     SFB_ASSIGN_OR_RETURN(sink_, FileSink::Create(in_.file_path));

@@ -15,6 +15,8 @@ functions on statefun's Java SDK:
    step 1 plus the bootstrapped bonus, B its greeting, untouched addresses nothing.
 That ingress is the harness's own (a source that replays a file). A snapshot-compressed base (written by
 real Flink, savepoint/testdata) is read and restored the same way, and so is a RocksDB base with heap timers.
+`run --base --parallelism 3` (RocksDB base) and `1` (hashmap base) re-lay the functions operator by key group;
+those outputs are read by the State Processor API and restored at 3 and at 1 the same way.
 
 Kafka (test_kafka_ingress_resumes_exactly_after_the_base_offsets, on the session broker): an application
 with a module.yaml Kafka ingress (startup position: earliest) counts batch 1, a canonical savepoint of it is
@@ -231,8 +233,13 @@ def bootstrapped(tmp_path_factory):
         seen_jobs[mode].write_text(SEEN_JOB.format(out=f"seen-{mode}", mode=mode))
         run_cli("run", seen_jobs[mode], "--base", base, "--threads", "2")
     run_cli("run", seen_jobs["merge"], "--base", heap_base, "--output", work / "seen-merge-hashmap")
+    # another parallelism than the bases' 2: the functions operator's keyed state re-laid by key group
+    run_cli("run", job, "--base", base, "--parallelism", "3", "--threads", "2", "--output", work / "out-p3")
+    run_cli("run", job, "--base", heap_base, "--parallelism", "1", "--output", work / "out-hashmap-p1")
     return {"work": work, "base": base, "heap_base": heap_base, "base_files": base_files, "job": job,
-            "out": work / "out", "run": run, "outputs": {"rocksdb": work / "out", "hashmap": work / "out-hashmap"},
+            "out": work / "out", "run": run,
+            "outputs": {"rocksdb": work / "out", "hashmap": work / "out-hashmap", "rocksdb-p3": work / "out-p3",
+                        "hashmap-p1": work / "out-hashmap-p1"},
             "seen_jobs": seen_jobs}
 
 
@@ -264,17 +271,52 @@ def test_same_bytes_whatever_threads(bootstrapped):
             assert (work / "out1" / p.name).read_bytes() == p.read_bytes(), p.name
 
 
+@pytest.mark.parametrize("output,base_key,parallelism", [("rocksdb-p3", "base", 3), ("hashmap-p1", "heap_base", 1)])
+def test_another_parallelism_relays_the_functions_operator_and_keeps_the_others(bootstrapped, output, base_key,
+                                                                                parallelism):
+    """`--parallelism` other than the base's: the functions operator has that many subtasks, each with
+    Flink's key-group range, holding every entry the base-parallelism output holds; every other operator is
+    exactly the base's; the bytes do not depend on --threads; validate --base counts the same."""
+    work, base, out = bootstrapped["work"], bootstrapped[base_key], bootstrapped["outputs"][output]
+    info = json.loads(run_cli("inspect", base, "--json").stdout)
+    merged = json.loads(run_cli("inspect", out, "--json").stdout)
+    same_p = json.loads(run_cli("inspect", bootstrapped["outputs"][output.split("-")[0]], "--json").stdout)
+    assert [op["id"] for op in merged["operators"]] == [op["id"] for op in info["operators"]]
+    functions = [op for op in merged["operators"] if op["uid"] == "functions_uid1"]
+    assert [op["parallelism"] for op in functions] == [parallelism]
+    assert ([op for op in merged["operators"] if op["uid"] != "functions_uid1"]
+            == [op for op in info["operators"] if op["uid"] != "functions_uid1"])
+    ranges = {3: ["0..42", "43..85", "86..127"], 1: ["0..127"]}[parallelism]  # Flink's ranges of 128 over P
+    assert [s["key_groups"] for s in merged["subtasks"]] == ranges
+    assert {s["name"]: s["entries"] for s in merged["states"]} == {s["name"]: s["entries"] for s in same_p["states"]}
+    key = lambda e: json.dumps(e, sort_keys=True)
+    assert sorted(map(key, dump(out))) == sorted(map(key, dump(bootstrapped["outputs"][output.split("-")[0]])))
+    got = json.loads(run_cli("get", out, "restore/counter/user-0", "--spec", bootstrapped["job"]).stdout)
+    assert got["states"]["seen"]["value"] == 6 and got["states"]["bonus"]["value"] == 100, got
+    for threads in ("1", "4"):
+        again = work / f"{output}-t{threads}"
+        run_cli("run", bootstrapped["job"], "--base", base, "--parallelism", str(parallelism), "--threads", threads,
+                "--output", again)
+        for p in out.iterdir():
+            if p.name != "statefun-bootstrap.json":
+                assert (again / p.name).read_bytes() == p.read_bytes(), (threads, p.name)
+        shutil.rmtree(again)
+    counts = json.loads(run_cli("validate", bootstrapped["seen_jobs"]["merge"], "--base", base, "--parallelism",
+                                str(parallelism), "--json", "--tmp-dir", work).stdout)["base"]["states"]
+    assert counts == [{"function": "restore/counter", "state": "seen", "on_existing": "merge", **SEEN_COUNTS["merge"]}]
+
+
 def entries(function, state, values):
     return [{"function": function, "state": state, "id": i, "value": v} for i, v in values.items()]
 
 
-@pytest.mark.parametrize("output", ["out", "seen-merge-hashmap"])
+@pytest.mark.parametrize("output", ["out", "seen-merge-hashmap", "out-p3", "out-hashmap-p1"])
 def test_flinks_state_processor_api_reads_every_state_of_the_output(bootstrapped, flink_judge, output):
     """Flink's State Processor API (tests/flink-harness `read`, RocksDB and hashmap backends) reads every
     function state of a --base output value for value: the base's carried over, the job's added or merged;
     our own `dump` shows exactly the same entries."""
     seen = seen_in_base()
-    if output == "out":
+    if output != "seen-merge-hashmap":
         expected = (entries("restore/counter", "seen", seen)
                     + entries("restore/counter", "bonus", {"user-0": 100, "user-1": 200, "new-user": 300})
                     + entries("restore/greeter", "greeting", {g: f"Hello {g}" for g in GUESTS}))
@@ -313,13 +355,17 @@ def test_a_state_the_base_has_is_refused_before_reading(bootstrapped):
 
 
 # The bases ran at parallelism 2; at 3 Flink re-lays every operator's state, the function operator's key
-# groups (ours and the base's carried over) included.
-@pytest.mark.parametrize("backend,parallelism", [("rocksdb", 2), ("hashmap", 2), ("rocksdb", 3)])
-def test_real_flink_restores_the_output_and_every_address_sees_its_state(bootstrapped, backend, parallelism):
-    work, out = bootstrapped["work"], bootstrapped["outputs"][backend]
+# groups (ours and the base's carried over) included. rocksdb-p3 and hashmap-p1 were written with
+# --parallelism 3 and 1 (the functions operator re-laid by us, the other operators still at 2) and are
+# restored at that parallelism.
+@pytest.mark.parametrize("output,parallelism", [("rocksdb", 2), ("hashmap", 2), ("rocksdb", 3), ("rocksdb-p3", 3),
+                                                ("hashmap-p1", 1)])
+def test_real_flink_restores_the_output_and_every_address_sees_its_state(bootstrapped, output, parallelism):
+    work, out = bootstrapped["work"], bootstrapped["outputs"][output]
+    backend = output.split("-")[0]
     plan_path = work / "probe-plan.json"
     plan_path.write_text(json.dumps(PROBE_PLAN))
-    name = f"{backend}-p{parallelism}"
+    name = f"{output}-p{parallelism}"
     functions = Functions(plan_path, work, f"probe-{name}")
     try:
         module = functions.module_yaml(work / f"probe-module-{name}.yaml")
