@@ -47,8 +47,9 @@ Schema::Schema(std::vector<std::string> names) : names_(std::move(names)) {
 
 int Schema::IndexOf(std::string_view name) const {
   // Templates look fields up by name for every record. A record of a few fields is searched faster
-  // than a hash of a temporary string is taken; the first of equal names wins, as in index_.
-  constexpr size_t kLinearSearchFields = 8;
+  // than a hash of a temporary string is taken (a Kafka record has 9 or more: topic, partition,
+  // offset, timestamp, key, value and the value's fields); the first of equal names wins, as in index_.
+  constexpr size_t kLinearSearchFields = 16;
   if (names_.size() <= kLinearSearchFields) {
     for (size_t i = 0; i < names_.size(); ++i) {
       if (names_[i] == name) return static_cast<int>(i);

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "common/java_string.h"
@@ -21,6 +22,30 @@ int HexValue(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
+}
+
+// The first position at or after `pos` holding '"', '\\' or a control byte (below 0x20), or the size
+// of `text`: the run of a string that needs no attention, crossed eight bytes at a time. Each of the
+// three tests is the classic "some byte is zero / below n" word test, which never misses such a byte.
+size_t SkipPlainString(std::string_view text, size_t pos) {
+  constexpr uint64_t kOnes = 0x0101010101010101u;
+  constexpr uint64_t kHigh = 0x8080808080808080u;
+  const char* p = text.data();
+  const size_t n = text.size();
+  while (pos + 8 <= n) {
+    uint64_t x;
+    std::memcpy(&x, p + pos, 8);
+    const uint64_t quote = x ^ (kOnes * '"');
+    const uint64_t backslash = x ^ (kOnes * '\\');
+    const uint64_t hits = ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) | ((x - kOnes * 0x20) & ~x);
+    if (hits & kHigh) break;
+    pos += 8;
+  }
+  for (; pos < n; ++pos) {
+    const char c = p[pos];
+    if (c == '"' || c == '\\' || static_cast<uint8_t>(c) < 0x20) break;
+  }
+  return pos;
 }
 
 class Parser {
@@ -74,6 +99,12 @@ class Parser {
       sink_->Add(*path_, Value::Text(std::move(array)));
       return true;
     }
+    if (c == '"') {  // the common case, without a Value moved through Scalar
+      std::string_view s;
+      if (!String(&scratch_, &s)) return false;
+      sink_->Add(*path_, Value::Text(std::string(s)));
+      return true;
+    }
     Value v;
     if (!Scalar(&v)) return false;
     sink_->Add(*path_, std::move(v));
@@ -91,10 +122,11 @@ class Parser {
     const size_t mark = path_->size();
     for (;;) {
       if (pos_ >= text_.size() || text_[pos_] != '"') return Fail("a member name in double quotes");
-      if (!String(&key_)) return false;
+      std::string_view name;
+      if (!String(&key_, &name)) return false;
       path_->resize(mark);
       path_->push_back('.');
-      path_->append(key_);
+      path_->append(name);
       SkipSpace();
       if (pos_ >= text_.size() || text_[pos_] != ':') return Fail("':' after a member name");
       ++pos_;
@@ -119,9 +151,9 @@ class Parser {
   bool Scalar(Value* v) {
     const char c = text_[pos_];
     if (c == '"') {
-      std::string s;
-      if (!String(&s)) return false;
-      *v = Value::Text(std::move(s));
+      std::string_view s;
+      if (!String(&scratch_, &s)) return false;
+      *v = Value::Text(std::string(s));
       return true;
     }
     if (c == '-' || IsDigit(c)) return Number(v, nullptr);
@@ -135,22 +167,31 @@ class Parser {
     return Fail("a JSON value");
   }
 
-  // A string at pos_ (its opening quote), unescaped into *out.
-  bool String(std::string* out) {
-    out->clear();
+  // A string at pos_ (its opening quote): *text is its unescaped text, a view of the document when it
+  // has no escapes, else of *scratch (valid until *scratch changes).
+  bool String(std::string* scratch, std::string_view* text) {
+    std::string* out = scratch;
+    bool escaped = false;
     size_t start = ++pos_;
     for (;;) {
+      pos_ = SkipPlainString(text_, pos_);
       if (pos_ >= text_.size()) return Fail("a closing '\"'");
       const char c = text_[pos_];
       if (c == '"') {
-        out->append(text_.substr(start, pos_ - start));
+        if (escaped) {
+          out->append(text_.substr(start, pos_ - start));
+          *text = *out;
+        } else {
+          *text = text_.substr(start, pos_ - start);
+        }
         ++pos_;
         return true;
       }
       if (static_cast<uint8_t>(c) < 0x20) return Fail("a control character to be escaped inside a string");
-      if (c != '\\') {
-        ++pos_;
-        continue;
+      // c is '\\'
+      if (!escaped) {
+        out->clear();
+        escaped = true;
       }
       out->append(text_.substr(start, pos_ - start));
       if (++pos_ >= text_.size()) return Fail("an escape sequence");
@@ -225,6 +266,13 @@ class Parser {
     if (token) *token = t;
     if (!v) return true;
     const char* end = t.data() + t.size();
+    if (integral && t.size() <= 18) {  // at most 18 digits: within int64, no overflow to check
+      const bool negative = t[0] == '-';
+      int64_t i = 0;
+      for (size_t k = negative ? 1 : 0; k < t.size(); ++k) i = i * 10 + (t[k] - '0');
+      *v = Value::Int(negative ? -i : i);
+      return true;
+    }
     if (integral) {
       int64_t i;
       if (auto r = std::from_chars(t.data(), end, i); r.ec == std::errc() && r.ptr == end) {
@@ -252,7 +300,8 @@ class Parser {
     const char c = text_[pos_];
     if (c == '"') {
       const size_t start = pos_;
-      if (!String(&key_)) return false;
+      std::string_view ignored;
+      if (!String(&key_, &ignored)) return false;
       out->append(text_.substr(start, pos_ - start));
       return true;
     }
@@ -313,7 +362,8 @@ class Parser {
   std::string* path_;
   FieldSink* sink_;
   std::string* error_;
-  std::string key_;  // scratch for member names
+  std::string key_;      // scratch for member names with escapes
+  std::string scratch_;  // scratch for string values with escapes
 };
 
 }  // namespace

@@ -176,6 +176,47 @@ TEST(FlattenJson, RandomMutationsAgreeWithTheOracleAndNeverCrash) {
   EXPECT_GT(accepted, 100);  // the mutations do not only produce garbage
 }
 
+// Strings are crossed eight bytes at a time: a quote, an escape, a control byte or UTF-8 at every
+// offset of a long string, and integers around the 18-character fast path, agree with the oracle.
+TEST(FlattenJson, EveryOffsetOfLongStringsAndIntegersAroundEighteenDigits) {
+  const std::string pieces[] = {"\\\"", "\\\\", "\\n", "\\u00e9", "\\ud83d\\ude80", "\xc3\xa9", "\x01", "\"", "\\"};
+  int checked = 0;
+  for (const std::string& piece : pieces) {
+    for (size_t at = 0; at <= 24; ++at) {
+      std::string text(24, 'x');
+      text.insert(at, piece);
+      for (const std::string& doc : {"{\"" + text + "\":1}", "{\"k\":\"" + text + "\"}", "[\"" + text + "\"]"}) {
+        Fields f;
+        std::string path, error;
+        const bool ours = FlattenJson(doc, "value", &path, &f, &error);
+        ASSERT_EQ(ours, nlohmann::json::accept(doc)) << doc << "\n" << error;
+        ++checked;
+        if (!ours) continue;
+        std::vector<std::pair<std::string, nlohmann::ordered_json>> want;
+        Reference(nlohmann::ordered_json::parse(doc), "value", &want);
+        ASSERT_EQ(f.got.size(), want.size()) << doc;
+        EXPECT_EQ(f.got[0].first, want[0].first) << doc;
+        EXPECT_TRUE(SameValue(f.got[0].second, want[0].second)) << doc << ": " << f.got[0].second.ToText();
+      }
+    }
+  }
+  EXPECT_EQ(checked, 9 * 25 * 3);
+  Fields control;
+  std::string path, error;
+  EXPECT_FALSE(FlattenJson("{\"k\":\"" + std::string(13, 'x') + "\x1f\"}", "v", &path, &control, &error));
+  EXPECT_EQ(error, "parse error at byte 20: expected a control character to be escaped inside a string, found byte 31");
+  for (const char* n : {"99999999999999999", "999999999999999999", "9999999999999999999", "-99999999999999999",
+                        "-999999999999999999", "-9223372036854775808", "100000000000000000", "-0", "0"}) {
+    Fields f;
+    ASSERT_TRUE(FlattenJson(n, "v", &path, &f, &error)) << n;
+    ASSERT_EQ(f.got.size(), 1u);
+    const nlohmann::json j = nlohmann::json::parse(n);
+    EXPECT_TRUE(SameValue(f.got[0].second, j)) << n << ": " << f.got[0].second.ToText();
+    EXPECT_EQ(f.got[0].second.kind(), j.is_number_unsigned() && j.get<uint64_t>() > INT64_MAX ? Value::Kind::kText
+                                                                                              : Value::Kind::kInt) << n;
+  }
+}
+
 TEST(IsJsonText, AcceptsDocumentsAndSaysWhyNot) {
   std::string error;
   for (const char* doc : {"{\"a\": [1, {\"b\": null}], \"c\": \"\\u00e9\"}", "[]", "1", "\"text\"", " true "}) {

@@ -406,6 +406,15 @@ Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o, bool conne
     }
     auto source = s.definition->Create();
     if (!source.ok()) return Status(source.status()).WithContext("source " + s.name);
+    // The spec's routes are the only readers of its records (the rule functions read the routed
+    // payloads), unless a dead letter file is written: a record the routes reject goes there whole.
+    if (job.dead_letter.path.empty()) {
+      std::vector<std::string> fields_read;
+      for (const auto& route : it->second) {
+        for (auto& [field, used_in] : RouteFields(*route)) fields_read.push_back(std::move(field));
+      }
+      (*source)->set_fields_read(fields_read);
+    }
     if (connect_remote || !s.definition->remote()) prepared.emplace_back(&s, source->get());
     job.creator->WithBootstrapData(s.name, std::move(source).value(), std::make_shared<RuleRouter>(it->second));
   }

@@ -62,6 +62,10 @@ class Source {
   // codec: json object embeds such a field, written alone as a leaf, as the JSON it holds (a number, an
   // object, an array) rather than as a string. Known after Prepare().
   virtual std::vector<std::string> json_text_fields() const { return {}; }
+  // Every field name that whatever reads this source's records can look up (the job's routes'
+  // templates), given before Prepare() when that set is known: a source may then leave out fields
+  // outside it that cost it to produce. Never called (the default) means any field may be read.
+  virtual void set_fields_read(const std::vector<std::string>& fields) { (void)fields; }
   // Where the data was read up to, for whoever continues from the savepoint (a PostgreSQL snapshot's
   // LSN, Kafka end offsets); written to the savepoint's provenance file. Null when there is nothing to say.
   virtual nlohmann::ordered_json Provenance() const { return nullptr; }

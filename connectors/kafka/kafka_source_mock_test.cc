@@ -173,6 +173,57 @@ TEST(KafkaSourceMock, ReadsEveryPartitionUpToTheCapturedEnd) {
   EXPECT_EQ(provenance["end_offsets"][kTopic]["3"], kPerPartition);
 }
 
+// Headers are read unless the fields the routes name are all ones that need none (set_fields_read).
+TEST(KafkaSourceMock, HeadersAreLeftOutOnlyWhenNoFieldReadCouldNeedThem) {
+  MockCluster cluster;
+  {
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    char err[256];
+    rd_kafka_conf_set(conf, "bootstrap.servers", cluster.bootstraps().c_str(), err, sizeof err);
+    rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err);
+    rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    rd_kafka_mock_topic_create(cluster.get(), "with-headers", 1, 1);
+    const std::string value = "{\"v\":1}";
+    ASSERT_EQ(rd_kafka_producev(producer, RD_KAFKA_V_TOPIC("with-headers"), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                                RD_KAFKA_V_HEADER("origin", "web", 3), RD_KAFKA_V_END),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_flush(producer, 30000);
+    rd_kafka_destroy(producer);
+  }
+  class Fields : public RecordConsumer {
+   public:
+    Status Consume(const Record& r, uint64_t) override {
+      std::lock_guard<std::mutex> lock(mu);
+      names = r.schema().names();
+      origin = r.Find("headers.origin") ? r.Get("headers.origin").ToText() : "(absent)";
+      return Status::OK();
+    }
+    std::mutex mu;
+    std::vector<std::string> names;
+    std::string origin;
+  };
+  auto read = [&](const std::vector<std::string>* fields) {
+    KafkaSourceConfig c = Config(cluster.bootstraps());
+    c.topics = {"with-headers"};
+    KafkaSource source(c);
+    if (fields) source.set_fields_read(*fields);
+    EXPECT_TRUE(source.Prepare().ok());
+    Fields got;
+    EXPECT_TRUE(ReadAll(source, got).ok());
+    return got.origin;
+  };
+  EXPECT_EQ(read(nullptr), "web");  // never told: every field
+  const std::vector<std::string> plain = {"value.v", "key", "topic", "partition", "offset", "timestamp", "value"};
+  EXPECT_EQ(read(&plain), "(absent)");
+  const std::vector<std::string> named = {"value.v", "headers.origin"};
+  EXPECT_EQ(read(&named), "web");
+  const std::vector<std::string> typo = {"value.v", "header.origin"};  // its error may suggest headers.origin
+  EXPECT_EQ(read(&typo), "web");
+  const std::vector<std::string> prefix = {"values.v"};  // not value.<f>
+  EXPECT_EQ(read(&prefix), "web");
+}
+
 TEST(KafkaSourceMock, PartitionLeadersMovingMidReadLoseAndRepeatNothing) {
   MockCluster cluster;
   cluster.SetRtt(30);

@@ -60,14 +60,27 @@ void RecordDecoder::SetUp(PartDecoder* p, const KafkaFormat& format, const Proto
 RecordDecoder::~RecordDecoder() = default;
 
 void RecordDecoder::Add(std::string_view name, Value value) {
-  if (count_ < names_.size()) {
-    names_[count_].assign(name);
-  } else {
-    names_.emplace_back(name);
+  // While the names match the previous record's schema (a homogeneous topic), they are only compared.
+  if (!(matching_ && count_ < last_schema_->names.size() && last_schema_->names[count_] == name)) {
+    if (matching_) {  // the first difference: this record's names so far, written out
+      for (size_t i = 0; i < count_; ++i) SetName(i, last_schema_->names[i]);
+      matching_ = false;
+    }
+    SetName(count_, name);
   }
   ++count_;
   values_.push_back(std::move(value));
 }
+
+void RecordDecoder::SetName(size_t i, std::string_view name) {
+  if (i < names_.size()) {
+    names_[i].assign(name);
+  } else {
+    names_.emplace_back(name);
+  }
+}
+
+const std::string& RecordDecoder::NameAt(size_t i) const { return matching_ ? last_schema_->names[i] : names_[i]; }
 
 Status RecordDecoder::DecodeJson(std::string_view bytes, std::string_view part) {
   const size_t mark = count_;
@@ -142,10 +155,10 @@ Status RecordDecoder::DecodePart(PartDecoder& p, std::string_view part, std::opt
 }
 
 const RecordDecoder::CachedSchema& RecordDecoder::CurrentSchema() {
-  if (last_schema_ && last_schema_->names.size() == count_) {
-    bool same = true;
-    for (size_t i = 0; i < count_ && same; ++i) same = last_schema_->names[i] == names_[i];
-    if (same) return *last_schema_;
+  if (matching_ && last_schema_->names.size() == count_) return *last_schema_;
+  if (matching_) {
+    for (size_t i = 0; i < count_; ++i) SetName(i, last_schema_->names[i]);
+    matching_ = false;
   }
   std::string key;
   for (size_t i = 0; i < count_; ++i) {
@@ -183,6 +196,7 @@ const RecordDecoder::CachedSchema& RecordDecoder::CurrentSchema() {
 
 Status RecordDecoder::Decode(const KafkaMessageView& m, Record* record) {
   count_ = 0;
+  matching_ = last_schema_ != nullptr;
   values_.clear();
   Add("topic", Value::Text(std::string(m.topic)));
   Add("partition", Value::Int(m.partition));
@@ -196,7 +210,7 @@ Status RecordDecoder::Decode(const KafkaMessageView& m, Record* record) {
     Value v = !bytes ? Value::Null() : IsValidUtf8(*bytes) ? Value::Text(std::string(*bytes)) : Value::Bytes(std::string(*bytes));
     bool replaced = false;
     for (size_t i = first_header; i < count_ && !replaced; ++i) {
-      if (names_[i] == path_) {
+      if (NameAt(i) == path_) {
         values_[i] = std::move(v);
         replaced = true;
       }

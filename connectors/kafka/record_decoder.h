@@ -100,7 +100,11 @@ class RecordDecoder final : private FieldSink {
   std::shared_ptr<const ProtobufFields> key_protobuf_, value_protobuf_;  // outlive the parsers
   PartDecoder key_, value_;
 
-  std::vector<std::string> names_;  // the first count_ are this record's; the rest is reusable storage
+  void SetName(size_t i, std::string_view name);
+  const std::string& NameAt(size_t i) const;  // this record's i-th name (i < count_)
+  std::vector<std::string> names_;  // the first count_ are this record's (unless matching_); the rest is reusable storage
+  // The first count_ names are those of last_schema_, and were not written into names_.
+  bool matching_ = false;
   size_t count_ = 0;
   std::vector<Value> values_;
   std::string path_, json_;
