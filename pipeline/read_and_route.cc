@@ -179,24 +179,23 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
       return Status::BadRecord("the function id for " + function_type + " is empty")
           .WithHint("every record must yield a non-empty id; filter out records without one (where:) or fix the data");
     }
+    if (const std::vector<CombineRule>* rules = combinable_ ? combinable_->Find(payload.schema_ptr().get()) : nullptr) {
+      // Combined (writer/partial_combiner.h): the address is (function, id bytes); its key group and the
+      // id's Java form are computed once per address when the partials are flushed, not per record.
+      if (!IsValidUtf8(id)) {
+        return Status::BadRecord("the function id for " + function_type + " is not valid UTF-8");
+      }
+      combiner_.Stage(it->second, id, rules, payload, RecordOrder{source_, position_, seq_++});
+      combining_ = true;
+      split_combined_ = true;
+      return Status::OK();
+    }
     int32_t hash;
     id_bytes_.clear();
     if (!PrepareJavaId(id, &id16_, &hash, &id_bytes_)) {
       return Status::BadRecord("the function id for " + function_type + " is not valid UTF-8");
     }
     const int kg = KeyGroupForHash(hash, max_parallelism_);
-    if (const std::vector<CombineRule>* rules = combinable_ ? combinable_->Find(payload.schema_ptr().get()) : nullptr) {
-      // Combined (writer/partial_combiner.h): the address key is the store key's head.
-      key_.clear();
-      ByteWriter w(&key_);
-      w.U16(static_cast<uint16_t>(kg));
-      w.U16(it->second);
-      w.Bytes(id_bytes_);
-      combiner_.Stage(key_, rules, payload, RecordOrder{source_, position_, seq_++});
-      combining_ = true;
-      split_combined_ = true;
-      return Status::OK();
-    }
     key_.clear();
     EncodeStoreKey(&key_, kg, it->second, id_bytes_, source_, position_, seq_++);
     // The registry takes a lock; a source hands the same schema to record after record.
@@ -224,7 +223,9 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
   // every finished split that combined nothing is then in the store and can be journaled).
   Status FitCombining() {
     combiner_.Commit();
-    writer_->SetHeldElsewhere(combiner_.memory_bytes());
+    // What the partials hold and the step the next record may add (a doubled table, a new chunk), so
+    // the thread flushes before a step would take it past the budget.
+    writer_->SetHeldElsewhere(combiner_.memory_bytes() + combiner_.growth_bytes());
     if (writer_->Reserve()) return Status::OK();
     SFB_RETURN_IF_ERROR(FlushPartials());
     SFB_RETURN_IF_ERROR(writer_->Spill());
@@ -237,7 +238,7 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
     const uint64_t flush_id = next_flush_id_++;
     Status status;
     uint64_t n = 0;
-    combiner_.Flush(flush_id, writer_index_, [&](int key_group, std::string_view key, std::string_view value) {
+    combiner_.Flush(flush_id, writer_index_, max_parallelism_, [&](int key_group, std::string_view key, std::string_view value) {
       writer_->Put(key_group, key, value);
       if ((++n & 1023) != 0 || !status.ok()) return;
       writer_->SetHeldElsewhere(combiner_.memory_bytes());
