@@ -152,7 +152,8 @@ TEST(CombinableRulesTest, EveryRuleEqualsTheReplayAcrossSplitsThreadsAndFlushes)
             const std::string id(key.substr(5, key.size() - 5 - 14));
             EXPECT_EQ(static_cast<uint8_t>(key[4]), id.size() + 1);
             EXPECT_EQ(key_group, KeyGroupForId(std::u16string(id.begin(), id.end()), 128)) << id;
-            EXPECT_EQ(key.substr(0, 4), std::string({static_cast<char>(key_group >> 8), static_cast<char>(key_group), 0, 0}));
+            const std::string head = {static_cast<char>(key_group >> 8), static_cast<char>(key_group), 0, 0};
+            EXPECT_EQ(key.substr(0, 4), head);
             entries.emplace_back(id, std::string(value));
           });
     };

@@ -32,9 +32,9 @@
 // table whose buckets hold short ids inline; its partials are contiguous in chunks of a pool, so an
 // address costs no allocation of its own. The memory grows in steps (a doubled table, a chunk of
 // partials or of long ids); growth_bytes() says how big the next one may be, so that the caller can
-// hold it back from its budget and flush before the step rather than pass the budget by it. The id's String.hashCode, key group and StringValue form (what the key needs)
-// are computed once per address, when it is flushed. Flush moves every partial into routed entries, one
-// entry per address:
+// hold it back from its budget and flush before the step rather than pass the budget by it. The id's
+// String.hashCode, key group and StringValue form (what the key needs) are computed once per address,
+// when it is flushed. Flush moves every partial into routed entries, one entry per address:
 //
 //   key   = EncodeStoreKey(key group, function, id, kPartialSource, position = flush id, seq = writer)
 //   value = varint n | n x (u16 slot | u8 op | u8 has | body)
