@@ -169,15 +169,40 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
   }
 
   Status Forward(const std::string& function_type, const std::string& id, const Record& payload) override {
-    auto it = function_index_->find(function_type);
-    if (it == function_index_->end()) {
-      return Status::InvalidSpec("a route forwards to function type '" + function_type +
-                                 "', which has no bootstrap function")
-          .WithHint("declare " + function_type + " under functions: (or register a provider for it)");
+    // A source's records nearly always go to the function the last one went to: compared by name (a
+    // few bytes) rather than hashed into the index.
+    if (!has_last_function_ || function_type != last_function_type_) {
+      auto it = function_index_->find(function_type);
+      if (it == function_index_->end()) {
+        return Status::InvalidSpec("a route forwards to function type '" + function_type +
+                                   "', which has no bootstrap function")
+            .WithHint("declare " + function_type + " under functions: (or register a provider for it)");
+      }
+      last_function_type_ = function_type;
+      last_function_ = it->second;
+      has_last_function_ = true;
     }
+    const uint16_t function = last_function_;
     if (id.empty()) {
       return Status::BadRecord("the function id for " + function_type + " is empty")
           .WithHint("every record must yield a non-empty id; filter out records without one (where:) or fix the data");
+    }
+    // The same for the payload's schema. A schema found combinable is a route's, alive for the whole run,
+    // so no other schema can meet this cache at its address.
+    if (payload.schema_ptr().get() != last_payload_schema_) {
+      last_payload_schema_ = payload.schema_ptr().get();
+      last_rules_ = combinable_ ? combinable_->Find(last_payload_schema_) : nullptr;
+    }
+    if (const std::vector<CombineRule>* rules = last_rules_) {
+      // Combined (writer/partial_combiner.h): the address is (function, id bytes); its key group and the
+      // id's Java form are computed once per address when the partials are flushed, not per record.
+      if (!IsValidUtf8(id)) {
+        return Status::BadRecord("the function id for " + function_type + " is not valid UTF-8");
+      }
+      combiner_.Stage(function, id, rules, payload, RecordOrder{source_, position_, seq_++});
+      combining_ = true;
+      split_combined_ = true;
+      return Status::OK();
     }
     int32_t hash;
     id_bytes_.clear();
@@ -185,20 +210,8 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
       return Status::BadRecord("the function id for " + function_type + " is not valid UTF-8");
     }
     const int kg = KeyGroupForHash(hash, max_parallelism_);
-    if (const std::vector<CombineRule>* rules = combinable_ ? combinable_->Find(payload.schema_ptr().get()) : nullptr) {
-      // Combined (writer/partial_combiner.h): the address key is the store key's head.
-      key_.clear();
-      ByteWriter w(&key_);
-      w.U16(static_cast<uint16_t>(kg));
-      w.U16(it->second);
-      w.Bytes(id_bytes_);
-      combiner_.Stage(key_, rules, payload, RecordOrder{source_, position_, seq_++});
-      combining_ = true;
-      split_combined_ = true;
-      return Status::OK();
-    }
     key_.clear();
-    EncodeStoreKey(&key_, kg, it->second, id_bytes_, source_, position_, seq_++);
+    EncodeStoreKey(&key_, kg, function, id_bytes_, source_, position_, seq_++);
     // The registry takes a lock; a source hands the same schema to record after record.
     if (payload.schema_ptr().get() != last_schema_) {
       last_schema_id_ = schemas_->IdOf(payload.schema_ptr());
@@ -224,7 +237,9 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
   // every finished split that combined nothing is then in the store and can be journaled).
   Status FitCombining() {
     combiner_.Commit();
-    writer_->SetHeldElsewhere(combiner_.memory_bytes());
+    // What the partials hold and the step the next record may add (a doubled table, a new chunk), so
+    // the thread flushes before a step would take it past the budget.
+    writer_->SetHeldElsewhere(combiner_.memory_bytes() + combiner_.growth_bytes());
     if (writer_->Reserve()) return Status::OK();
     SFB_RETURN_IF_ERROR(FlushPartials());
     SFB_RETURN_IF_ERROR(writer_->Spill());
@@ -237,14 +252,15 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
     const uint64_t flush_id = next_flush_id_++;
     Status status;
     uint64_t n = 0;
-    combiner_.Flush(flush_id, writer_index_, [&](int key_group, std::string_view key, std::string_view value) {
+    auto put = [&](int key_group, std::string_view key, std::string_view value) {
       writer_->Put(key_group, key, value);
       if ((++n & 1023) != 0 || !status.ok()) return;
       writer_->SetHeldElsewhere(combiner_.memory_bytes());
       if (writer_->Reserve()) return;
       status = writer_->Spill();
       if (spilled) *spilled = true;
-    });
+    };
+    combiner_.Flush(flush_id, writer_index_, max_parallelism_, put);
     writer_->SetHeldElsewhere(0);
     return status;
   }
@@ -297,6 +313,11 @@ class RoutingConsumer final : public RecordConsumer, public Downstream {
   const Schema* last_schema_ = nullptr;  // kept alive by the registry, so never reused for another schema
   uint32_t last_schema_id_ = 0;
   const CombinableRoutes* combinable_;  // null: every forward is replayed
+  std::string last_function_type_;     // the function of the last forward, and its index
+  uint16_t last_function_ = 0;
+  bool has_last_function_ = false;
+  const Schema* last_payload_schema_ = nullptr;  // the payload schema of the last forward, and its rules
+  const std::vector<CombineRule>* last_rules_ = nullptr;
   PartialCombiner combiner_;
   bool combining_ = false;           // a forward was combined: the budget counts the partials
   bool split_combined_ = false;      // a forward of the split being read was combined

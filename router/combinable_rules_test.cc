@@ -16,6 +16,7 @@
 #include "job/job_builder.h"
 #include "job/job_spec.h"
 #include "router/rule_function.h"
+#include "savepoint/key_groups.h"
 
 namespace sfb {
 namespace {
@@ -145,9 +146,15 @@ TEST(CombinableRulesTest, EveryRuleEqualsTheReplayAcrossSplitsThreadsAndFlushes)
     std::vector<std::pair<std::string, std::string>> entries;  // (address key, partial entry value)
     auto flush = [&](int t) {
       combiners[static_cast<size_t>(t)].Flush(
-          rng(), static_cast<uint32_t>(t), [&](int key_group, std::string_view key, std::string_view value) {
-            EXPECT_EQ(key_group, 0);
-            entries.emplace_back(std::string(key.substr(4, key.size() - 4 - 14)), std::string(value));
+          rng(), static_cast<uint32_t>(t), 128, [&](int key_group, std::string_view key, std::string_view value) {
+            // key group | function 0 | the id's StringValue (ASCII: its length + 1, its bytes) | 14 bytes.
+            ASSERT_GT(key.size(), 4u + 1 + 14);
+            const std::string id(key.substr(5, key.size() - 5 - 14));
+            EXPECT_EQ(static_cast<uint8_t>(key[4]), id.size() + 1);
+            EXPECT_EQ(key_group, KeyGroupForId(std::u16string(id.begin(), id.end()), 128)) << id;
+            const std::string head = {static_cast<char>(key_group >> 8), static_cast<char>(key_group), 0, 0};
+            EXPECT_EQ(key.substr(0, 4), head);
+            entries.emplace_back(id, std::string(value));
           });
     };
     for (int s = 0; s < splits; ++s) {
@@ -155,12 +162,11 @@ TEST(CombinableRulesTest, EveryRuleEqualsTheReplayAcrossSplitsThreadsAndFlushes)
       PartialCombiner& c = combiners[static_cast<size_t>(t)];
       for (const auto& f : forwards) {
         if (static_cast<int>(f.at.position % splits) != s) continue;
-        const std::string address_key = std::string(4, '\0') + f.id;
         if (rng() % 50 == 0) {
-          c.Stage(address_key, job.combinable->Find(f.payload.schema_ptr().get()), f.payload, f.at);
+          c.Stage(0, f.id, job.combinable->Find(f.payload.schema_ptr().get()), f.payload, f.at);
           c.Abandon();
         }
-        c.Stage(address_key, job.combinable->Find(f.payload.schema_ptr().get()), f.payload, f.at);
+        c.Stage(0, f.id, job.combinable->Find(f.payload.schema_ptr().get()), f.payload, f.at);
         c.Commit();
         if (rng() % 200 == 0) flush(t);
       }

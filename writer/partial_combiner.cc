@@ -3,30 +3,51 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <span>
 
 #include "common/byte_writer.h"
+#include "common/java_string.h"
 #include "common/str_cat.h"
-#include "writer/shard_store.h"
+#include "savepoint/key_groups.h"
 
 namespace sfb {
 namespace {
 
 bool IsTextKind(Value::Kind kind) { return kind == Value::Kind::kText || kind == Value::Kind::kBytes; }
 
-// Holds `v` (the operand's value) in `p`.
-void Hold(StatePartial* p, const Value& v) {
-  p->kind = v.kind();
+// An operand as a partial holds it: its kind, its number (an int, a double's bits or a bool as 0/1)
+// or its bytes (text and bytes).
+struct OperandView {
+  Value::Kind kind = Value::Kind::kNull;
+  int64_t number = 0;
+  std::string_view text;
+};
+
+OperandView ViewOf(const Value& v) {
+  OperandView o;
+  o.kind = v.kind();
   switch (v.kind()) {
-    case Value::Kind::kBool: p->number = v.as_bool() ? 1 : 0; break;
-    case Value::Kind::kInt: p->number = v.as_int(); break;
+    case Value::Kind::kBool: o.number = v.as_bool() ? 1 : 0; break;
+    case Value::Kind::kInt: o.number = v.as_int(); break;
     case Value::Kind::kDouble: {
       const double d = v.as_double();
-      std::memcpy(&p->number, &d, sizeof d);
+      std::memcpy(&o.number, &d, sizeof d);
       break;
     }
     case Value::Kind::kText:
-    case Value::Kind::kBytes: p->text.assign(v.as_string()); break;
+    case Value::Kind::kBytes: o.text = v.as_string(); break;
     case Value::Kind::kNull: break;
+  }
+  return o;
+}
+
+// Holds operand `v` in `p`.
+void Hold(StatePartial* p, const OperandView& v) {
+  p->kind = v.kind;
+  if (IsTextKind(v.kind)) {
+    p->text.assign(v.text);
+  } else if (v.kind != Value::Kind::kNull) {
+    p->number = v.number;
   }
 }
 
@@ -35,13 +56,13 @@ bool Less(const StatePartial& a, const StatePartial& b) {
   if (IsTextKind(a.kind)) return a.text < b.text;
   return a.number < b.number;
 }
-bool LessThanOperand(const Value& v, const StatePartial& p) {
-  if (IsTextKind(v.kind())) return v.as_string() < p.text;
-  return v.as_int() < p.number;
+bool LessThanOperand(const OperandView& v, const StatePartial& p) {
+  if (IsTextKind(v.kind)) return v.text < std::string_view(p.text);
+  return v.number < p.number;
 }
-bool GreaterThanOperand(const Value& v, const StatePartial& p) {
-  if (IsTextKind(v.kind())) return v.as_string() > p.text;
-  return v.as_int() > p.number;
+bool GreaterThanOperand(const OperandView& v, const StatePartial& p) {
+  if (IsTextKind(v.kind)) return v.text > std::string_view(p.text);
+  return v.number > p.number;
 }
 
 // Reads the big-endian fields of a partial entry (writer/partial_combiner.h's format).
@@ -134,45 +155,52 @@ Status Overflow(const std::string& state, const std::string& address, const std:
 
 }  // namespace
 
-void StatePartial::Add(const Value& operand, const RecordOrder& at) {
-  if (op == CombineOp::kCount) {
-    has = true;
-    ++number;
+namespace {
+
+// Folds one record's operand into `p` (StatePartial::Add, for an operand as Stage holds it too).
+void AddOperand(StatePartial* p, const OperandView& operand, const RecordOrder& at) {
+  if (p->op == CombineOp::kCount) {
+    p->has = true;
+    ++p->number;
     return;
   }
-  if (operand.is_null()) return;  // a NULL operand leaves the state as it is
-  switch (op) {
+  if (operand.kind == Value::Kind::kNull) return;  // a NULL operand leaves the state as it is
+  switch (p->op) {
     case CombineOp::kLast:
-      if (!has || !(at < order())) {
-        Hold(this, operand);
-        source = at.source, position = at.position, seq = at.seq;
+      if (!p->has || !(at < p->order())) {
+        Hold(p, operand);
+        p->source = at.source, p->position = at.position, p->seq = at.seq;
       }
       break;
     case CombineOp::kFirst:
-      if (!has || at < order()) {
-        Hold(this, operand);
-        source = at.source, position = at.position, seq = at.seq;
+      if (!p->has || at < p->order()) {
+        Hold(p, operand);
+        p->source = at.source, p->position = at.position, p->seq = at.seq;
       }
       break;
     case CombineOp::kSum: {
-      const int64_t v = operand.as_int();
+      const int64_t v = operand.number;
       if (v >= 0) {
-        AddSaturating(v, &number, &positive_past_range);
+        AddSaturating(v, &p->number, &p->positive_past_range);
       } else {
-        AddSaturating(v, &negative, &negative_past_range);
+        AddSaturating(v, &p->negative, &p->negative_past_range);
       }
       break;
     }
     case CombineOp::kMin:
-      if (!has || LessThanOperand(operand, *this)) Hold(this, operand);
+      if (!p->has || LessThanOperand(operand, *p)) Hold(p, operand);
       break;
     case CombineOp::kMax:
-      if (!has || GreaterThanOperand(operand, *this)) Hold(this, operand);
+      if (!p->has || GreaterThanOperand(operand, *p)) Hold(p, operand);
       break;
     case CombineOp::kCount: break;
   }
-  has = true;
+  p->has = true;
 }
+
+}  // namespace
+
+void StatePartial::Add(const Value& operand, const RecordOrder& at) { AddOperand(this, ViewOf(operand), at); }
 
 void StatePartial::Merge(const StatePartial& o) {
   if (!o.has) return;
@@ -203,10 +231,10 @@ void StatePartial::Merge(const StatePartial& o) {
   }
 }
 
-void EncodePartials(const std::vector<StatePartial>& partials, std::string* out) {
+void EncodePartials(const StatePartial* partials, size_t n, std::string* out) {
   ByteWriter w(out);
-  AppendVarint(out, partials.size());
-  for (const StatePartial& p : partials) {
+  AppendVarint(out, n);
+  for (const StatePartial& p : std::span<const StatePartial>(partials, n)) {
     w.U16(p.slot);
     w.U8(static_cast<uint8_t>(p.op));
     w.U8(p.has ? 1 : 0);
@@ -326,69 +354,181 @@ Result<std::optional<StateValue>> ResolvePartial(const StatePartial& p, ValueRep
   return Status::Internal("unknown value representation");
 }
 
-void PartialCombiner::Stage(std::string_view address_key, const std::vector<CombineRule>* rules,
+uint32_t PartialCombiner::Hash(uint16_t function, std::string_view id) {
+  // Eight bytes at a time, each word mixed in with a multiply and a shift (ids are short: one or two
+  // words), then a final avalanche so that the low bits that pick the bucket depend on every byte.
+  uint64_t h = (static_cast<uint64_t>(function) << 32 | id.size()) * 0x9E3779B97F4A7C15ull;
+  size_t i = 0;
+  for (; i + 8 <= id.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, id.data() + i, sizeof w);
+    h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 31;
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, id.data() + i, id.size() - i);
+  h = (h ^ w) * 0x94D049BB133111EBull;
+  h ^= h >> 29;
+  h *= 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 32;
+  const uint32_t out = static_cast<uint32_t>(h);
+  return out == 0 ? 1 : out;
+}
+
+size_t PartialCombiner::FindOrInsert(uint16_t function, std::string_view id) {
+  if ((live_ + 1) * 2 > table_.size()) Grow();
+  const uint32_t hash = Hash(function, id);
+  const size_t mask = table_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    Bucket& b = table_[i];
+    if (!b.used()) {
+      b.hash = hash;
+      b.function = function;
+      if (id.size() <= kInlineId) {
+        b.id_size = static_cast<uint16_t>(id.size());
+        std::memcpy(b.id, id.data(), id.size());
+      } else {
+        // A long id lives in id_chunks_: its chunk, offset and size in the bucket's id bytes.
+        if (id_chunks_.empty() || id_chunks_.back().capacity() - id_chunks_.back().size() < id.size()) {
+          id_chunks_.emplace_back();
+          id_chunks_.back().reserve(std::max(kIdChunkBytes, id.size()));
+          memory_bytes_ += id_chunks_.back().capacity();
+        }
+        std::string& ids = id_chunks_.back();
+        const uint32_t where[3] = {static_cast<uint32_t>(id_chunks_.size() - 1), static_cast<uint32_t>(ids.size()),
+                                   static_cast<uint32_t>(id.size())};
+        ids.append(id);
+        b.id_size = kInlineId + 1;
+        std::memcpy(b.id, where, sizeof where);
+      }
+      ++live_;
+      return i;
+    }
+    if (b.hash == hash && b.function == function && IdOf(b) == id) return i;
+  }
+}
+
+void PartialCombiner::Grow() {
+  std::vector<Bucket> old = std::move(table_);
+  table_.assign(std::max<size_t>(1024, old.size() * 2), Bucket{});
+  memory_bytes_ += TableBytes() - std::min<uint64_t>(memory_bytes_, old.size() * sizeof(Bucket));
+  const size_t mask = table_.size() - 1;
+  std::vector<size_t> moved_to(staged_ > 0 ? old.size() : 0);
+  for (size_t i = 0; i < old.size(); ++i) {
+    if (!old[i].used()) continue;
+    size_t j = old[i].hash & mask;
+    while (table_[j].used()) j = (j + 1) & mask;
+    table_[j] = old[i];
+    if (staged_ > 0) moved_to[i] = j;
+  }
+  for (size_t k = 0; k < staged_; ++k) staging_[k].bucket = moved_to[staging_[k].bucket];
+}
+
+void PartialCombiner::Stage(uint16_t function, std::string_view id, const std::vector<CombineRule>* rules,
                             const Record& payload, const RecordOrder& at) {
+  const size_t bucket = FindOrInsert(function, id);
+  max_rules_ = std::max(max_rules_, rules->size());
   if (staged_ == staging_.size()) staging_.emplace_back();
   Staged& s = staging_[staged_++];
-  s.address_key.assign(address_key);
+  s.bucket = bucket;
   s.rules = rules;
-  s.operands.resize(rules->size());
-  for (size_t i = 0; i < rules->size(); ++i) {
-    const CombineRule& rule = (*rules)[i];
-    if (rule.op == CombineOp::kCount) {
-      s.operands[i] = Value::Null();
-    } else {
-      s.operands[i] = payload.value(rule.field);
-    }
-  }
   s.at = at;
+  s.operands = staged_operands_;
+  if (operands_.size() < staged_operands_ + rules->size()) operands_.resize(staged_operands_ + rules->size());
+  for (const CombineRule& rule : *rules) {
+    StagedOperand& o = operands_[staged_operands_++];
+    if (rule.op == CombineOp::kCount) {
+      o.kind = Value::Kind::kNull;
+      continue;
+    }
+    const OperandView v = ViewOf(payload.value(rule.field));
+    o.kind = v.kind;
+    o.number = v.number;
+    if (IsTextKind(v.kind)) o.text.assign(v.text);
+  }
+}
+
+uint64_t PartialCombiner::growth_bytes() const {
+  uint64_t bytes = 0;
+  if ((live_ + 1) * 2 > table_.size()) bytes += std::max<size_t>(1024, table_.size() * 2) * sizeof(Bucket);
+  if (chunks_.empty() || chunks_.back().size - chunks_.back().used < 2 * max_rules_) {  // room to move an address
+    bytes += std::max(kChunkPartials, max_rules_) * sizeof(StatePartial);
+  }
+  // Once ids are long, the next may need a new chunk of them.
+  if (!id_chunks_.empty() && id_chunks_.back().capacity() - id_chunks_.back().size() < 1024) bytes += kIdChunkBytes;
+  return bytes;
+}
+
+StatePartial* PartialCombiner::PartialFor(size_t bucket, const CombineRule& rule, size_t index_hint, size_t rules) {
+  Bucket& b = table_[bucket];
+  StatePartial* first = b.capacity == 0 ? nullptr : PartialsOf(b);
+  // The rules of a route come in the same order record after record: the k-th is nearly always the
+  // address's k-th partial.
+  if (index_hint < b.count && first[index_hint].slot == rule.slot) return &first[index_hint];
+  for (size_t k = 0; k < b.count; ++k) {
+    if (first[k].slot == rule.slot) return &first[k];
+  }
+  if (b.count == b.capacity) {
+    // No room: the address's partials move to a new place, with room for this route's rules (the old
+    // place stays unused until the flush frees the pool).
+    const size_t capacity = std::min<size_t>(0xFFFF, b.count + std::max<size_t>(rules, 1));
+    if (chunks_.empty() || chunks_.back().size - chunks_.back().used < capacity) {
+      Chunk c;
+      c.size = std::max(kChunkPartials, capacity);
+      c.partials = std::make_unique<StatePartial[]>(c.size);
+      memory_bytes_ += c.size * sizeof(StatePartial);
+      chunks_.push_back(std::move(c));
+    }
+    Chunk& c = chunks_.back();
+    StatePartial* to = c.partials.get() + c.used;
+    for (size_t k = 0; k < b.count; ++k) to[k] = std::move(first[k]);
+    if (b.count == 0) ++addresses_;
+    b.chunk = static_cast<uint32_t>(chunks_.size() - 1);
+    b.offset = static_cast<uint16_t>(c.used);
+    b.capacity = static_cast<uint16_t>(capacity);
+    c.used += capacity;
+    first = to;
+  }
+  StatePartial* p = &first[b.count++];
+  p->slot = rule.slot;
+  p->op = rule.op;
+  return p;
 }
 
 void PartialCombiner::Commit() {
   for (size_t i = 0; i < staged_; ++i) {
-    Staged& s = staging_[i];
-    auto [it, inserted] = partials_.try_emplace(s.address_key);
-    std::vector<StatePartial>& partials = it->second;
-    if (inserted) memory_bytes_ += kNodeBytes;
-    for (size_t k = 0; k < s.rules->size(); ++k) {
-      const CombineRule& rule = (*s.rules)[k];
-      StatePartial* p = nullptr;
-      for (StatePartial& q : partials) {
-        if (q.slot == rule.slot) p = &q;
-      }
-      if (!p) {
-        const size_t before = partials.capacity();
-        partials.emplace_back();
-        memory_bytes_ += (partials.capacity() - before) * sizeof(StatePartial);
-        p = &partials.back();
-        p->slot = rule.slot;
-        p->op = rule.op;
-      }
+    const Staged& s = staging_[i];
+    const std::vector<CombineRule>& rules = *s.rules;
+    for (size_t k = 0; k < rules.size(); ++k) {
+      StatePartial* p = PartialFor(s.bucket, rules[k], k, rules.size());
+      const StagedOperand& o = operands_[s.operands + k];
       const size_t text_before = p->text.capacity() > 15 ? p->text.capacity() : 0;
-      p->Add(s.operands[k], s.at);
+      AddOperand(p, OperandView{o.kind, o.number, o.text}, s.at);
       const size_t text_after = p->text.capacity() > 15 ? p->text.capacity() : 0;
       memory_bytes_ += text_after - text_before;
     }
   }
   staged_ = 0;
+  staged_operands_ = 0;
 }
 
-uint64_t PartialCombiner::NodeBytes(const std::vector<StatePartial>& partials) {
-  uint64_t bytes = kNodeBytes + partials.capacity() * sizeof(StatePartial);
-  for (const StatePartial& p : partials) bytes += p.text.capacity() > 15 ? p.text.capacity() : 0;
-  return bytes;
-}
-
-void PartialCombiner::EntryOf(const std::string& address_key, const std::vector<StatePartial>& partials,
-                              uint64_t flush_id, uint32_t writer, std::string* key, std::string* value) {
-  key->clear();
-  key->append(address_key);
-  ByteWriter w(key);
+void PartialCombiner::EntryOf(const Bucket& b, uint64_t flush_id, uint32_t writer, int max_parallelism,
+                              int* key_group) {
+  // The id was checked to be UTF-8 when it was staged, so PrepareJavaId cannot fail here.
+  int32_t hash = 0;
+  id_bytes_.clear();
+  PrepareJavaId(IdOf(b), &id16_, &hash, &id_bytes_);
+  *key_group = KeyGroupForHash(hash, max_parallelism);
+  key_.clear();
+  ByteWriter w(&key_);
+  w.U16(static_cast<uint16_t>(*key_group));
+  w.U16(b.function);
+  w.Bytes(id_bytes_);
   w.U16(kPartialSource);
   w.U64(flush_id);
   w.U32(writer);
-  value->clear();
-  EncodePartials(partials, value);
+  value_.clear();
+  EncodePartials(chunks_[b.chunk].partials.get() + b.offset, b.count, &value_);
 }
 
 Status PartialAccumulator::Add(std::string_view value) {

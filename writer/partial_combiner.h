@@ -28,7 +28,13 @@
 //
 // Reader side: one PartialCombiner per reader thread. A record's forwards are staged (Stage) and folded
 // in when the record is accepted (Commit), or dropped (Abandon), so a record a router rejects halfway
-// leaves nothing. Flush moves every partial into routed entries, one entry per address:
+// leaves nothing. An address is (function index, the id's UTF-8 bytes), looked up in an open-addressing
+// table whose buckets hold short ids inline; its partials are contiguous in chunks of a pool, so an
+// address costs no allocation of its own. The memory grows in steps (a doubled table, a chunk of
+// partials or of long ids); growth_bytes() says how big the next one may be, so that the caller can
+// hold it back from its budget and flush before the step rather than pass the budget by it. The id's
+// String.hashCode, key group and StringValue form (what the key needs) are computed once per address,
+// when it is flushed. Flush moves every partial into routed entries, one entry per address:
 //
 //   key   = EncodeStoreKey(key group, function, id, kPartialSource, position = flush id, seq = writer)
 //   value = varint n | n x (u16 slot | u8 op | u8 has | body)
@@ -55,6 +61,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -103,7 +111,7 @@ struct RecordOrder {
   }
 };
 
-// The partial value of one state of one address. Compact (72 bytes), since a reader thread holds one
+// The partial value of one state of one address. Compact (80 bytes), since a reader thread holds one
 // per state of every address it has seen: which fields mean what depends on `op`.
 struct StatePartial {
   int64_t number = 0;    // kCount: the count; kSum: the positive operands' sum; other ops: an int value,
@@ -127,7 +135,10 @@ struct StatePartial {
   void Merge(const StatePartial& other);
 };
 
-void EncodePartials(const std::vector<StatePartial>& partials, std::string* out);
+void EncodePartials(const StatePartial* partials, size_t n, std::string* out);
+inline void EncodePartials(const std::vector<StatePartial>& partials, std::string* out) {
+  EncodePartials(partials.data(), partials.size(), out);
+}
 Status DecodePartials(std::string_view in, std::vector<StatePartial>* out);
 
 // The resolved value of `p` for a state of `repr`, or nullopt when unset. Fails when the state's
@@ -137,53 +148,142 @@ Result<std::optional<StateValue>> ResolvePartial(const StatePartial& p, ValueRep
 
 class PartialCombiner {
  public:
-  // Forwards of the record being routed; `address_key` is key group (u16) | function (u16) | id bytes.
-  void Stage(std::string_view address_key, const std::vector<CombineRule>* rules, const Record& payload,
+  // Forwards of the record being routed to function `function`, id `id` (its UTF-8 bytes, which the
+  // caller has checked are well-formed). The address is looked up here, once per forward; the id's
+  // String.hashCode, key group and StringValue form are computed only when the partials are flushed.
+  void Stage(uint16_t function, std::string_view id, const std::vector<CombineRule>* rules, const Record& payload,
              const RecordOrder& at);
   void Commit();
-  void Abandon() { staged_ = 0; }
+  void Abandon() { staged_ = staged_operands_ = 0; }
 
-  bool empty() const { return partials_.empty(); }
-  size_t addresses() const { return partials_.size(); }
+  bool empty() const { return addresses_ == 0; }
+  size_t addresses() const { return addresses_; }
   // An estimate of the memory the partials hold (what the run's MemoryBudget is charged).
   uint64_t memory_bytes() const { return memory_bytes_; }
+  // The most the next forward may add to memory_bytes() at once: a doubled table when the next new
+  // address would fill it past half, a new chunk when the current one may be too full for a route's
+  // partials or a long id.
+  uint64_t growth_bytes() const;
 
   // Calls put(key_group, key, value) for each address's entry and empties the combiner, freeing as it
-  // goes (memory_bytes() shrinks with it). `flush_id` and `writer` make the keys unique (the format above).
+  // goes (memory_bytes() shrinks with it). `flush_id` and `writer` make the keys unique (the format
+  // above); `max_parallelism` gives the key groups.
   template <typename Put>
-  void Flush(uint64_t flush_id, uint32_t writer, Put&& put);
+  void Flush(uint64_t flush_id, uint32_t writer, int max_parallelism, Put&& put);
 
  private:
+  // One address: an open-addressing bucket (linear probing) holding the address inline, its id's bytes
+  // too when they fit (kInlineId), and where its partials are. Two buckets per cache line.
+  static constexpr size_t kInlineId = 15;
+  struct Bucket {
+    uint32_t hash = 0;      // of (function, id); 0 marks an empty bucket (a real hash of 0 becomes 1)
+    uint32_t chunk = 0;     // the address's partials: chunks_[chunk] from `offset` on
+    uint16_t function = 0;
+    uint16_t count = 0;     // partials in use
+    uint16_t capacity = 0;  // partials reserved
+    uint16_t offset = 0;
+    uint8_t id_size = 0;    // more than kInlineId: the id is in id_chunks_, where `id` says (IdOf)
+    char id[kInlineId];
+    bool used() const { return hash != 0; }
+  };
+  static_assert(sizeof(Bucket) == 32, "two buckets per cache line");
+  // Partials come in chunks of kChunkPartials (a route with more rules gets a chunk of its own size),
+  // ids longer than kInlineId in chunks of kIdChunkBytes (a longer id: its own).
+  static constexpr size_t kChunkPartials = 1024;
+  static constexpr size_t kIdChunkBytes = 64 << 10;
+  struct Chunk {
+    std::unique_ptr<StatePartial[]> partials;
+    size_t size = 0, used = 0;
+  };
+  // One record's operand of one rule, held until Commit: the value's kind and its number or bytes.
+  struct StagedOperand {
+    Value::Kind kind = Value::Kind::kNull;
+    int64_t number = 0;
+    std::string text;  // reused record after record, so a short text is copied without allocating
+  };
   struct Staged {
-    std::string address_key;
+    size_t bucket = 0;
     const std::vector<CombineRule>* rules = nullptr;
-    std::vector<Value> operands;
+    size_t operands = 0;  // the first of its operands in operands_
     RecordOrder at;
   };
-  // What a map node costs besides its partials: the node (key string, vector, hash, link), the
-  // allocator's headers and a key too long for the string's own buffer.
-  static constexpr uint64_t kNodeBytes = 112;
-  static uint64_t NodeBytes(const std::vector<StatePartial>& partials);
-  static void EntryOf(const std::string& address_key, const std::vector<StatePartial>& partials, uint64_t flush_id,
-                      uint32_t writer, std::string* key, std::string* value);
+  static uint32_t Hash(uint16_t function, std::string_view id);
+  std::string_view IdOf(const Bucket& b) const {
+    if (b.id_size <= kInlineId) return std::string_view(b.id, b.id_size);
+    uint32_t where[3];  // chunk, offset, size
+    std::memcpy(where, b.id, sizeof where);
+    return std::string_view(id_chunks_[where[0]].data() + where[1], where[2]);
+  }
+  StatePartial* PartialsOf(const Bucket& b) { return chunks_[b.chunk].partials.get() + b.offset; }
+  // The bucket of (function, id), claimed (with no partials yet) when the address is new.
+  size_t FindOrInsert(uint16_t function, std::string_view id);
+  // Doubles the table; the buckets of staged forwards follow their addresses.
+  void Grow();
+  // The partial of `rule` at the address of bucket `b`, made (moving the address's partials to a new
+  // place in the pool when they have no room) when the address has none for its state yet.
+  // `index_hint`: where the rule is in its route's rules, of which there are `rules`.
+  StatePartial* PartialFor(size_t b, const CombineRule& rule, size_t index_hint, size_t rules);
+  void AddStaged(StatePartial* p, const StagedOperand& operand, const RecordOrder& at);
+  uint64_t TableBytes() const { return table_.size() * sizeof(Bucket); }
+  void EntryOf(const Bucket& b, uint64_t flush_id, uint32_t writer, int max_parallelism, int* key_group);
 
-  std::unordered_map<std::string, std::vector<StatePartial>> partials_;
+  std::vector<Bucket> table_;  // size a power of two (or empty), at most half full
+  size_t live_ = 0;       // buckets used
+  size_t addresses_ = 0;  // buckets whose address has partials (one whose records were all abandoned has none)
+  std::vector<Chunk> chunks_;            // the addresses' partials, each address's contiguous
+  std::vector<std::string> id_chunks_;   // the ids longer than kInlineId
+  size_t max_rules_ = 0;                 // the most rules a staged route had
   std::vector<Staged> staging_;
-  size_t staged_ = 0;
+  std::vector<StagedOperand> operands_;
+  size_t staged_ = 0, staged_operands_ = 0;
   uint64_t memory_bytes_ = 0;
-  std::string key_, value_;
+  std::u16string id16_;
+  std::string key_, value_, id_bytes_;
 };
 
 template <typename Put>
-void PartialCombiner::Flush(uint64_t flush_id, uint32_t writer, Put&& put) {
-  for (auto it = partials_.begin(); it != partials_.end();) {
-    EntryOf(it->first, it->second, flush_id, writer, &key_, &value_);
-    const int key_group = (static_cast<uint8_t>(it->first[0]) << 8) | static_cast<uint8_t>(it->first[1]);
-    memory_bytes_ -= std::min(memory_bytes_, NodeBytes(it->second));
-    it = partials_.erase(it);
+void PartialCombiner::Flush(uint64_t flush_id, uint32_t writer, int max_parallelism, Put&& put) {
+  // The addresses in the order of their partials in the pool, so that each chunk is freed as soon as
+  // its addresses' entries are out (memory_bytes() shrinks as the caller's buffer grows).
+  std::vector<uint32_t> order;
+  order.reserve(addresses_);
+  memory_bytes_ += order.capacity() * sizeof(uint32_t);
+  for (size_t i = 0; i < table_.size(); ++i) {
+    if (table_[i].used() && table_[i].count > 0) order.push_back(static_cast<uint32_t>(i));
+  }
+  std::sort(order.begin(), order.end(), [this](uint32_t x, uint32_t y) {
+    const Bucket& a = table_[x];
+    const Bucket& b = table_[y];
+    return a.chunk != b.chunk ? a.chunk < b.chunk : a.offset < b.offset;
+  });
+  size_t next_to_free = 0;
+  auto free_chunks_before = [&](size_t chunk) {
+    for (; next_to_free < chunk; ++next_to_free) {
+      Chunk& c = chunks_[next_to_free];
+      memory_bytes_ -= std::min<uint64_t>(memory_bytes_, c.size * sizeof(StatePartial));
+      c.partials.reset();
+    }
+  };
+  for (const uint32_t i : order) {  // an address whose every record was abandoned has no entry
+    const Bucket& b = table_[i];
+    free_chunks_before(b.chunk);
+    int key_group = 0;
+    EntryOf(b, flush_id, writer, max_parallelism, &key_group);
+    for (size_t k = 0; k < b.count; ++k) {
+      std::string& text = chunks_[b.chunk].partials[b.offset + k].text;
+      if (text.capacity() > 15) memory_bytes_ -= std::min<uint64_t>(memory_bytes_, text.capacity());
+      std::string().swap(text);
+    }
     put(key_group, std::string_view(key_), std::string_view(value_));
   }
-  partials_ = {};
+  table_ = {};
+  std::vector<Chunk>().swap(chunks_);
+  id_chunks_ = {};
+  live_ = 0;
+  addresses_ = 0;
+  staged_ = 0;
+  staged_operands_ = 0;
+  max_rules_ = 0;
   memory_bytes_ = 0;
 }
 
