@@ -15,6 +15,7 @@
 #include "common/byte_writer.h"
 #include "common/file_io.h"
 #include "common/java_string.h"
+#include "common/str_cat.h"
 #include "savepoint/key_groups.h"
 #include "savepoint/keyed_state_file.h"
 
@@ -404,9 +405,9 @@ SyntheticBase WriteSyntheticBase(const std::string& dir, bool operator_state_on_
       std::vector<std::string> of_state;  // a value per state name, so a wrong state id shows
       for (size_t s = 0; s < headers[i].size(); ++s) {
         runs.push_back({static_cast<uint16_t>(s), kg_ids});
-        of_state.push_back("-" + headers[i][s].FlinkName());
+        of_state.push_back(StrCat("-", headers[i][s].FlinkName()));
       }
-      AppendSection(&keyed, kg, runs, "v" + std::to_string(kg), of_state);
+      AppendSection(&keyed, kg, runs, StrCat("v", std::to_string(kg)), of_state);
     }
     st.keyed.stream.path = "keyed-" + std::to_string(i);
     st.keyed.stream.size = static_cast<int64_t>(keyed.size());
