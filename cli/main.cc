@@ -473,8 +473,10 @@ void PrintSummary(const WriteSummary& s) {
                   WithThousands(st.added).c_str());
     }
   }
-  std::printf("  files            %s (%llu keyed-state files + _metadata), %s\n", WithThousands(s.files).c_str(),
-              static_cast<unsigned long long>(s.files - 1), HumanBytes(s.bytes).c_str());
+  const uint64_t keyed = static_cast<uint64_t>(s.parallelism);
+  const std::string others = s.files > keyed + 1 ? StrCat(", ", WithThousands(s.files - keyed - 1), " carried from the base") : "";
+  std::printf("  files            %s (%s keyed-state files%s + _metadata), %s\n", WithThousands(s.files).c_str(),
+              WithThousands(keyed).c_str(), others.c_str(), HumanBytes(s.bytes).c_str());
   std::printf("  layout           max parallelism %d, parallelism %d\n", s.max_parallelism, s.parallelism);
   if (s.spills > 0) {
     std::printf("  spilled          %s state updates in %s runs (%s on disk; memory budget %s)\n",

@@ -1,6 +1,8 @@
 #include "pipeline/commit.h"
 
 #include <chrono>
+#include <filesystem>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -68,7 +70,18 @@ Status CommitSavepoint(const CommitJob& job) {
   SFB_ASSIGN_OR_RETURN(std::string metadata_bytes, SerializeMetadata(metadata));
   SFB_RETURN_IF_ERROR(WriteStringToFileSynced(job.staged->path() + "/" + kMetadataFileName, metadata_bytes));
   job.summary->bytes += metadata_bytes.size();
-  job.summary->files = static_cast<uint64_t>(job.parallelism) + 1;
+  // Every file Flink may read: the keyed-state files and _metadata, and on a base also what it carries over
+  // (other operators' files, raw keyed state); not our provenance record or a source's handoff files.
+  std::set<std::string> ours = {kProvenanceFile};
+  for (const auto& in : *job.inputs) {
+    for (const auto& [name, contents] : in.source->HandoffFiles()) ours.insert(name);
+  }
+  uint64_t files = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(job.staged->path(), ec)) {
+    if (e.is_regular_file(ec) && !ours.count(e.path().filename().string())) ++files;
+  }
+  job.summary->files = files;
   if (job.cancel->load()) return Status::Cancelled("interrupted; no savepoint was written");
   if (job.base) SFB_RETURN_IF_ERROR(job.base->CheckUnchanged());
   return job.staged->Commit();

@@ -254,6 +254,12 @@ def test_base_is_not_modified_and_output_has_its_operators(bootstrapped):
     merged_states = {s["name"]: s["entries"] for s in merged["states"]}
     assert base_states["restore.counter.seen"] == len(IDS)
     assert merged_states == {**base_states, "restore.greeter.greeting": len(GUESTS), "restore.counter.bonus": 3}
+    # the summary counts every file Flink reads, the ones carried from the base too (not our provenance record)
+    flink_files = [p for p in out.iterdir() if p.name != "statefun-bootstrap.json"]
+    carried = len(flink_files) - 3  # two keyed-state files and _metadata
+    assert carried > 0, sorted(p.name for p in flink_files)
+    assert f"files            {len(flink_files)} (2 keyed-state files, {carried} carried from the base + _metadata)" \
+        in bootstrapped["run"].stdout, bootstrapped["run"].stdout
     # dump shows the base's values and the job's side by side
     counts = collections.Counter(IDS[i % len(IDS)] for i in range(MESSAGES))
     values = {(e["function"], e["state"], e["id"]): e.get("value") for e in dump(out)}
