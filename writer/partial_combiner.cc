@@ -9,6 +9,7 @@
 #include "common/java_string.h"
 #include "common/str_cat.h"
 #include "savepoint/key_groups.h"
+#include "writer/shard_store.h"
 
 namespace sfb {
 namespace {
@@ -520,13 +521,7 @@ void PartialCombiner::EntryOf(const Bucket& b, uint64_t flush_id, uint32_t write
   PrepareJavaId(IdOf(b), &id16_, &hash, &id_bytes_);
   *key_group = KeyGroupForHash(hash, max_parallelism);
   key_.clear();
-  ByteWriter w(&key_);
-  w.U16(static_cast<uint16_t>(*key_group));
-  w.U16(b.function);
-  w.Bytes(id_bytes_);
-  w.U16(kPartialSource);
-  w.U64(flush_id);
-  w.U32(writer);
+  EncodeStoreKey(&key_, *key_group, b.function, id_bytes_, kPartialSource, flush_id, writer);
   value_.clear();
   EncodePartials(chunks_[b.chunk].partials.get() + b.offset, b.count, &value_);
 }
