@@ -36,6 +36,11 @@ struct SchemaRegistryConfig {
 // A pinned reader schema's version meaning the subject's newest (GET .../versions/latest).
 constexpr int32_t kLatestSchemaVersion = -1;
 
+// A schema version as the registry's paths and our messages spell it: "3", or "latest".
+inline std::string SchemaVersionText(int32_t version) {
+  return version == kLatestSchemaVersion ? "latest" : std::to_string(version);
+}
+
 // How the bytes of a record key or value become record fields (record_decoder.h).
 struct KafkaFormat {
   enum class Kind { kRaw, kJson, kProtobuf, kAvro };

@@ -392,8 +392,7 @@ nlohmann::ordered_json KafkaSourceDefinition::Describe() const {
     if (!f.avro_schema_path.empty()) s.append(StrCat(" (schema ", f.avro_schema_path, ")"));
     if (!f.avro_reader_schema_path.empty()) s.append(StrCat(" (reader schema ", f.avro_reader_schema_path, ")"));
     if (f.avro_reader_version != 0 && f.avro_reader_schema_path.empty()) {
-      const std::string version =
-          f.avro_reader_version == kLatestSchemaVersion ? "latest" : std::to_string(f.avro_reader_version);
+      const std::string version = SchemaVersionText(f.avro_reader_version);
       s.append(f.avro_reader_subject.empty()
                    ? StrCat(" (reader schema: version ", version, " of each writer record's subject)")
                    : StrCat(" (reader schema: subject ", f.avro_reader_subject, " version ", version, ")"));

@@ -24,7 +24,7 @@ Status Missing(SchemaSource& registry, const std::string& subject, int32_t versi
   if (versions.ok()) {
     std::vector<std::string> listed;
     for (int32_t v : *versions) listed.push_back(std::to_string(v));
-    return Status::InvalidSpec(StrCat(what, ": subject ", subject, " has no version ", PinnedVersionText(version),
+    return Status::InvalidSpec(StrCat(what, ": subject ", subject, " has no version ", SchemaVersionText(version),
                                       " (it has version", listed.size() == 1 ? " " : "s ", Listed(listed), ")"))
         .WithHint("give reader_schema.version one of them, or latest");
   }
@@ -44,14 +44,10 @@ Status Missing(SchemaSource& registry, const std::string& subject, int32_t versi
 
 }  // namespace
 
-std::string PinnedVersionText(int32_t version) {
-  return version == kLatestSchemaVersion ? "latest" : std::to_string(version);
-}
-
 Result<PinnedReaderSchema> FetchPinnedReaderSchema(SchemaSource& registry, const std::string& subject,
                                                    int32_t version, std::string_view part) {
   const std::string what =
-      StrCat("the ", part, "'s reader schema (subject ", subject, " version ", PinnedVersionText(version), ")");
+      StrCat("the ", part, "'s reader schema (subject ", subject, " version ", SchemaVersionText(version), ")");
   Result<std::shared_ptr<const RegistrySchema>> fetched = registry.SchemaByVersion(subject, version);
   if (!fetched.ok()) {
     if (fetched.status().code() != Status::Code::kNotFound) {
@@ -62,7 +58,7 @@ Result<PinnedReaderSchema> FetchPinnedReaderSchema(SchemaSource& registry, const
   }
   const RegistrySchema& pinned = **fetched;
   PinnedReaderSchema out;
-  out.name = StrCat("subject ", subject, " version ", PinnedVersionText(version), " (schema id ",
+  out.name = StrCat("subject ", subject, " version ", SchemaVersionText(version), " (schema id ",
                     std::to_string(pinned.id), ")");
   if (pinned.type != "AVRO") {
     return Status::InvalidSpec(StrCat(what, " is a ", pinned.type, " schema (id ", std::to_string(pinned.id),

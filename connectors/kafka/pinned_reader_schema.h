@@ -31,9 +31,6 @@ struct PinnedReaderSchema {
   std::string name;  // for messages: "subject users-value version 3 (schema id 7)"
 };
 
-// "3", or "latest" for kLatestSchemaVersion.
-std::string PinnedVersionText(int32_t version);
-
 // The Avro schema `version` of `subject` (`part`, "value" or "key", names it in messages). A subject or
 // version the registry does not have is an InvalidSpec naming the subject, the version and what the
 // registry has (its subjects, or the subject's versions); a schema that is not Avro, or does not

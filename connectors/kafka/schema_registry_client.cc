@@ -47,10 +47,6 @@ std::string EscapedSubject(const std::string& subject) {
   return escaped;
 }
 
-std::string VersionText(int32_t version) {
-  return version == kLatestSchemaVersion ? "latest" : std::to_string(version);
-}
-
 }  // namespace
 
 SchemaRegistryClient::SchemaRegistryClient(SchemaRegistryConfig config) : config_(std::move(config)) {
@@ -180,8 +176,8 @@ Result<std::shared_ptr<const RegistrySchema>> SchemaRegistryClient::SchemaByVers
   const auto key = std::make_pair(subject, version);
   if (auto it = versions_.find(key); it != versions_.end()) return it->second;
   Result<std::shared_ptr<const RegistrySchema>> fetched =
-      FetchSchema(StrCat("/subjects/", EscapedSubject(subject), "/versions/", VersionText(version)), 0,
-                  StrCat("version ", VersionText(version), " of subject ", subject));
+      FetchSchema(StrCat("/subjects/", EscapedSubject(subject), "/versions/", SchemaVersionText(version)), 0,
+                  StrCat("version ", SchemaVersionText(version), " of subject ", subject));
   if (fetched.ok() || fetched.status().code() == Status::Code::kNotFound) versions_.emplace(key, fetched);
   return fetched;
 }
