@@ -78,6 +78,12 @@ bool IsRunOwnFile(const std::string& name) {
          name == "statefun-bootstrap.json" || name.rfind(".", 0) == 0;
 }
 
+// The way out of every refusal to re-lay: keep the base's layout and let Flink re-distribute it.
+std::string KeepBaseParallelismHint(int base_parallelism) {
+  return StrCat("leave --parallelism unset with --base (the output then keeps the base's ",
+                std::to_string(base_parallelism), "); Flink re-distributes on restore");
+}
+
 // What a parallelism other than the base's cannot re-lay, refused before anything is read or written.
 // Keyed state (managed and raw) moves by key group. Operator state does not: a subtask of a savepoint has
 // at most one managed and one raw operator-state handle (the _metadata format), so base subtask i keeps
@@ -89,8 +95,7 @@ Status CheckFunctionsOperatorRelay(const BaseSavepoint& base, int parallelism) {
   const OperatorStateMeta* fn = base.functions_operator();
   if (!fn || fn->parallelism == parallelism) return Status::OK();
   const std::string where = StrCat("base savepoint ", base.directory());
-  const std::string hint = StrCat("leave --parallelism unset with --base (the output then keeps the base's ",
-                                  std::to_string(fn->parallelism), "); Flink re-distributes on restore");
+  const std::string hint = KeepBaseParallelismHint(fn->parallelism);
   for (const auto& st : fn->subtasks) {
     if (st.index < 0) continue;
     const std::string subtask = StrCat("subtask ", std::to_string(st.index), " of ", kFunctionsOperatorUid);
@@ -373,9 +378,7 @@ Result<MergedSubtask> MergeSubtaskWithBase(const BaseSavepoint& base, int subtas
                                         "cannot share one file of subtask ", std::to_string(subtask), " of ",
                                         std::to_string(parallelism)))
           .WithContext(StrCat("base savepoint ", base.directory()))
-          .WithHint(StrCat("leave --parallelism unset with --base (the output then keeps the base's ",
-                           std::to_string(base.functions_operator()->parallelism),
-                           "); Flink re-distributes on restore"));
+          .WithHint(KeepBaseParallelismHint(base.functions_operator()->parallelism));
     }
   }
   const size_t base_states = base_meta.size();
