@@ -543,6 +543,47 @@ TEST(BaseCarryOver, ReLaysABaseOfThreeSubtasksWithDifferentHeadersAndRawKeyedSta
   }
 }
 
+// Raw keyed state is re-laid by where each key group starts: offsets that go backwards leave where a group
+// ends unknown, so another parallelism is refused (the base's own parallelism carries it as it is).
+TEST(BaseCarryOver, RefusesToRelayRawKeyedStateWhoseOffsetsGoBackwards) {
+  TempDir in;
+  WriteSyntheticBase(in.path(), false);
+  SavepointMetadata m;
+  {
+    auto base = BaseSavepoint::Open(in.path());
+    ASSERT_TRUE(base.ok()) << base.status().ToUserString();
+    m = (*base)->metadata();
+  }
+  OperatorStateMeta& fn = m.operators[1];
+  ASSERT_EQ(fn.id, OperatorIdFromUid(kFunctionsOperatorUid));
+  std::vector<int64_t>& offsets = fn.subtasks[0].raw_keyed.offsets;
+  std::vector<size_t> written;
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    if (offsets[i] >= 0) written.push_back(i);
+  }
+  ASSERT_GE(written.size(), 2u);
+  std::swap(offsets[written[0]], offsets[written[1]]);
+  auto bytes = SerializeMetadata(m);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToUserString();
+  ASSERT_TRUE(WriteStringToFileSynced(in.path() + "/_metadata", *bytes).ok());
+  auto base = BaseSavepoint::Open(in.path());
+  ASSERT_TRUE(base.ok()) << base.status().ToUserString();
+  const OnExistingChoices keep = {{"restore.greeter.greeting", OnExisting::kKeep}};
+  Status s = CheckJobAgainstBase(**base, {Greeting()}, keep, 128, 4);
+  ASSERT_FALSE(s.ok());
+  const std::string msg = s.ToUserString();
+  const int kg = fn.subtasks[0].raw_keyed.start_key_group + static_cast<int>(written[1]);
+  EXPECT_NE(msg.find(StrCat("the raw keyed state of the base's subtask 0 of functions_uid1 has key group ",
+                            std::to_string(kg), " at offset ", std::to_string(offsets[written[1]]),
+                            ", before the previous group's ", std::to_string(offsets[written[0]]))),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("leave --parallelism unset with --base (the output then keeps the base's 3)"),
+            std::string::npos)
+      << msg;
+  EXPECT_TRUE(CheckJobAgainstBase(**base, {Greeting()}, keep, 128, 3).ok());  // the base's parallelism: as it is
+}
+
 TEST(BaseCarryOver, RefusesFewerSubtasksWhenABaseSubtaskBeyondThemHasOperatorState) {
   TempDir in;
   WriteSyntheticBase(in.path(), true);
