@@ -195,6 +195,39 @@ def run_events(events, users, threads, work, flink):
     return rows
 
 
+def run_spill(n, budget, work):
+    """The users job at 2 threads, once at the default memory budget and once at --memory `budget`: the
+    output must be byte-identical, and the bounded run's peak RSS is reported beside budget + 256 MB (the
+    issue's bound: the budget counts routed entries only; readers, builders and RocksDB are outside it)."""
+    d = work / f"spill{n}"
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir()
+    csv = d / "users.csv"
+    with open(csv, "w") as out:
+        subprocess.run(["bash", ROOT / "bench" / "generate-users.sh", str(n)], stdout=out, check=True)
+    rows, outputs = [], {}
+    for label, flags in (("default budget", []), (f"--memory {budget}", ["--memory", budget])):
+        out = d / f"sp-{len(outputs)}"
+        summary = d / f"summary-{len(outputs)}.json"
+        job = d / "job.yaml"
+        job.write_text(JOB.format(out=out, csv=csv))
+        m = measure([CLI, "run", job, "--threads", 2, "--quiet", "--summary-json", summary, *flags])
+        s = json.loads(summary.read_text())
+        outputs[label] = out
+        spilled = (f"{s['spills']} spills, {s['spilled_records']:,} of {s['records_routed']:,} routed records, "
+                   f"{s['spill_bytes'] / 2**20:,.0f} MB" if s["spills"] else "nothing spilled")
+        bound = s["memory_budget"] / 2**20 + 256
+        rows.append(dict(workload="spill", size=n, threads=2, **m, rate=n / m["wall"], bytes=dir_bytes(out),
+                         what=f"statefun-bootstrap run (file), {label} = {s['memory_budget'] / 2**20:,.0f} MB: "
+                              f"{spilled}; peak RSS {'within' if m['rss_mb'] <= bound else 'OVER'} "
+                              f"budget + 256 MB"))
+    a, b = outputs.values()
+    rows.append(dict(workload="spill", size=n, what="same bytes, spilled or not", threads="-",
+                     identical=same_savepoint(a, b)))
+    shutil.rmtree(d, ignore_errors=True)
+    return rows
+
+
 def same_savepoint(a, b):
     names = sorted(p.name for p in a.iterdir() if p.name != "statefun-bootstrap.json")
     return names == sorted(p.name for p in b.iterdir() if p.name != "statefun-bootstrap.json") and all(
@@ -222,6 +255,11 @@ def main():
     ap.add_argument("--events", default=None,
                     help="EVENTS:USERS for the events workload (default 10000000:1000000; smoke: 100000:10000)")
     ap.add_argument("--skip-events", action="store_true", help="no events workload")
+    ap.add_argument("--spill", default=None,
+                    help="ROWS:BUDGET for the spill run: the users job at the default memory budget and at "
+                         "--memory BUDGET, same bytes, peak RSS against the budget (default 50000000:1GB; "
+                         "smoke: 100000:8MB)")
+    ap.add_argument("--skip-spill", action="store_true", help="no spill run")
     args = ap.parse_args()
     sizes = [int(r) for r in args.rows.split(",")] + ([50_000_000] if args.with_50m else [])
     threads = [int(t) for t in args.threads.split(",")]
@@ -256,6 +294,10 @@ def main():
             events, users = (int(x) for x in spec.split(":"))
             rows_out += run_events(events, users, threads, work,
                                    flink=not args.skip_flink and events <= args.flink_max_rows)
+        if not args.skip_spill:
+            spec = args.spill or ("100000:8MB" if args.smoke else "50000000:1GB")
+            rows, budget = spec.split(":")
+            rows_out += run_spill(int(rows), budget, work)
         connectors = [] if args.smoke or args.skip_connectors else run_connector_benchmarks(args.connector_rows, work)
         report(rows_out, threads, args.smoke, connectors)
     finally:

@@ -67,10 +67,15 @@ echo "   log segments: $((BYTES / 1048576)) MB (uncompressed record batches)"
 
 # measure NAME COMMAND...: wall seconds, CPU seconds (user + system) and peak RSS of the command, by
 # Python (no dependency on GNU time); its stdout goes to $WORK/NAME.out.
-declare -A WALL CPU RSS
+# The broker's CPU over the same command goes to BROKER_CPU[NAME] (its JVM's user + system time).
+declare -A WALL CPU RSS BROKER_CPU
+CLK_TCK="$(getconf CLK_TCK)"
+BROKER_JVM="$(cat "$WORK/broker/broker.pid")"
+cpu_of() { awk -v tck="$CLK_TCK" '{ sub(/^.*\) /, ""); print ($12 + $13) / tck }' "/proc/$1/stat"; }
 measure() {
-  local name="$1"
+  local name="$1" broker_before
   shift
+  broker_before="$(cpu_of "$BROKER_JVM")"
   python3 - "$WORK/$name.time" "$@" > "$WORK/$name.out" 2> "$WORK/$name.err" <<'PY' || { cat "$WORK/$name.err" >&2; exit 1; }
 import resource, subprocess, sys, time
 start = time.monotonic()
@@ -85,6 +90,7 @@ PY
   WALL[$name]="$wall"
   CPU[$name]="$cpu"
   RSS[$name]="$rss"
+  BROKER_CPU[$name]="$(python3 -c "print($(cpu_of "$BROKER_JVM") - $broker_before)")"
 }
 
 echo "== plain librdkafka consume to /dev/null"
@@ -193,17 +199,18 @@ fi
 echo
 echo "Kafka replay of $MESSAGES messages ($PARTITIONS partitions), $(nproc) cores, librdkafka" \
      "$(pkg-config --modversion rdkafka), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf "| %-46s | %8s | %11s | %8s | %10s | %8s | %8s |\n" "" "seconds" "messages/s" "CPU s" "CPU µs/msg" \
-       "× plain" "peak RSS"
-printf "|%s|%s|%s|%s|%s|%s|%s|\n" "------------------------------------------------" "---------:" "------------:" \
-       "---------:" "-----------:" "---------:" "---------:"
+printf "| %-46s | %8s | %11s | %8s | %10s | %8s | %8s | %13s |\n" "" "seconds" "messages/s" "CPU s" "CPU µs/msg" \
+       "× plain" "peak RSS" "broker µs/msg"
+printf "|%s|%s|%s|%s|%s|%s|%s|%s|\n" "------------------------------------------------" "---------:" "------------:" \
+       "---------:" "-----------:" "---------:" "---------:" "--------------:"
 row() {  # row LABEL NAME PLAIN: "× plain" is CPU per message over that of plain consume PLAIN (same topic)
-  printf "| %-46s | %8.2f | %11s | %8.2f | %10.2f | %8.1f | %5d MB |\n" "$1" "${WALL[$2]}" \
+  printf "| %-46s | %8.2f | %11s | %8.2f | %10.2f | %8.1f | %5d MB | %13.2f |\n" "$1" "${WALL[$2]}" \
     "$(rate "$MESSAGES" "${WALL[$2]}")" "${CPU[$2]}" "$(python3 -c "print(${CPU[$2]} * 1e6 / $MESSAGES)")" \
-    "$(python3 -c "print(${CPU[$2]} / ${CPU[$3]})")" "$(( ${RSS[$2]} / 1024 ))"
+    "$(python3 -c "print(${CPU[$2]} / ${CPU[$3]})")" "$(( ${RSS[$2]} / 1024 ))" \
+    "$(python3 -c "print(${BROKER_CPU[$2]} * 1e6 / $MESSAGES)")"
 }
 phase() {  # phase LABEL SECONDS
-  printf "| %-46s | %8.2f | %11s | %8s | %10s | %8s | %8s |\n" "$1" "$2" "$(rate "$MESSAGES" "$2")" "" "" "" ""
+  printf "| %-46s | %8.2f | %11s | %8s | %10s | %8s | %8s | %13s |\n" "$1" "$2" "$(rate "$MESSAGES" "$2")" "" "" "" "" ""
 }
 row "plain librdkafka consume to /dev/null" librdkafka librdkafka
 row "kcat -C -e to /dev/null" kcat librdkafka

@@ -51,12 +51,26 @@ COLS="id, name, visits"
 psql_ -c "COPY (SELECT $COLS FROM users) TO STDOUT" >/dev/null  # warm the cache
 
 rate() { python3 -c "print(f'{$ROWS / $1:,.0f}')"; }
-timed() {  # seconds a command takes
-  local s e
-  s=$(date +%s.%N)
+# CPU seconds (user + system) a process has used with its reaped children: the postmaster reaps every
+# backend, so its count grows by what the server spent on a command's connections.
+CLK_TCK=$(getconf CLK_TCK)
+POSTMASTER=$(head -n 1 "$DIR/data/postmaster.pid")
+cpu_of() { awk -v tck="$CLK_TCK" '{ sub(/^.*\) /, ""); print ($12 + $13 + $14 + $15) / tck }' "/proc/$1/stat"; }
+declare -A CPU_OURS CPU_SERVER
+timed() {  # timed NAME COMMAND...: prints the seconds COMMAND takes; CPU_OURS/CPU_SERVER[NAME] get µs per row
+  local name=$1 me=$BASHPID s e c0 c1 p0 p1
+  shift
+  c0=$(cpu_of "$me"); p0=$(cpu_of "$POSTMASTER"); s=$(date +%s.%N)
   "$@"
-  e=$(date +%s.%N)
+  e=$(date +%s.%N); c1=$(cpu_of "$me"); p1=$(cpu_of "$POSTMASTER")
+  echo "$(python3 -c "print(($c1 - $c0) * 1e6 / $ROWS)") $(python3 -c "print(($p1 - $p0) * 1e6 / $ROWS)")" \
+    > "$WORK/$name.cpu"
   python3 -c "print($e - $s)"
+}
+cpu_cells() {  # cpu_cells NAME1 NAME2: "ours / server" µs per row for the 1- and 2-worker runs
+  local a b c d
+  read -r a b < "$WORK/$1.cpu"; read -r c d < "$WORK/$2.cpu"
+  printf '%12s %12s' "$(printf '%.2f / %.2f' "$a" "$b")" "$(printf '%.2f / %.2f' "$c" "$d")"
 }
 copy_one() { psql_ -c "COPY (SELECT $COLS FROM users) TO STDOUT $1" >/dev/null; }
 copy_two() {
@@ -92,23 +106,29 @@ routes:
     set: { visits: "{visits}", name: "{name}" }
 JOB
 }
-ours() {  # ours WORKERS FILTER -> "total_seconds read_seconds"
-  job "$1" "$2"
-  "$CLI" run "$WORK/job.yaml" --threads "$1" --overwrite --quiet --summary-json "$WORK/summary.json" >/dev/null
+ours() {  # ours NAME WORKERS FILTER -> "total_seconds read_seconds"
+  job "$2" "$3"
+  timed "$1" "$CLI" run "$WORK/job.yaml" --threads "$2" --overwrite --quiet --summary-json "$WORK/summary.json" >/dev/null
   python3 -c "import json; s = json.load(open('$WORK/summary.json')); print(s['seconds'], s['read_seconds'])"
 }
 
 printf '\n%-34s %12s %12s\n' "rows/s ($ROWS rows)" "1 worker" "2 workers"
 for fmt in text binary; do
   opt=""; [[ $fmt == binary ]] && opt="(FORMAT binary)"
-  one=$(timed copy_one "$opt"); two=$(timed copy_two "$opt")
+  one=$(timed "copy-$fmt-1" copy_one "$opt"); two=$(timed "copy-$fmt-2" copy_two "$opt")
   printf '%-34s %12s %12s\n' "COPY ($fmt) to /dev/null" "$(rate "$one")" "$(rate "$two")"
 done
-read -r t1 r1 < <(ours 1 "{visits} == -1")
-read -r t2 r2 < <(ours 2 "{visits} == -1")
+read -r t1 r1 < <(ours read-1 1 "{visits} == -1")
+read -r t2 r2 < <(ours read-2 2 "{visits} == -1")
 printf '%-34s %12s %12s\n' "statefun-bootstrap, read only" "$(rate "$t1")" "$(rate "$t2")"
-read -r t1 r1 < <(ours 1 "{visits} != -1")
-read -r t2 r2 < <(ours 2 "{visits} != -1")
+read -r t1 r1 < <(ours run-1 1 "{visits} != -1")
+read -r t2 r2 < <(ours run-2 2 "{visits} != -1")
 printf '%-34s %12s %12s\n' "statefun-bootstrap run (whole run)" "$(rate "$t1")" "$(rate "$t2")"
 printf '%-34s %12s %12s\n' "statefun-bootstrap run (read phase)" "$(rate "$r1")" "$(rate "$r2")"
 echo "(machine: $(nproc) cores; server and client share them)"
+printf '\nCPU µs per row, client / server    %12s %12s\n' "1 worker" "2 workers"
+printf '%-34s %s\n' "COPY (text) to /dev/null (psql)" "$(cpu_cells copy-text-1 copy-text-2)"
+printf '%-34s %s\n' "COPY (binary) to /dev/null (psql)" "$(cpu_cells copy-binary-1 copy-binary-2)"
+printf '%-34s %s\n' "statefun-bootstrap, read only" "$(cpu_cells read-1 read-2)"
+printf '%-34s %s\n' "statefun-bootstrap run" "$(cpu_cells run-1 run-2)"
+echo "(server: the postmaster and the backends it reaped during each command)"
