@@ -730,13 +730,12 @@ int CmdGet(int argc, char** argv) {
   result["key_group"] = kg;
   result["states"] = nlohmann::ordered_json::object();
   for (auto& stream : streams) {
-    const int first = stream.handle->start_key_group;
-    if (kg < first || kg >= first + static_cast<int>(stream.handle->offsets.size())) continue;
+    if (!stream.HoldsKeyGroup(kg)) continue;
     // Read only the one key group, as Flink would.
     SavepointReader::Stream one;
     KeyedStateHandle single = *stream.handle;
     single.start_key_group = kg;
-    single.offsets = {stream.handle->offsets[static_cast<size_t>(kg - first)]};
+    single.offsets = {stream.handle->offsets[static_cast<size_t>(kg - stream.handle->start_key_group)]};
     one.subtask = stream.subtask;
     one.handle = &single;
     one.name = stream.name;

@@ -128,20 +128,32 @@ Status SavepointReader::OpenStreams(std::vector<Stream>* streams) const {
   return Status::OK();
 }
 
+bool SavepointReader::Stream::HoldsKeyGroup(int kg) const {
+  const int64_t i = static_cast<int64_t>(kg) - handle->start_key_group;
+  return i >= 0 && i < static_cast<int64_t>(handle->offsets.size());
+}
+
+Result<size_t> SavepointReader::Stream::SectionOffset(int kg) const {
+  if (!HoldsKeyGroup(kg)) return size_t{0};
+  const int64_t offset = handle->offsets[static_cast<size_t>(kg - handle->start_key_group)];
+  if (offset == 0) return size_t{0};
+  if (offset < static_cast<int64_t>(header.size) || static_cast<uint64_t>(offset) >= bytes.size()) {
+    return Status::Corruption(StrCat("key group ", std::to_string(kg), " starts at offset ", std::to_string(offset),
+                                     ", outside the data of a ", std::to_string(bytes.size()), "-byte stream"))
+        .WithContext(name);
+  }
+  return static_cast<size_t>(offset);
+}
+
 Status SavepointReader::ForEachEntry(const Stream& s, const std::function<Status(const Entry&)>& fn) const {
   const int max_p = functions_->max_parallelism;
   const int prefix = KeyGroupPrefixBytes(max_p);
   std::string scratch;  // a compressed key group's decoded bytes
   for (size_t i = 0; i < s.handle->offsets.size(); ++i) {
-    const int64_t offset = s.handle->offsets[i];
-    if (offset == 0) continue;
     const int kg = s.handle->start_key_group + static_cast<int>(i);
-    if (offset < static_cast<int64_t>(s.header.size) || static_cast<uint64_t>(offset) >= s.bytes.size()) {
-      return Status::Corruption("key group " + std::to_string(kg) + " starts at offset " + std::to_string(offset) +
-                                ", outside the data of a " + std::to_string(s.bytes.size()) + "-byte stream")
-          .WithContext(s.name);
-    }
-    Status st = ReadKeyGroupSectionAt(s.bytes, static_cast<size_t>(offset), kg, s.header, prefix, &scratch,
+    SFB_ASSIGN_OR_RETURN(const size_t offset, s.SectionOffset(kg));
+    if (offset == 0) continue;
+    Status st = ReadKeyGroupSectionAt(s.bytes, offset, kg, s.header, prefix, &scratch,
                                       [&](const KeyedEntry& e) -> Status {
       if (e.key_group != kg) {
         return Status::Corruption("entry at offset " + std::to_string(e.offset) + " has key group " +

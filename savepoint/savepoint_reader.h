@@ -43,6 +43,13 @@ class SavepointReader {
     KeyedStateHeader header;
     std::string_view bytes;
     std::unique_ptr<MappedFile> file;
+
+    // Whether key group `kg` is in this stream's range (written or not).
+    bool HoldsKeyGroup(int kg) const;
+    // Where key group `kg`'s section starts in `bytes`: 0 when the group is empty or not in this
+    // stream's range. An offset inside the header or past the end is Corruption naming the group and
+    // offset, with this stream's name as context.
+    Result<size_t> SectionOffset(int kg) const;
   };
   // Opens every keyed-state stream of the functions operator, in subtask order.
   Status OpenStreams(std::vector<Stream>* streams) const;

@@ -152,7 +152,7 @@ Status RelayRawKeyedState(const BaseSavepoint& base, const std::string& out_dir,
       bytes = h.stream.inline_data;
     } else if (h.stream.type == StreamHandle::Type::kRelativeFile) {
       SFB_RETURN_IF_ERROR(ReadFileToString(StrCat(base.directory(), "/", h.stream.path), &bytes).WithContext(where));
-    } else {
+    } else {  // BaseSavepoint::Open refuses absolute files first; this guards any other handle type
       return Status::InvalidSpec(StrCat("the stream ", h.stream.path, " is an absolute file"))
           .WithContext(where)
           .WithHint("take a canonical savepoint of the application");
@@ -445,15 +445,10 @@ Result<MergedSubtask> MergeSubtaskWithBase(const BaseSavepoint& base, int subtas
     job_side.clear();
     for (size_t k = 0; k < sources.size(); ++k) {
       const SavepointReader::Stream& src = *sources[k];
-      const int64_t off = offset_in(src.handle->start_key_group, src.handle->offsets, kg);
+      SFB_ASSIGN_OR_RETURN(const size_t off, src.SectionOffset(kg));
       if (off == 0) continue;
-      if (off < static_cast<int64_t>(src.header.size) || static_cast<uint64_t>(off) >= src.bytes.size()) {
-        return Status::Corruption(StrCat("key group ", std::to_string(kg), " starts at offset ", std::to_string(off),
-                                         ", outside the stream"))
-            .WithContext(src.name);
-      }
       const std::vector<uint16_t>& ids = id_of[k];
-      SFB_RETURN_IF_ERROR(ReadKeyGroupSectionAt(src.bytes, static_cast<size_t>(off), kg, src.header, prefix,
+      SFB_RETURN_IF_ERROR(ReadKeyGroupSectionAt(src.bytes, off, kg, src.header, prefix,
                                                 &base_decoded, [&](const KeyedEntry& e) -> Status {
                             if (e.key_group != kg) {
                               return Status::Corruption(StrCat("entry at offset ", std::to_string(e.offset),

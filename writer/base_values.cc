@@ -43,25 +43,19 @@ Status BaseValues::Load(int kg) {
   loaded_ = kg;
   loaded_name_.clear();
   const Source* src = nullptr;
-  int64_t off = 0;
   for (const Source& s : sources_) {
-    const KeyedStateHandle& h = *s.stream.handle;
-    const int64_t i = kg - h.start_key_group;
-    if (i < 0 || i >= static_cast<int64_t>(h.offsets.size())) continue;
-    src = &s;
-    off = h.offsets[static_cast<size_t>(i)];
-    break;
+    if (s.stream.HoldsKeyGroup(kg)) {
+      src = &s;
+      break;
+    }
   }
   if (!src) return Status::OK();
   const SavepointReader::Stream& stream = src->stream;
   loaded_name_ = stream.name;
-  if (off == 0) return Status::OK();
-  if (off < static_cast<int64_t>(stream.header.size) || static_cast<uint64_t>(off) >= stream.bytes.size()) {
-    return Status::Corruption(StrCat("key group ", std::to_string(kg), " starts at offset ", std::to_string(off),
-                                     ", outside the stream"))
-        .WithContext(StrCat("base savepoint stream ", stream.name));
-  }
-  return ReadKeyGroupSectionAt(stream.bytes, static_cast<size_t>(off), kg, stream.header,
+  auto off = stream.SectionOffset(kg);
+  if (!off.ok()) return Status(off.status()).WithContext("base savepoint");
+  if (*off == 0) return Status::OK();
+  return ReadKeyGroupSectionAt(stream.bytes, *off, kg, stream.header,
                                KeyGroupPrefixBytes(max_parallelism_), &decoded_, [&](const KeyedEntry& e) -> Status {
                                  const int j = src->job_state_of[e.state_id];
                                  if (j >= 0) values_[{j, e.key}] = e.value;
