@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <tuple>
 
@@ -41,6 +42,12 @@ class TempDir {
 
 StateDescriptor Greeting() {
   return *StateDescriptor::Make("restore/greeter", "greeting", StateKind::kRemote, "io.statefun.types/string",
+                                Codec::kBuiltin, TtlMode::kNone, 0);
+}
+
+// A state of the job that no base here has.
+StateDescriptor Nickname() {
+  return *StateDescriptor::Make("restore/greeter", "nickname", StateKind::kRemote, "io.statefun.types/string",
                                 Codec::kBuiltin, TtlMode::kNone, 0);
 }
 
@@ -107,12 +114,13 @@ std::map<std::string, int> EntriesPerState(const SavepointReader& reader) {
 }
 
 // Runs the carry-over as a run does, at `p` subtasks (0: the base's parallelism), and writes the output's
-// _metadata.
-void BuildOnBase(const BaseSavepoint& base, const std::string& dir, const std::vector<std::string>& ids,
-                 int threads = 2, int p = 0, const StateDescriptor& state = Greeting(),
-                 const OnExistingChoices& choices = {}, const std::string& value = std::string("\0\0\0\3hi!", 7)) {
+// _metadata; returns the first step's failure instead.
+Status TryBuildOnBase(const BaseSavepoint& base, const std::string& dir, const std::vector<std::string>& ids,
+                      int threads = 2, int p = 0, const StateDescriptor& state = Greeting(),
+                      const OnExistingChoices& choices = {},
+                      const std::string& value = std::string("\0\0\0\3hi!", 7)) {
   if (p == 0) p = base.functions_operator()->parallelism;
-  ASSERT_TRUE(CheckJobAgainstBase(base, {state}, choices, 128, p).ok());
+  SFB_RETURN_IF_ERROR(CheckJobAgainstBase(base, {state}, choices, 128, p));
   std::vector<SubtaskBuildResult> results;
   SavepointMetadata m;
   OperatorStateMeta op;
@@ -122,7 +130,7 @@ void BuildOnBase(const BaseSavepoint& base, const std::string& dir, const std::v
   for (int i = 0; i < p; ++i) {
     results.push_back(WriteJobFile(dir + "/keyed-state-functions-" + std::to_string(i), i, p, ids, state, value));
   }
-  ASSERT_TRUE(MergeSubtasksWithBase(base, 128, dir, threads, choices, &results).ok());
+  SFB_RETURN_IF_ERROR(MergeSubtasksWithBase(base, 128, dir, threads, choices, &results));
   for (int i = 0; i < p; ++i) {
     SubtaskState st;
     st.index = i;
@@ -134,9 +142,16 @@ void BuildOnBase(const BaseSavepoint& base, const std::string& dir, const std::v
     op.subtasks.push_back(st);
   }
   m.operators.push_back(op);
-  Status s = CarryOverOperators(base, dir, &m);
+  SFB_RETURN_IF_ERROR(CarryOverOperators(base, dir, &m));
+  SFB_ASSIGN_OR_RETURN(const std::string bytes, SerializeMetadata(m));
+  return WriteStringToFileSynced(dir + "/_metadata", bytes);
+}
+
+void BuildOnBase(const BaseSavepoint& base, const std::string& dir, const std::vector<std::string>& ids,
+                 int threads = 2, int p = 0, const StateDescriptor& state = Greeting(),
+                 const OnExistingChoices& choices = {}, const std::string& value = std::string("\0\0\0\3hi!", 7)) {
+  Status s = TryBuildOnBase(base, dir, ids, threads, p, state, choices, value);
   ASSERT_TRUE(s.ok()) << s.ToUserString();
-  ASSERT_TRUE(WriteStringToFileSynced(dir + "/_metadata", *SerializeMetadata(m)).ok());
 }
 
 // One keyed entry as a savepoint holds it, with the subtask whose stream it is in.
@@ -465,8 +480,7 @@ TEST(BaseCarryOver, ReLaysABaseOfThreeSubtasksWithDifferentHeadersAndRawKeyedSta
   const SyntheticBase sb = WriteSyntheticBase(in.path(), false);
   auto base = BaseSavepoint::Open(in.path());
   ASSERT_TRUE(base.ok()) << base.status().ToUserString();
-  const StateDescriptor nickname = *StateDescriptor::Make("restore/greeter", "nickname", StateKind::kRemote,
-                                                          "io.statefun.types/string", Codec::kBuiltin, TtlMode::kNone, 0);
+  const StateDescriptor nickname = Nickname();
   for (int p : {1, 2, 4}) {
     TempDir out;
     BuildOnBase(**base, out.path(), {"user-1", "someone"}, 2, p, nickname);
@@ -543,36 +557,52 @@ TEST(BaseCarryOver, ReLaysABaseOfThreeSubtasksWithDifferentHeadersAndRawKeyedSta
   }
 }
 
+// Rewrites the _metadata of the synthetic base in `dir` after `edit` changed the raw keyed state handle of
+// its functions operator's subtask 0, and opens it.
+std::unique_ptr<BaseSavepoint> EditRawKeyedHandle(const std::string& dir,
+                                                  const std::function<void(KeyedStateHandle*)>& edit) {
+  SavepointMetadata m;
+  {
+    auto base = BaseSavepoint::Open(dir);
+    EXPECT_TRUE(base.ok()) << base.status().ToUserString();
+    if (!base.ok()) return nullptr;
+    m = (*base)->metadata();
+  }
+  OperatorStateMeta& fn = m.operators[1];
+  EXPECT_EQ(fn.id, OperatorIdFromUid(kFunctionsOperatorUid));
+  edit(&fn.subtasks[0].raw_keyed);
+  auto bytes = SerializeMetadata(m);
+  EXPECT_TRUE(bytes.ok()) << bytes.status().ToUserString();
+  EXPECT_TRUE(WriteStringToFileSynced(dir + "/_metadata", *bytes).ok());
+  auto base = BaseSavepoint::Open(dir);
+  EXPECT_TRUE(base.ok()) << base.status().ToUserString();
+  return base.ok() ? std::move(*base) : nullptr;
+}
+
 // Raw keyed state is re-laid by where each key group starts: offsets that go backwards leave where a group
 // ends unknown, so another parallelism is refused (the base's own parallelism carries it as it is).
 TEST(BaseCarryOver, RefusesToRelayRawKeyedStateWhoseOffsetsGoBackwards) {
   TempDir in;
   WriteSyntheticBase(in.path(), false);
-  SavepointMetadata m;
-  {
-    auto base = BaseSavepoint::Open(in.path());
-    ASSERT_TRUE(base.ok()) << base.status().ToUserString();
-    m = (*base)->metadata();
-  }
-  OperatorStateMeta& fn = m.operators[1];
-  ASSERT_EQ(fn.id, OperatorIdFromUid(kFunctionsOperatorUid));
-  std::vector<int64_t>& offsets = fn.subtasks[0].raw_keyed.offsets;
+  std::vector<int64_t> offsets;
   std::vector<size_t> written;
-  for (size_t i = 0; i < offsets.size(); ++i) {
-    if (offsets[i] >= 0) written.push_back(i);
-  }
+  int32_t start = 0;
+  auto base = EditRawKeyedHandle(in.path(), [&](KeyedStateHandle* h) {
+    for (size_t i = 0; i < h->offsets.size(); ++i) {
+      if (h->offsets[i] >= 0) written.push_back(i);
+    }
+    ASSERT_GE(written.size(), 2u);
+    std::swap(h->offsets[written[0]], h->offsets[written[1]]);
+    offsets = h->offsets;
+    start = h->start_key_group;
+  });
+  ASSERT_NE(base, nullptr);
   ASSERT_GE(written.size(), 2u);
-  std::swap(offsets[written[0]], offsets[written[1]]);
-  auto bytes = SerializeMetadata(m);
-  ASSERT_TRUE(bytes.ok()) << bytes.status().ToUserString();
-  ASSERT_TRUE(WriteStringToFileSynced(in.path() + "/_metadata", *bytes).ok());
-  auto base = BaseSavepoint::Open(in.path());
-  ASSERT_TRUE(base.ok()) << base.status().ToUserString();
   const OnExistingChoices keep = {{"restore.greeter.greeting", OnExisting::kKeep}};
-  Status s = CheckJobAgainstBase(**base, {Greeting()}, keep, 128, 4);
+  Status s = CheckJobAgainstBase(*base, {Greeting()}, keep, 128, 4);
   ASSERT_FALSE(s.ok());
   const std::string msg = s.ToUserString();
-  const int kg = fn.subtasks[0].raw_keyed.start_key_group + static_cast<int>(written[1]);
+  const int kg = start + static_cast<int>(written[1]);
   EXPECT_NE(msg.find(StrCat("the raw keyed state of the base's subtask 0 of functions_uid1 has key group ",
                             std::to_string(kg), " at offset ", std::to_string(offsets[written[1]]),
                             ", before the previous group's ", std::to_string(offsets[written[0]]))),
@@ -581,7 +611,96 @@ TEST(BaseCarryOver, RefusesToRelayRawKeyedStateWhoseOffsetsGoBackwards) {
   EXPECT_NE(msg.find("leave --parallelism unset with --base (the output then keeps the base's 3)"),
             std::string::npos)
       << msg;
-  EXPECT_TRUE(CheckJobAgainstBase(**base, {Greeting()}, keep, 128, 3).ok());  // the base's parallelism: as it is
+  EXPECT_TRUE(CheckJobAgainstBase(*base, {Greeting()}, keep, 128, 3).ok());  // the base's parallelism: as it is
+}
+
+// A raw keyed offset past the end of its stream is named (key group, offset, the stream's size) when the
+// state is re-laid, before the output's _metadata is written.
+TEST(BaseCarryOver, RefusesToRelayRawKeyedStateWhoseOffsetIsPastTheStream) {
+  TempDir in;
+  WriteSyntheticBase(in.path(), false);
+  int kg = -1;
+  int64_t past = 0;
+  auto base = EditRawKeyedHandle(in.path(), [&](KeyedStateHandle* h) {
+    ASSERT_EQ(h->stream.type, StreamHandle::Type::kRelativeFile);
+    const int64_t size = static_cast<int64_t>(fs::file_size(in.path() + "/" + h->stream.path));
+    for (size_t i = h->offsets.size(); i-- > 0;) {  // the last group written: the order stays ascending
+      if (h->offsets[i] >= 0) {
+        kg = h->start_key_group + static_cast<int>(i);
+        past = h->offsets[i] = size + 10;
+        return;
+      }
+    }
+  });
+  ASSERT_NE(base, nullptr);
+  ASSERT_GE(kg, 0);
+  TempDir out;
+  Status s = TryBuildOnBase(*base, out.path(), {"user-1"}, 2, 4, Nickname());
+  ASSERT_FALSE(s.ok());
+  const std::string msg = s.ToUserString();
+  EXPECT_NE(msg.find(StrCat("key group ", std::to_string(kg), " starts at offset ", std::to_string(past),
+                            ", after the stream's ", std::to_string(past - 10), " bytes")),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("raw keyed state of subtask 0 of functions_uid1"), std::string::npos) << msg;
+  EXPECT_FALSE(fs::exists(out.path() + "/_metadata"));
+}
+
+// Raw keyed state in an absolute file (a retained checkpoint's layout) is refused when the base is opened,
+// before anything is read or written, with the command that takes a canonical savepoint instead.
+TEST(BaseCarryOver, RefusesABaseWhoseRawKeyedStateIsInAnAbsoluteFile) {
+  TempDir in;
+  WriteSyntheticBase(in.path(), false);
+  SavepointMetadata m;
+  {
+    auto base = BaseSavepoint::Open(in.path());
+    ASSERT_TRUE(base.ok()) << base.status().ToUserString();
+    m = (*base)->metadata();
+  }
+  StreamHandle& raw = m.operators[1].subtasks[0].raw_keyed.stream;
+  raw.type = StreamHandle::Type::kAbsoluteFile;
+  raw.path = in.path() + "/" + raw.path;
+  auto bytes = SerializeMetadata(m);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToUserString();
+  ASSERT_TRUE(WriteStringToFileSynced(in.path() + "/_metadata", *bytes).ok());
+  auto base = BaseSavepoint::Open(in.path());
+  ASSERT_FALSE(base.ok());
+  const std::string msg = base.status().ToUserString();
+  EXPECT_NE(msg.find(StrCat("names the absolute file ", raw.path)), std::string::npos) << msg;
+  EXPECT_NE(msg.find("flink stop --type canonical"), std::string::npos) << msg;
+}
+
+// Base subtasks whose keyed-state headers differ before their state lists (another key serializer, say)
+// cannot share one output file: merging them into fewer subtasks is refused, naming both streams.
+TEST(BaseCarryOver, RefusesToMergeBaseStreamsWithDifferentKeySerializers) {
+  TempDir in;
+  WriteSyntheticBase(in.path(), false);
+  std::string keyed;
+  ASSERT_TRUE(ReadFileToString(in.path() + "/keyed-1", &keyed).ok());
+  // The key serializer snapshot's own version (the i32 after its class name), which the reader does not
+  // interpret: the header still parses, at the same length, so every offset still holds.
+  const std::string cls = "StringSerializerSnapshot";
+  const size_t at = keyed.find(cls);
+  ASSERT_NE(at, std::string::npos);
+  ++keyed[at + cls.size() + 3];
+  ASSERT_TRUE(WriteStringToFileSynced(in.path() + "/keyed-1", keyed).ok());
+  auto base = BaseSavepoint::Open(in.path());
+  ASSERT_TRUE(base.ok()) << base.status().ToUserString();
+  TempDir out;
+  Status s = TryBuildOnBase(**base, out.path(), {"user-1"}, 2, 1, Nickname());
+  ASSERT_FALSE(s.ok());
+  const std::string msg = s.ToUserString();
+  EXPECT_NE(msg.find(StrCat("the base's keyed-state streams ", in.path(), "/keyed-0 and ", in.path(),
+                            "/keyed-1 have different key serializers or header versions, so their key groups "
+                            "cannot share one file of subtask 0 of 1")),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("leave --parallelism unset with --base"), std::string::npos) << msg;
+  EXPECT_FALSE(fs::exists(out.path() + "/_metadata"));
+  // at the base's own parallelism each stream keeps its own header
+  TempDir same;
+  Status at_three = TryBuildOnBase(**base, same.path(), {"user-1"}, 2, 3, Nickname());
+  EXPECT_TRUE(at_three.ok()) << at_three.ToUserString();
 }
 
 TEST(BaseCarryOver, RefusesFewerSubtasksWhenABaseSubtaskBeyondThemHasOperatorState) {
