@@ -82,6 +82,13 @@ def measure(cmd, env=None):
     return dict(wall=seconds, cpu=cpu, rss_mb=rss, stdout=proc.stdout, stderr=err)
 
 
+def read_once(path):
+    """The source's limit: the file read once, to /dev/null. Captured by this script, its bytes would
+    cross a pipe into Python's memory, and that would be timed instead (the 297 MB 10M-row users file
+    from the page cache: 0.62 s captured, 0.05 s to /dev/null)."""
+    return ["sh", "-c", 'exec cat "$1" > /dev/null', "cat", path]
+
+
 def generate(rows, workdir):
     """users.csv (the job's input) and records.jsonl (the same state for Flink's creator)."""
     csv = workdir / "users.csv"
@@ -166,7 +173,7 @@ def run_events(events, users, threads, work, flink):
     d.mkdir()
     users_csv, events_csv = generate_events(events, users, d)
     rows = []
-    raw = measure(["cat", events_csv])
+    raw = measure(read_once(events_csv))
     rows.append(dict(workload="events", size=events, what="read the events file once (cat)", threads="-", **raw,
                      rate=events / raw["wall"]))
     outputs = {}
@@ -272,7 +279,7 @@ def main():
             shutil.rmtree(d, ignore_errors=True)
             d.mkdir()
             csv, jsonl = generate(n, d)
-            raw = measure(["cat", csv])  # stdout captured: the read itself is what we time
+            raw = measure(read_once(csv))
             raw_rate = n / raw["wall"]
             rows_out.append(dict(size=n, what="read the file once (cat)", threads="-", **raw, rate=raw_rate))
             outputs = {}
@@ -298,7 +305,9 @@ def main():
             spec = args.spill or ("100000:8MB" if args.smoke else "50000000:1GB")
             rows, budget = spec.split(":")
             rows_out += run_spill(int(rows), budget, work)
-        connectors = [] if args.smoke or args.skip_connectors else run_connector_benchmarks(args.connector_rows, work)
+        kafka_events = None if args.skip_events else args.events or "10000000:1000000"
+        connectors = [] if args.smoke or args.skip_connectors else run_connector_benchmarks(args.connector_rows, work,
+                                                                                             kafka_events)
         report(rows_out, threads, args.smoke, connectors)
     finally:
         if not args.workdir:
@@ -309,17 +318,25 @@ def number(text):
     return float(text.replace(",", ""))
 
 
-def run_connector_benchmarks(rows, work):
+def run_connector_benchmarks(rows, work, events_spec=None):
     """Runs bench/postgres/bench.sh and bench/kafka/bench.sh on the same generated users as the file
     benchmark (loaded with COPY, produced into a topic; each script measures its raw baseline on that
-    table or topic) and returns [(title, their output, ratio lines)]."""
+    table or topic), and with `events_spec` ("EVENTS:USERS") the events workload from a topic too;
+    returns [(title, their output, ratio lines)]."""
     d = work / "connectors"
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir()
     users, _ = generate(rows, d)
+    kafka_events = []
+    if events_spec:
+        events, event_users = (int(x) for x in events_spec.split(":"))
+        ed = d / "events"
+        ed.mkdir()
+        events_users_csv, events_csv = generate_events(events, event_users, ed)
+        kafka_events = [str(events_csv), str(events_users_csv)]
     out = []
     for name, args in (("PostgreSQL", ["bench/postgres/bench.sh", str(rows), str(users)]),
-                       ("Kafka", ["bench/kafka/bench.sh", str(rows), "6", str(users)])):
+                       ("Kafka", ["bench/kafka/bench.sh", str(rows), "6", str(users), *kafka_events])):
         print(f"== {name}: {' '.join(args)}", flush=True)
         proc = subprocess.run(["bash", *args], cwd=ROOT, capture_output=True, text=True)
         if proc.returncode != 0:
@@ -337,7 +354,7 @@ def run_connector_benchmarks(rows, work):
             read = table["statefun-bootstrap, read only"]
             for i, workers in enumerate(("1 worker", "2 workers")):
                 ratios.append(f"{workers}: whole run / raw text COPY = {run[i] / copy[i]:.3f}; "
-                              f"connector read only / raw COPY = {read[i] / copy[i]:.3f} (target for a run: >= 0.7)")
+                              f"connector read only / raw COPY = {read[i] / copy[i]:.3f} (target for a whole run: >= 0.4)")
         else:
             rate = {}
             for line in text.splitlines():
@@ -347,7 +364,7 @@ def run_connector_benchmarks(rows, work):
             raw = rate["plain librdkafka consume to /dev/null"]
             ratios.append(f"run / plain librdkafka consume = {rate['statefun-bootstrap run'] / raw:.3f}; "
                           f"read only / plain consume = {rate['statefun-bootstrap, read only'] / raw:.3f} "
-                          "(target for a run: >= 0.5)")
+                          "(target for a run: >= 0.6)")
             avro_raw = rate.get("Avro: plain librdkafka consume to /dev/null")
             if avro_raw:
                 avro_run = rate["Avro (registry): statefun-bootstrap run"]
@@ -355,6 +372,12 @@ def run_connector_benchmarks(rows, work):
                               f"read only / plain consume = "
                               f"{rate['Avro (registry): statefun-bootstrap, read only'] / avro_raw:.3f}; "
                               f"Avro run / JSON run = {avro_run / rate['statefun-bootstrap run']:.3f}")
+            events_raw = rate.get("Events: plain librdkafka consume to /dev/null")
+            if events_raw:
+                ratios.append("Events (Kafka): run / plain consume of the events topic = "
+                              f"{rate['Events: statefun-bootstrap run, --combine-early'] / events_raw:.3f} "
+                              "(--combine-early), "
+                              f"{rate['Events: statefun-bootstrap run, replayed'] / events_raw:.3f} (replayed)")
         print(text + "\n".join(ratios), flush=True)
         out.append((name, text, ratios))
     return out

@@ -2,7 +2,8 @@
 # Kafka connector benchmark (not a test): statefun-bootstrap replaying a topic, next to plain consumers
 # of the same topic, measured in one script on one broker. See bench/kafka/README.md.
 #
-#   bench/kafka/bench.sh [MESSAGES] [PARTITIONS] [USERS_CSV]   default 10000000 messages, 6 partitions
+#   bench/kafka/bench.sh [MESSAGES] [PARTITIONS] [USERS_CSV] [EVENTS_CSV EVENTS_USERS_CSV]
+#                                                   default 10000000 messages, 6 partitions
 #
 # Starts a throwaway single-node broker (tests/kafka/broker.sh) in a temp directory and produces one
 # message per user of USERS_CSV (the file benchmark's users, bench/run.py; generated the same way when
@@ -16,6 +17,10 @@
 # Then the same users as Avro through a schema registry (tests/registry/registry.sh, Apicurio, started
 # here): topic bench-avro, produced with confluent-kafka's AvroSerializer (record bench.User {id, name:
 # string, visits: int}), and rows 1, 3 and 4 again on it. SFB_BENCH_AVRO=0 skips this part.
+# With EVENTS_CSV (bench/generate-events.sh) and the users file its ids refer to: the events workload of
+# bench/run.py from Kafka: every event produced as JSON {"user","amount","ts","page"} into topic
+# bench-events, a plain consume of it, and the events job (count, sum, max, last per user from the topic,
+# plus a name set from EVENTS_USERS_CSV) replayed and --combine-early, which must give the same bytes.
 # Uses SFB_BUILD_DIR (default build/) for statefun-bootstrap and sfb-kafka-tool.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,6 +28,8 @@ ROOT="$(pwd)"
 MESSAGES="${1:-10000000}"
 PARTITIONS="${2:-6}"
 USERS_CSV="${3:-}"
+EVENTS_CSV="${4:-}"
+EVENTS_USERS_CSV="${5:-}"
 BUILD="${SFB_BUILD_DIR:-$ROOT/build}"
 CLI="$BUILD/statefun-bootstrap"
 TOOL="$BUILD/sfb-kafka-tool"
@@ -196,6 +203,50 @@ PY
   AVRO_READ_PHASE="$(python3 -c "import json; print(json.load(open('$WORK/avro_run.json'))['read_seconds'])")"
 fi
 
+if [[ -n "$EVENTS_CSV" ]]; then
+  EVENTS="$(($(wc -l < "$EVENTS_CSV") - 1))"
+  echo "== producing the $EVENTS events of $EVENTS_CSV into bench-events ($PARTITIONS partitions)"
+  "$TOOL" create-topic --brokers "$BROKERS" --topic bench-events --partitions "$PARTITIONS"
+  awk -F, 'NR > 1 {printf "{\"topic\":\"bench-events\",\"key\":\"%s\",\"value\":\"{\\\"user\\\":\\\"%s\\\",\\\"amount\\\":%s,\\\"ts\\\":%s,\\\"page\\\":\\\"%s\\\"}\"}\n", $1, $1, $2, $3, $4}' \
+    "$EVENTS_CSV" | "$TOOL" produce --brokers "$BROKERS"
+  echo "== plain librdkafka consume of bench-events to /dev/null"
+  measure events_librdkafka "$TOOL" consume --brokers "$BROKERS" --topic bench-events
+  cat > "$WORK/events.yaml" <<JOB
+savepoint: { path: $WORK/savepoint, max_parallelism: 128, parallelism: 2 }
+functions:
+  bench/user:
+    states:
+      events: { type: java.lang.Long }
+      amount: { type: java.lang.Long }
+      last_ts: { type: java.lang.Long }
+      page: { type: java.lang.String }
+      name: { type: java.lang.String }
+sources:
+  users: { file: { path: $EVENTS_USERS_CSV } }
+  events: { kafka: { brokers: "$BROKERS", topics: [bench-events], progress: 30s, value: json } }
+routes:
+  - { from: users, to: bench/user, id: "{id}", set: { name: "{name}" } }
+  - from: events
+    to: bench/user
+    id: "{value.user}"
+    merge: { events: count, amount: sum(value.amount), last_ts: max(value.ts), page: last(value.page) }
+JOB
+  for mode in replayed combined; do
+    flags=()
+    [[ $mode == combined ]] && flags=(--combine-early)
+    echo "== statefun-bootstrap run of the events job, $mode"
+    rm -rf "$WORK/savepoint"
+    measure "events_$mode" "$CLI" run "$WORK/events.yaml" --threads 2 "${flags[@]}" \
+      --summary-json "$WORK/events_$mode.json"
+    mv "$WORK/savepoint" "$WORK/events_$mode"
+  done
+  # replayed or combined early, the same state: the same bytes
+  for f in "$WORK/events_replayed"/keyed-state-functions-*; do
+    cmp -s "$f" "$WORK/events_combined/$(basename "$f")" ||
+      { echo "the events job's $(basename "$f") differs between replayed and --combine-early" >&2; exit 1; }
+  done
+fi
+
 echo
 echo "Kafka replay of $MESSAGES messages ($PARTITIONS partitions), $(nproc) cores, librdkafka" \
      "$(pkg-config --modversion rdkafka), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -222,4 +273,13 @@ if [[ "$AVRO" == 1 ]]; then
   row "Avro (registry): statefun-bootstrap, read only" avro_read_only avro_librdkafka
   row "Avro (registry): statefun-bootstrap run" avro_run avro_librdkafka
   phase "Avro (registry): run, read phase" "$AVRO_READ_PHASE"
+fi
+if [[ -n "$EVENTS_CSV" ]]; then
+  # per event of the topic (the users file's rows, one per address, are read too)
+  USERS_MESSAGES="$MESSAGES"
+  MESSAGES="$EVENTS"
+  row "Events: plain librdkafka consume to /dev/null" events_librdkafka events_librdkafka
+  row "Events: statefun-bootstrap run, replayed" events_replayed events_librdkafka
+  row "Events: statefun-bootstrap run, --combine-early" events_combined events_librdkafka
+  MESSAGES="$USERS_MESSAGES"
 fi

@@ -56,13 +56,21 @@ rate() { python3 -c "print(f'{$ROWS / $1:,.0f}')"; }
 CLK_TCK=$(getconf CLK_TCK)
 POSTMASTER=$(head -n 1 "$DIR/data/postmaster.pid")
 cpu_of() { awk -v tck="$CLK_TCK" '{ sub(/^.*\) /, ""); print ($12 + $13 + $14 + $15) / tck }' "/proc/$1/stat"; }
-declare -A CPU_OURS CPU_SERVER
-timed() {  # timed NAME COMMAND...: prints the seconds COMMAND takes; CPU_OURS/CPU_SERVER[NAME] get µs per row
+sleep 1  # the warm-up's backend exits
+BACKGROUND=$(pgrep -c -P "$POSTMASTER")  # checkpointer, walwriter, autovacuum launcher, ...
+timed() {  # timed NAME COMMAND...: prints the seconds COMMAND takes; $WORK/NAME.cpu gets our and the server's µs per row
   local name=$1 me=$BASHPID s e c0 c1 p0 p1
   shift
   c0=$(cpu_of "$me"); p0=$(cpu_of "$POSTMASTER"); s=$(date +%s.%N)
   "$@"
-  e=$(date +%s.%N); c1=$(cpu_of "$me"); p1=$(cpu_of "$POSTMASTER")
+  e=$(date +%s.%N); c1=$(cpu_of "$me")
+  # A backend exits after its client has gone, and counts for the postmaster only once it is reaped:
+  # wait (up to 5 s) until the postmaster has no more children than its background processes.
+  for _ in $(seq 1 50); do
+    (( $(pgrep -c -P "$POSTMASTER") <= BACKGROUND )) && break
+    sleep 0.1
+  done
+  p1=$(cpu_of "$POSTMASTER")
   echo "$(python3 -c "print(($c1 - $c0) * 1e6 / $ROWS)") $(python3 -c "print(($p1 - $p0) * 1e6 / $ROWS)")" \
     > "$WORK/$name.cpu"
   python3 -c "print($e - $s)"
