@@ -43,6 +43,17 @@ class Value {
   // Text or bytes.
   const std::string& as_string() const { return kind() == Kind::kText ? std::get<4>(rep_) : std::get<5>(rep_); }
 
+  // Makes this value the text `v`, reusing its own string's buffer when it already is text (a source
+  // refilling one record line after line allocates nothing per field).
+  void AssignText(std::string_view v) {
+    if (kind() == Kind::kText) {
+      std::get<4>(rep_).assign(v);
+    } else {
+      rep_.emplace<4>(v);
+    }
+  }
+  void AssignNull() { rep_.emplace<0>(); }
+
   // The value as text, for templates and messages: "true", "42", "1.5", the text itself; null is "".
   std::string ToText() const;
   static const char* KindName(Kind kind);

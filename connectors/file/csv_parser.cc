@@ -4,9 +4,10 @@
 
 namespace sfb {
 
-Status ParseCsvRecord(std::string_view data, size_t* pos, const CsvOptions& o,
-                      std::vector<std::optional<std::string>>* fields) {
+Status ParseCsvFields(std::string_view data, size_t* pos, const CsvOptions& o, std::vector<CsvField>* fields,
+                      CsvScratch* scratch) {
   fields->clear();
+  scratch->used = 0;
   size_t i = *pos;
   const size_t n = data.size();
   auto skip_line = [&] {
@@ -16,8 +17,12 @@ Status ParseCsvRecord(std::string_view data, size_t* pos, const CsvOptions& o,
   for (;;) {
     // One field.
     if (i < n && data[i] == o.quote) {
-      std::string value;
+      // A view of the text between the quotes until a doubled quote is met; from then on a copy in
+      // the scratch with the quotes undone.
       ++i;
+      const size_t first = i;
+      std::string* value = nullptr;
+      size_t last = i;  // end of the view while value is null
       for (;;) {
         if (i >= n) {
           *pos = n;
@@ -27,10 +32,16 @@ Status ParseCsvRecord(std::string_view data, size_t* pos, const CsvOptions& o,
         const char c = data[i];
         if (c == o.quote) {
           if (i + 1 < n && data[i + 1] == o.quote) {
-            value.push_back(o.quote);
+            if (!value) {
+              if (scratch->used == scratch->unquoted.size()) scratch->unquoted.emplace_back();
+              value = &scratch->unquoted[scratch->used++];
+              value->assign(data.substr(first, i - first));
+            }
+            value->push_back(o.quote);
             i += 2;
             continue;
           }
+          last = i;
           ++i;
           break;
         }
@@ -40,7 +51,7 @@ Status ParseCsvRecord(std::string_view data, size_t* pos, const CsvOptions& o,
               .WithHint("if fields really contain line breaks, set multiline: true on this file source "
                         "(it is then read on one thread); otherwise close the quote");
         }
-        value.push_back(c);
+        if (value) value->push_back(c);
         ++i;
       }
       if (i < n && data[i] == '\r' && (i + 1 == n || data[i + 1] == '\n')) ++i;
@@ -50,7 +61,7 @@ Status ParseCsvRecord(std::string_view data, size_t* pos, const CsvOptions& o,
         return Status::BadRecord("unexpected character '" + PreviewText(c, c.size()) + "' after a closing quote")
             .WithHint("a quoted field must be followed by the delimiter or the end of the line");
       }
-      fields->push_back(std::move(value));
+      fields->push_back(CsvField{value ? std::string_view(*value) : data.substr(first, last - first), false});
     } else {
       const size_t start = i;
       while (i < n && data[i] != o.delimiter && data[i] != '\n') {
@@ -63,11 +74,7 @@ Status ParseCsvRecord(std::string_view data, size_t* pos, const CsvOptions& o,
       }
       size_t end = i;
       if (end > start && data[end - 1] == '\r' && (i == n || data[i] == '\n')) --end;
-      if (end == start) {
-        fields->push_back(std::nullopt);
-      } else {
-        fields->emplace_back(std::string(data.substr(start, end - start)));
-      }
+      fields->push_back(CsvField{data.substr(start, end - start), end == start});
     }
     if (i >= n) {
       *pos = n;
@@ -79,6 +86,23 @@ Status ParseCsvRecord(std::string_view data, size_t* pos, const CsvOptions& o,
     }
     ++i;  // delimiter
   }
+}
+
+Status ParseCsvRecord(std::string_view data, size_t* pos, const CsvOptions& options,
+                      std::vector<std::optional<std::string>>* fields) {
+  std::vector<CsvField> views;
+  CsvScratch scratch;
+  Status s = ParseCsvFields(data, pos, options, &views, &scratch);
+  fields->clear();
+  if (!s.ok()) return s;
+  for (const CsvField& f : views) {
+    if (f.null) {
+      fields->push_back(std::nullopt);
+    } else {
+      fields->emplace_back(std::string(f.text));
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace sfb

@@ -9,6 +9,7 @@
 #ifndef SFB_CONNECTORS_FILE_CSV_PARSER_H_
 #define SFB_CONNECTORS_FILE_CSV_PARSER_H_
 
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,8 +25,27 @@ struct CsvOptions {
   bool allow_multiline = false;
 };
 
+// One field of a parsed record: its text (a view into the data, or into the scratch for a quoted
+// field whose doubled quotes were undone), or NULL.
+struct CsvField {
+  std::string_view text;
+  bool null = false;
+};
+
+// Where quoted fields with doubled quotes are undone; reused from record to record (a deque, so a
+// field's view stays valid while later fields of the record are added).
+struct CsvScratch {
+  std::deque<std::string> unquoted;
+  size_t used = 0;
+};
+
 // Parses the record starting at data[*pos], leaving *pos after its line break (or at data.size()).
-// Each field is text or nullopt (NULL). On a malformed record, *pos is still advanced past it.
+// The fields view `data` or `*scratch` until the next call with the same scratch. On a malformed
+// record, *pos is still advanced past it. Copies nothing a field does not need: the reader's hot path.
+Status ParseCsvFields(std::string_view data, size_t* pos, const CsvOptions& options, std::vector<CsvField>* fields,
+                      CsvScratch* scratch);
+
+// The same, each field copied out as text or nullopt (NULL).
 Status ParseCsvRecord(std::string_view data, size_t* pos, const CsvOptions& options,
                       std::vector<std::optional<std::string>>* fields);
 

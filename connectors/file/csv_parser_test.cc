@@ -27,6 +27,36 @@ TEST(CsvParser, QuotingEscapesAndNulls) {
   EXPECT_EQ(data.substr(pos), "next");
 }
 
+// The views of ParseCsvFields: plain and quoted fields point into the data (nothing copied); fields with
+// doubled quotes each get their own undone copy, which stays valid while the record's later fields are
+// parsed; a scratch reused for the next record gives that record's values.
+TEST(CsvParser, FieldViewsPointIntoTheDataUnlessQuotesWereUndone) {
+  const std::string data = "plain,\"q,uoted\",\"a\"\"b\",\"c\"\"d\"\"\",,\"\"\n\"x\"\"\",\"y\"\n";
+  std::vector<CsvField> f;
+  CsvScratch scratch;
+  size_t pos = 0;
+  ASSERT_TRUE(ParseCsvFields(data, &pos, {}, &f, &scratch).ok());
+  ASSERT_EQ(f.size(), 6u);
+  const auto in_data = [&](std::string_view v) { return v.data() >= data.data() && v.data() < data.data() + data.size(); };
+  EXPECT_EQ(f[0].text, "plain");
+  EXPECT_TRUE(in_data(f[0].text));
+  EXPECT_EQ(f[1].text, "q,uoted");
+  EXPECT_TRUE(in_data(f[1].text));
+  EXPECT_EQ(f[2].text, "a\"b");
+  EXPECT_EQ(f[3].text, "c\"d\"");
+  EXPECT_FALSE(in_data(f[2].text));
+  EXPECT_FALSE(in_data(f[3].text));
+  EXPECT_TRUE(f[4].null);
+  EXPECT_FALSE(f[5].null);
+  EXPECT_EQ(f[5].text, "");
+  ASSERT_TRUE(ParseCsvFields(data, &pos, {}, &f, &scratch).ok());
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].text, "x\"");
+  EXPECT_EQ(f[1].text, "y");
+  EXPECT_EQ(scratch.used, 1u);
+  EXPECT_EQ(pos, data.size());
+}
+
 TEST(CsvParser, LastLineWithoutNewlineAndCustomDelimiter) {
   size_t pos = 0;
   CsvOptions o;

@@ -138,7 +138,8 @@ Status FileSource::ReadSplit(size_t split, RecordConsumer& consumer, const std::
 }
 
 Status FileSource::ReadCsv(size_t begin, size_t end, RecordConsumer& consumer, const std::atomic<bool>& cancel) {
-  std::vector<std::optional<std::string>> fields;
+  std::vector<CsvField> fields;
+  CsvScratch scratch;
   // One record, refilled line after line. Its schema is this split's own copy: reader threads sharing one
   // schema object would share (and fight over) its reference count on every record.
   Record record(std::make_shared<const Schema>(*csv_schema_), {});
@@ -151,7 +152,7 @@ Status FileSource::ReadCsv(size_t begin, size_t end, RecordConsumer& consumer, c
       pos = LineEnd(data_, pos) + 1;
       continue;
     }
-    Status s = ParseCsvRecord(data_, &pos, config_.csv, &fields);
+    Status s = ParseCsvFields(data_, &pos, config_.csv, &fields, &scratch);
     if (s.ok() && fields.size() != width) {
       s = Status::BadRecord("the line has " + std::to_string(fields.size()) + " fields but the header has " +
                             std::to_string(width))
@@ -163,9 +164,17 @@ Status FileSource::ReadCsv(size_t begin, size_t end, RecordConsumer& consumer, c
       if (!s.ok()) return s;
       continue;
     }
+    // The record's values are refilled in place: a field's text is copied into the string the same
+    // column held on the previous line.
     std::vector<Value>& values = record.mutable_values();
-    values.clear();
-    for (auto& f : fields) values.push_back(f ? Value::Text(std::move(*f)) : Value::Null());
+    values.resize(width);
+    for (size_t i = 0; i < width; ++i) {
+      if (fields[i].null) {
+        values[i].AssignNull();
+      } else {
+        values[i].AssignText(fields[i].text);
+      }
+    }
     s = consumer.Consume(record, line_start);
     if (!s.ok()) {
       if (s.code() == Status::Code::kCancelled) return s;
