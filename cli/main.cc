@@ -586,6 +586,7 @@ int CmdRun(int argc, char** argv) {
     j["spills"] = sum.spills;
     j["spilled_records"] = sum.spilled_records;
     j["memory_budget"] = sum.memory_budget;
+    j["memory_read_ahead"] = sum.memory_read_ahead;
     j["memory_peak"] = sum.memory_peak;
     j["sources"] = sum.sources;
     j["states"] = nlohmann::ordered_json::array();

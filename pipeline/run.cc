@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "pipeline/accumulate.h"
 #include "pipeline/build.h"
 #include "pipeline/commit.h"
+#include "writer/memory_budget.h"
 #include "writer/run_journal.h"
 #include "writer/staged_directory.h"
 
@@ -113,7 +115,17 @@ Status RunPipeline(const RunPlan& plan, const std::string& path, const WriteOpti
   accumulate_options.reopen = options.resume;
   accumulate_options.max_parallelism = plan.max_parallelism;
   accumulate_options.threads = threads;
-  accumulate_options.memory_budget = plan.memory_budget;
+  // Sources' read-ahead buffers (Kafka's prefetch queues) are memory of the run too: a quarter of the
+  // budget is offered to them, shared out in turn, and the routed entries get the rest.
+  const uint64_t memory_budget =
+      plan.memory_budget > 0 ? plan.memory_budget : DefaultMemoryBudget(ReadAvailableMemory());
+  uint64_t read_ahead = 0;
+  for (size_t i = 0, offer = memory_budget / 4; i < inputs.size(); ++i) {
+    const uint64_t taken = std::min<uint64_t>(offer, inputs[i].source->ReserveReadAhead(offer / (inputs.size() - i)));
+    read_ahead += taken;
+    offer -= taken;
+  }
+  accumulate_options.memory_budget = std::max(kMinMemoryBudget, memory_budget - read_ahead);
   SFB_ASSIGN_OR_RETURN(auto accumulator, Accumulator::Open(accumulate_options));
   SchemaRegistry schemas;
   for (const auto& [id, names] : journal->schemas()) SFB_RETURN_IF_ERROR(schemas.Restore(id, names));
@@ -161,7 +173,8 @@ Status RunPipeline(const RunPlan& plan, const std::string& path, const WriteOpti
   SFB_RETURN_IF_ERROR(accumulator->FinishLoad(counters->records_forwarded));
   summary->read_seconds = SecondsSince(start);
   summary->spill_bytes = accumulator->store().ApproximateDiskBytes();
-  summary->memory_budget = accumulator->memory_budget();
+  summary->memory_budget = memory_budget;
+  summary->memory_read_ahead = read_ahead;
   summary->memory_peak = accumulator->entries()->budget().peak();
   summary->spills = accumulator->entries()->spills();
   summary->spilled_records = accumulator->entries()->spilled_entries();

@@ -50,7 +50,8 @@ struct WriteSummary {
   uint64_t bytes = 0;
   uint64_t files = 0;
   uint64_t spill_bytes = 0;       // what the spill store held (0: the run never left memory)
-  uint64_t memory_budget = 0;     // for routed entries in memory (WithMemoryBudget, or the default)
+  uint64_t memory_budget = 0;     // the run's (WithMemoryBudget, or the default)
+  uint64_t memory_read_ahead = 0; // of it, sources' read-ahead buffers (Source::ReserveReadAhead)
   uint64_t memory_peak = 0;       // the most of it in use at once
   uint64_t spills = 0;            // buffers written to the spill store
   uint64_t spilled_records = 0;   // (address, payload) pairs among them

@@ -66,6 +66,13 @@ class Source {
   // templates), given before Prepare() when that set is known: a source may then leave out fields
   // outside it that cost it to produce. Never called (the default) means any field may be read.
   virtual void set_fields_read(const std::vector<std::string>& fields) { (void)fields; }
+  // Memory the source may hold in read-ahead buffers (a Kafka client's prefetch queues), offered out of
+  // the run's memory budget after Prepare() and before any split is read. Returns what it takes, at
+  // most `offered`; the run's routed entries then have that much less. The default takes nothing.
+  virtual uint64_t ReserveReadAhead(uint64_t offered) {
+    (void)offered;
+    return 0;
+  }
   // Where the data was read up to, for whoever continues from the savepoint (a PostgreSQL snapshot's
   // LSN, Kafka end offsets); written to the savepoint's provenance file. Null when there is nothing to say.
   virtual nlohmann::ordered_json Provenance() const { return nullptr; }

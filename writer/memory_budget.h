@@ -4,8 +4,10 @@
 // in steps, before they use it. A reservation that would take the total past the limit is refused; the
 // thread then spills what it holds to the store (writer/shard_store.h) and gives its reservation back.
 // So the entries in memory never exceed the limit by more than what a thread adds between two checks
-// (one record's entries and one arena block). The rest of a run (readers' input buffers, the builders'
-// runs, RocksDB) is not counted: it is small and bounded on its own.
+// (one record's entries and one arena block). Sources' read-ahead buffers (Kafka's prefetch queues) come
+// out of the run's budget before reading starts (Source::ReserveReadAhead, a quarter offered), so the
+// limit here is what is left. The rest of a run (readers' input buffers, the builders' runs, RocksDB)
+// is not counted: it is small and bounded on its own.
 //
 // The default limit (DefaultMemoryBudget) is half of the memory available to the process, at least
 // 64 MB and at most 8 GB: "available" is the smaller of what the kernel can give without swapping

@@ -106,6 +106,12 @@ struct KafkaSourceConfig {
   int readers = 0;                  // partition groups read in parallel; 0: one per core
   int64_t progress_ms = 10000;      // per-topic progress line interval; 0: none
 
+  // Each reader's prefetch per partition (librdkafka's queued.min.messages and
+  // queued.max.messages.kbytes), unless properties set them; sized from the run's memory budget by
+  // KafkaSource::ReserveReadAhead. 0: the client's default (KafkaClient::Create).
+  int64_t prefetch_messages = 0;
+  int64_t prefetch_kbytes = 0;
+
   // Optional names for the module.yaml ingress snippet written at the end (placeholders otherwise).
   struct Ingress {
     std::string id;

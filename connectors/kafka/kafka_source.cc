@@ -206,6 +206,27 @@ std::vector<std::pair<std::string, std::string>> KafkaSource::HandoffFiles() con
   return {{IngressSnippetFileName(config_.source_name), IngressSnippet(config_, plan_)}};
 }
 
+KafkaPrefetch KafkaPrefetchFor(uint64_t bytes) {
+  KafkaPrefetch p;
+  p.messages = static_cast<int64_t>(std::clamp<uint64_t>(bytes / 256, 1000, 10000000));
+  p.kbytes = static_cast<int64_t>(std::clamp<uint64_t>(bytes / 2048, 1024, 2097151));
+  return p;
+}
+
+uint64_t KafkaSource::ReserveReadAhead(uint64_t offered) {
+  bool messages_set = false, kbytes_set = false;
+  for (const auto& [name, value] : config_.properties) {
+    messages_set |= name == "queued.min.messages";
+    kbytes_set |= name == "queued.max.messages.kbytes";
+  }
+  const uint64_t partitions = plan_.partitions.size();
+  if (!prepared_ || partitions == 0 || (messages_set && kbytes_set)) return 0;
+  const KafkaPrefetch p = KafkaPrefetchFor(offered / partitions);
+  if (!messages_set) config_.prefetch_messages = p.messages;
+  if (!kbytes_set) config_.prefetch_kbytes = p.kbytes;
+  return offered;
+}
+
 Status KafkaSource::ReadSplit(size_t split, RecordConsumer& consumer, const std::atomic<bool>& cancel) {
   if (!prepared_ || split >= splits_.size()) return Status::Internal("kafka source read before it was prepared");
   progress_->Start();

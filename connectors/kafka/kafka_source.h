@@ -43,6 +43,18 @@ struct KafkaPlanBoard {
   nlohmann::ordered_json plan;  // null until a source is prepared
 };
 
+// A partition's prefetch bounds for a share of memory. librdkafka's queue stops at whichever binds first:
+// `messages` (at 256 bytes each) or `kbytes` of keys and values (half the share). A queued message costs
+// its key and value plus ~90 bytes (bench/kafka: 120 to 175 bytes for ~85 bytes of payload), so either
+// way the queue holds at most ~0.85 of the share, plus one fetch (fetch.message.max.bytes) it may
+// overshoot by. Floors of 1,000 messages and 1 MB keep a tiny share readable; librdkafka's ceilings
+// (10M messages, 2097151 KB) cap a large one.
+struct KafkaPrefetch {
+  int64_t messages = 0;
+  int64_t kbytes = 0;
+};
+KafkaPrefetch KafkaPrefetchFor(uint64_t bytes);
+
 class KafkaSource : public Source {
  public:
   explicit KafkaSource(KafkaSourceConfig config, std::shared_ptr<KafkaPlanBoard> board = nullptr);
@@ -62,6 +74,9 @@ class KafkaSource : public Source {
   // headers are not read (rd_kafka_message_headers costs ~900 instructions per message, even for a
   // message without headers); a message that cannot be decoded still has them in its dead letter.
   void set_fields_read(const std::vector<std::string>& fields) override;
+  // Sizes every reader's prefetch queues from `offered` (KafkaPrefetchFor, per partition of the plan),
+  // leaving alone a bound set under properties; 0 when properties set both.
+  uint64_t ReserveReadAhead(uint64_t offered) override;
 
   const KafkaReadPlan& plan() const { return plan_; }
   uint64_t messages_read() const { return messages_read_.load(); }

@@ -400,5 +400,42 @@ TEST(KafkaSourceMock, ExplicitStartOffsets) {
   EXPECT_EQ(s.message(), "start.offsets gives no offset for topic events partition 3");
 }
 
+// The prefetch follows the memory offered: per partition, messages at 256 bytes each and keys and values
+// in half the share, within librdkafka's floors and ceilings.
+TEST(KafkaPrefetch, BoundsFollowTheShare) {
+  const KafkaPrefetch p = KafkaPrefetchFor(256ull << 20);
+  EXPECT_EQ(p.messages, (256ll << 20) / 256);
+  EXPECT_EQ(p.kbytes, (128ll << 20) / 1024);
+  const KafkaPrefetch tiny = KafkaPrefetchFor(1000);
+  EXPECT_EQ(tiny.messages, 1000);
+  EXPECT_EQ(tiny.kbytes, 1024);
+  const KafkaPrefetch huge = KafkaPrefetchFor(1ull << 40);
+  EXPECT_EQ(huge.messages, 10000000);
+  EXPECT_EQ(huge.kbytes, 2097151);
+}
+
+// A prepared source takes the read-ahead offered and still reads everything with the smallest queues;
+// one whose properties set both bounds takes nothing, and nothing is taken before Prepare().
+TEST(KafkaSourceMock, ReadAheadIsTakenUnlessPropertiesSetTheQueues) {
+  MockCluster cluster;
+  KafkaSource source(Config(cluster.bootstraps()));
+  EXPECT_EQ(source.ReserveReadAhead(1 << 20), 0u);
+  ASSERT_TRUE(source.Prepare().ok());
+  EXPECT_EQ(source.ReserveReadAhead(1 << 20), 1u << 20);
+  Collect collect;
+  ASSERT_TRUE(ReadAll(source, collect).ok());
+  ExpectComplete(collect.seen());
+
+  KafkaSourceConfig config = Config(cluster.bootstraps());
+  config.properties.push_back({"queued.min.messages", "5000"});
+  KafkaSource one_set(config);
+  ASSERT_TRUE(one_set.Prepare().ok());
+  EXPECT_EQ(one_set.ReserveReadAhead(1 << 20), 1u << 20);
+  config.properties.push_back({"queued.max.messages.kbytes", "4096"});
+  KafkaSource both_set(config);
+  ASSERT_TRUE(both_set.Prepare().ok());
+  EXPECT_EQ(both_set.ReserveReadAhead(1 << 20), 0u);
+}
+
 }  // namespace
 }  // namespace sfb
