@@ -8,6 +8,7 @@
 #include "common/java_string.h"
 #include "common/str_cat.h"
 #include "common/text_preview.h"
+#include "formats/field_selection.h"
 
 namespace sfb {
 namespace {
@@ -50,8 +51,8 @@ size_t SkipPlainString(std::string_view text, size_t pos) {
 
 class Parser {
  public:
-  Parser(std::string_view text, std::string* path, FieldSink* sink, std::string* error)
-      : text_(text), path_(path), sink_(sink), error_(error) {}
+  Parser(std::string_view text, std::string* path, FieldSink* sink, std::string* error, const FieldSelection* selection)
+      : text_(text), path_(path), sink_(sink), error_(error), selection_(selection) {}
 
   bool Document(std::string_view prefix) {
     if (!IsValidUtf8(text_)) {
@@ -61,7 +62,7 @@ class Parser {
     path_->assign(prefix);
     SkipSpace();
     if (pos_ >= text_.size()) return Fail("a JSON value");
-    if (!Member(0)) return false;
+    if (!(Walks() ? Member(0) : Skip(0))) return false;
     SkipSpace();
     if (pos_ != text_.size()) return Fail("the end of the text after the value");
     return true;
@@ -89,13 +90,24 @@ class Parser {
     return false;
   }
 
+  // Whether the value at pos_, as the field path_, gives anything the selection asks for: an object
+  // when a name lies beneath it (its own text is never given), anything else when it is a name.
+  bool Walks() const {
+    if (!selection_) return true;
+    return text_[pos_] == '{' ? selection_->SelectsBeneath(*path_) : selection_->Selects(*path_);
+  }
+
+  // Checks the value at pos_, a member of an object `depth` deep, without giving anything: the
+  // same nesting limit, number range and messages as walking it.
+  bool Skip(int depth) { return Capture(depth + 1, nullptr, /*in_array=*/false); }
+
   // The value at pos_ as the field path_: objects flatten, arrays become their text, scalars fields.
   bool Member(int depth) {
     const char c = text_[pos_];
     if (c == '{') return Object(depth + 1);
     if (c == '[') {
       std::string array;
-      if (!Capture(depth + 1, &array)) return false;
+      if (!Capture(depth + 1, &array, /*in_array=*/false)) return false;
       sink_->Add(*path_, Value::Text(std::move(array)));
       return true;
     }
@@ -132,7 +144,7 @@ class Parser {
       ++pos_;
       SkipSpace();
       if (pos_ >= text_.size()) return Fail("a JSON value");
-      if (!Member(depth)) return false;
+      if (!(Walks() ? Member(depth) : Skip(depth))) return false;
       SkipSpace();
       if (pos_ < text_.size() && text_[pos_] == ',') {
         ++pos_;
@@ -156,7 +168,7 @@ class Parser {
       *v = Value::Text(std::string(s));
       return true;
     }
-    if (c == '-' || IsDigit(c)) return Number(v, nullptr);
+    if (c == '-' || IsDigit(c)) return Number(v, nullptr, true);
     for (const auto& [word, value] : {std::pair<std::string_view, int>{"true", 1}, {"false", 0}, {"null", -1}}) {
       if (text_.substr(pos_, word.size()) == word) {
         pos_ += word.size();
@@ -239,7 +251,10 @@ class Parser {
     return true;
   }
 
-  bool Number(Value* v, std::string_view* token) {
+  // A number at pos_: its value in *v, its text in *token (either may be null). Without a value, the
+  // range of a double is still checked when `check_range` (the one way a number a walk turns into a
+  // value can fail where its text alone would not).
+  bool Number(Value* v, std::string_view* token, bool check_range) {
     const size_t start = pos_;
     if (text_[pos_] == '-') ++pos_;
     if (pos_ < text_.size() && text_[pos_] == '0') {
@@ -249,7 +264,7 @@ class Parser {
     } else {
       return Fail("a digit");
     }
-    bool integral = true;
+    bool integral = true, exponent = false;
     if (pos_ < text_.size() && text_[pos_] == '.') {
       integral = false;
       if (++pos_ >= text_.size() || !IsDigit(text_[pos_])) return Fail("a digit after the decimal point");
@@ -257,6 +272,7 @@ class Parser {
     }
     if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
       integral = false;
+      exponent = true;
       ++pos_;
       if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
       if (pos_ >= text_.size() || !IsDigit(text_[pos_])) return Fail("a digit in the exponent");
@@ -264,8 +280,15 @@ class Parser {
     }
     const std::string_view t = text_.substr(start, pos_ - start);
     if (token) *token = t;
-    if (!v) return true;
     const char* end = t.data() + t.size();
+    if (!v) {
+      // Only an exponent or over 300 digits can leave a double's range (about 1.8e308 down to 4.9e-324).
+      if (!check_range || (!exponent && t.size() <= 300)) return true;
+      double d;
+      if (auto r = std::from_chars(t.data(), end, d); r.ec == std::errc() && r.ptr == end) return true;
+      pos_ = start;
+      return Fail("a number within the range of a double");
+    }
     if (integral && t.size() <= 18) {  // at most 18 digits: within int64, no overflow to check
       const bool negative = t[0] == '-';
       int64_t i = 0;
@@ -294,37 +317,40 @@ class Parser {
     return Fail("a number within the range of a double");
   }
 
-  // Any value at pos_, appended to *out as compact JSON (whitespace outside strings dropped).
-  bool Capture(int depth, std::string* out) {
-    if (depth > kMaxDepth) return Fail("at most 256 levels of nesting");
+  // Any value at pos_, appended to *out as compact JSON (whitespace outside strings dropped); only
+  // checked when out is null. `depth` counts the objects and arrays around it, itself included when
+  // it is one; `in_array` says whether it lies inside an array (where numbers are only text).
+  bool Capture(int depth, std::string* out, bool in_array) {
     const char c = text_[pos_];
     if (c == '"') {
       const size_t start = pos_;
       std::string_view ignored;
       if (!String(&key_, &ignored)) return false;
-      out->append(text_.substr(start, pos_ - start));
+      if (out) out->append(text_.substr(start, pos_ - start));
       return true;
     }
     if (c == '-' || IsDigit(c)) {
       std::string_view token;
-      if (!Number(nullptr, &token)) return false;
-      out->append(token);
+      if (!Number(nullptr, &token, !in_array)) return false;
+      if (out) out->append(token);
       return true;
     }
     if (c != '[' && c != '{') {
       const size_t start = pos_;
       Value ignored;
       if (!Scalar(&ignored)) return false;
-      out->append(text_.substr(start, pos_ - start));
+      if (out) out->append(text_.substr(start, pos_ - start));
       return true;
     }
+    if (depth > kMaxDepth) return Fail("at most 256 levels of nesting");
     const bool object = c == '{';
     const char close = object ? '}' : ']';
-    out->push_back(c);
+    const bool inner_in_array = in_array || !object;
+    if (out) out->push_back(c);
     ++pos_;
     SkipSpace();
     if (pos_ < text_.size() && text_[pos_] == close) {
-      out->push_back(close);
+      if (out) out->push_back(close);
       ++pos_;
       return true;
     }
@@ -332,24 +358,24 @@ class Parser {
       if (pos_ >= text_.size()) return Fail(object ? "a member name in double quotes" : "a JSON value");
       if (object) {
         if (text_[pos_] != '"') return Fail("a member name in double quotes");
-        if (!Capture(depth, out)) return false;
+        if (!Capture(depth, out, inner_in_array)) return false;
         SkipSpace();
         if (pos_ >= text_.size() || text_[pos_] != ':') return Fail("':' after a member name");
-        out->push_back(':');
+        if (out) out->push_back(':');
         ++pos_;
         SkipSpace();
         if (pos_ >= text_.size()) return Fail("a JSON value");
       }
-      if (!Capture(depth + 1, out)) return false;
+      if (!Capture(depth + 1, out, inner_in_array)) return false;
       SkipSpace();
       if (pos_ < text_.size() && text_[pos_] == ',') {
-        out->push_back(',');
+        if (out) out->push_back(',');
         ++pos_;
         SkipSpace();
         continue;
       }
       if (pos_ < text_.size() && text_[pos_] == close) {
-        out->push_back(close);
+        if (out) out->push_back(close);
         ++pos_;
         return true;
       }
@@ -362,24 +388,23 @@ class Parser {
   std::string* path_;
   FieldSink* sink_;
   std::string* error_;
+  const FieldSelection* selection_;  // null: every field
   std::string key_;      // scratch for member names with escapes
   std::string scratch_;  // scratch for string values with escapes
 };
 
 }  // namespace
 
-bool FlattenJson(std::string_view text, std::string_view prefix, std::string* path, FieldSink* sink, std::string* error) {
-  Parser parser(text, path, sink, error);
+bool FlattenJson(std::string_view text, std::string_view prefix, std::string* path, FieldSink* sink, std::string* error,
+                 const FieldSelection* selection) {
+  Parser parser(text, path, sink, error, selection);
   return parser.Document(prefix);
 }
 
 bool IsJsonText(std::string_view text, std::string* error) {
-  class Discard final : public FieldSink {
-   public:
-    void Add(std::string_view, Value) override {}
-  } discard;
+  const FieldSelection nothing({});  // every value checked, none built
   std::string path;
-  return Parser(text, &path, &discard, error).Document("");
+  return Parser(text, &path, nullptr, error, &nothing).Document("");
 }
 
 }  // namespace sfb

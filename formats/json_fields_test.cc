@@ -217,6 +217,82 @@ TEST(FlattenJson, EveryOffsetOfLongStringsAndIntegersAroundEighteenDigits) {
   }
 }
 
+// The selections the tests below read documents with: none, the value itself, members at several
+// depths (some absent), and names under an array or a scalar, which are never walked into.
+std::vector<FieldSelection> Selections() {
+  return {FieldSelection({}),
+          FieldSelection({"value"}),
+          FieldSelection({"value.a", "value.o.p.q.r", "value.after", "value.t"}),
+          FieldSelection({"value.arr", "value.arr.x", "value.s", "value.a.b", "value.i.j"}),
+          FieldSelection({"value.o.empty", "value.o.p", "value.max", "value.u", "value.raw", "value.z"})};
+}
+
+// What a selection gives is exactly the full flattening's selected fields, in order, and it accepts
+// and rejects the same documents with the same message.
+void ExpectSelectionAgrees(const std::string& doc) {
+  Fields all;
+  std::string path, all_error;
+  const bool all_ok = FlattenJson(doc, "value", &path, &all, &all_error);
+  for (const FieldSelection& selection : Selections()) {
+    Fields some;
+    std::string error;
+    const bool ok = FlattenJson(doc, "value", &path, &some, &error, &selection);
+    ASSERT_EQ(ok, all_ok) << doc << "\n" << error << "\n" << all_error;
+    if (!ok) {
+      EXPECT_EQ(error, all_error) << doc;
+      continue;
+    }
+    std::vector<std::pair<std::string, Value>> want;
+    for (const auto& [name, value] : all.got) {
+      if (selection.Selects(name)) want.emplace_back(name, value);
+    }
+    ASSERT_EQ(some.got.size(), want.size()) << doc;
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(some.got[i].first, want[i].first) << doc;
+      EXPECT_EQ(some.got[i].second, want[i].second) << doc << ": " << want[i].first;
+    }
+  }
+}
+
+TEST(FlattenJson, ASelectionGivesTheSelectedFieldsAndChecksTheRest) {
+  for (const char* doc : kValid) ExpectSelectionAgrees(doc);
+  ExpectSelectionAgrees(Nested(256));
+  ExpectSelectionAgrees(Nested(257));
+  ExpectSelectionAgrees("{\"a\":" + Nested(255) + "}");
+  ExpectSelectionAgrees("{\"a\":" + Nested(256) + "}");
+  ExpectSelectionAgrees("{\"s\":" + std::string(255, '[') + std::string(255, ']') + "}");
+  ExpectSelectionAgrees("{\"s\":" + std::string(256, '[') + std::string(256, ']') + "}");
+  // Some fields given, one not: the unselected member is still checked.
+  Fields f;
+  std::string path, error;
+  const FieldSelection id({"value.id"});
+  ASSERT_TRUE(FlattenJson(R"({"id":"u1","name":"Ada","visits":3})", "value", &path, &f, &error, &id));
+  ASSERT_EQ(f.got.size(), 1u);
+  EXPECT_EQ(f.got[0].first, "value.id");
+  EXPECT_EQ(f.got[0].second, Value::Text("u1"));
+  EXPECT_FALSE(FlattenJson(R"({"id":"u1","name":"Ada","visits":03})", "value", &path, &f, &error, &id));
+  EXPECT_EQ(error.rfind("parse error at byte 35: expected ',' or '}' after an object member, found '3'", 0), 0u) << error;
+}
+
+TEST(FlattenJson, ASelectionAgreesOnRandomMutations) {
+  std::mt19937 rng(20261203);
+  const std::string alphabet = "{}[]\",:.-+eE0123456789 \n\tabcdefnrtu\\/\xc3\xa9\xff";
+  for (int round = 0; round < 5000; ++round) {
+    std::string doc = kValid[rng() % (sizeof kValid / sizeof kValid[0])];
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits && !doc.empty(); ++e) {
+      const size_t at = rng() % doc.size();
+      switch (rng() % 4) {
+        case 0: doc[at] = alphabet[rng() % alphabet.size()]; break;
+        case 1: doc.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+        case 2: doc.erase(at, 1); break;
+        default: doc.resize(at); break;
+      }
+    }
+    ExpectSelectionAgrees(doc);
+  }
+}
+
 TEST(IsJsonText, AcceptsDocumentsAndSaysWhyNot) {
   std::string error;
   for (const char* doc : {"{\"a\": [1, {\"b\": null}], \"c\": \"\\u00e9\"}", "[]", "1", "\"text\"", " true "}) {

@@ -255,6 +255,7 @@ Status KafkaSource::ReadPartitions(const std::vector<uint32_t>& indexes, RecordC
   }
 
   RecordDecoder decoder(config_.key, config_.value, key_protobuf_, value_protobuf_, key_registry_, value_registry_);
+  decoder.SelectFields(fields_read_);
   KafkaMessageView view;
   Record record;
   size_t remaining = states.size();
@@ -484,6 +485,7 @@ void KafkaSource::set_fields_read(const std::vector<std::string>& fields) {
     return f == "topic" || f == "partition" || f == "offset" || f == "timestamp";
   };
   read_headers_ = !std::all_of(fields.begin(), fields.end(), without_headers);
+  fields_read_ = std::make_shared<const FieldSelection>(fields);
 }
 
 }  // namespace sfb

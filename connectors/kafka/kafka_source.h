@@ -28,6 +28,7 @@
 #include "api/source.h"
 #include "connectors/kafka/kafka_config.h"
 #include "connectors/kafka/kafka_plan.h"
+#include "formats/field_selection.h"
 #include "connectors/kafka/kafka_progress.h"
 #include "connectors/kafka/protobuf_fields.h"
 #include "connectors/kafka/schema_registry_client.h"
@@ -104,6 +105,7 @@ class KafkaSource : public Source {
   std::unique_ptr<KafkaProgress> progress_;
   std::atomic<uint64_t> messages_read_{0};
   std::atomic<size_t> splits_done_{0};
+  std::shared_ptr<const FieldSelection> fields_read_;  // null: every field (set_fields_read never called)
   bool read_headers_ = true;  // false once set_fields_read() names no headers.* field
 };
 

@@ -59,6 +59,20 @@ void RecordDecoder::SetUp(PartDecoder* p, const KafkaFormat& format, const Proto
 
 RecordDecoder::~RecordDecoder() = default;
 
+void RecordDecoder::SelectFields(std::shared_ptr<const FieldSelection> selection) {
+  selection_ = std::move(selection);
+  const FieldSelection* s = selection_.get();
+  auto selects = [s](const char* name) { return !s || s->Selects(name); };
+  selects_topic_ = selects("topic");
+  selects_partition_ = selects("partition");
+  selects_offset_ = selects("offset");
+  selects_timestamp_ = selects("timestamp");
+  selects_key_ = selects("key");
+  selects_value_ = selects("value");
+  schemas_.clear();  // their has_selected was for the previous selection
+  last_schema_ = nullptr;
+}
+
 void RecordDecoder::Add(std::string_view name, Value value) {
   // While the names match the previous record's schema (a homogeneous topic), they are only compared.
   if (!(matching_ && count_ < last_schema_->names.size() && last_schema_->names[count_] == name)) {
@@ -82,13 +96,18 @@ void RecordDecoder::SetName(size_t i, std::string_view name) {
 
 const std::string& RecordDecoder::NameAt(size_t i) const { return matching_ ? last_schema_->names[i] : names_[i]; }
 
-Status RecordDecoder::DecodeJson(std::string_view bytes, std::string_view part) {
+Status RecordDecoder::DecodeJson(std::string_view bytes, std::string_view part, const FieldSelection* selection,
+                                 bool whole) {
   const size_t mark = count_;
   const size_t first = bytes.find_first_not_of(" \t\r\n");
+  const char opening = first == std::string_view::npos ? '\0' : bytes[first];
   // An object is also given whole, as its original text (FlattenJson gives its members).
-  if (first != std::string_view::npos && bytes[first] == '{') Add(part, Value::Text(std::string(bytes)));
+  if (opening == '{' && whole) Add(part, Value::Text(std::string(bytes)));
+  // A `null` document (the one JSON text starting with 'n') is NULL, like a tombstone: given even
+  // when not selected, so a route's tombstone check sees it.
+  if (opening == 'n' && !whole) selection = nullptr;
   std::string error;
-  if (!FlattenJson(bytes, part, &path_, this, &error)) {
+  if (!FlattenJson(bytes, part, &path_, this, &error, selection)) {
     count_ = mark;
     values_.resize(mark);
     return Status::BadRecord(StrCat("the ", part, " is not JSON ('", Preview(bytes), "'): ", error))
@@ -97,8 +116,9 @@ Status RecordDecoder::DecodeJson(std::string_view bytes, std::string_view part) 
   return Status::OK();
 }
 
-Status RecordDecoder::DecodePart(PartDecoder& p, std::string_view part, std::optional<std::string_view> bytes) {
-  if (!bytes) {
+Status RecordDecoder::DecodePart(PartDecoder& p, std::string_view part, std::optional<std::string_view> bytes,
+                                 const FieldSelection* selection, bool whole) {
+  if (!bytes) {  // given even when not selected: a tombstone must stay one
     Add(part, Value::Null());
     return Status::OK();
   }
@@ -106,19 +126,19 @@ Status RecordDecoder::DecodePart(PartDecoder& p, std::string_view part, std::opt
   switch (format.kind) {
     case KafkaFormat::Kind::kRaw:
       if (format.raw_bytes) {
-        Add(part, Value::Bytes(std::string(*bytes)));
+        if (whole) Add(part, Value::Bytes(std::string(*bytes)));
       } else {
-        if (!IsValidUtf8(*bytes)) {
+        if (!IsValidUtf8(*bytes)) {  // checked even when not selected: the same messages are rejected
           return Status::BadRecord("the " + std::string(part) + " is not UTF-8 text ('" + Preview(*bytes) + "')")
               .WithHint("read binary data as bytes: " + std::string(part) + ": {format: raw, as: bytes}");
         }
-        Add(part, Value::Text(std::string(*bytes)));
+        if (whole) Add(part, Value::Text(std::string(*bytes)));
       }
       return Status::OK();
     case KafkaFormat::Kind::kJson: {
-      if (!p.json) return DecodeJson(*bytes, part);
+      if (!p.json) return DecodeJson(*bytes, part, selection, whole);
       SFB_ASSIGN_OR_RETURN(std::string_view payload, p.json->Payload(*bytes, part));
-      return DecodeJson(payload, part);
+      return DecodeJson(payload, part, selection, whole);
     }
     case KafkaFormat::Kind::kProtobuf: {
       const size_t mark = count_;
@@ -187,6 +207,11 @@ const RecordDecoder::CachedSchema& RecordDecoder::CurrentSchema() {
       }
     }
     if (unique.size() == count_) c.keep.clear();
+    if (selection_) {
+      for (const std::string& name : selection_->names()) {
+        if (!seen.count(name)) c.has_selected = false;
+      }
+    }
     c.schema = std::make_shared<const Schema>(std::move(unique));
     it = schemas_.emplace(std::move(key), std::move(c)).first;
   }
@@ -194,15 +219,16 @@ const RecordDecoder::CachedSchema& RecordDecoder::CurrentSchema() {
   return it->second;
 }
 
-Status RecordDecoder::Decode(const KafkaMessageView& m, Record* record) {
+Status RecordDecoder::DecodeFields(const KafkaMessageView& m, const FieldSelection* selection) {
   count_ = 0;
   matching_ = last_schema_ != nullptr;
   values_.clear();
-  Add("topic", Value::Text(std::string(m.topic)));
-  Add("partition", Value::Int(m.partition));
-  Add("offset", Value::Int(m.offset));
-  Add("timestamp", m.timestamp >= 0 ? Value::Int(m.timestamp) : Value::Null());
-  SFB_RETURN_IF_ERROR(DecodePart(key_, "key", m.key));
+  const bool all = selection == nullptr;
+  if (all || selects_topic_) Add("topic", Value::Text(std::string(m.topic)));
+  if (all || selects_partition_) Add("partition", Value::Int(m.partition));
+  if (all || selects_offset_) Add("offset", Value::Int(m.offset));
+  if (all || selects_timestamp_) Add("timestamp", m.timestamp >= 0 ? Value::Int(m.timestamp) : Value::Null());
+  SFB_RETURN_IF_ERROR(DecodePart(key_, "key", m.key, selection, all || selects_key_));
   const size_t first_header = count_;
   for (const auto& [name, bytes] : m.headers) {
     path_.assign("headers.");
@@ -217,14 +243,24 @@ Status RecordDecoder::Decode(const KafkaMessageView& m, Record* record) {
     }
     if (!replaced) Add(path_, std::move(v));
   }
-  SFB_RETURN_IF_ERROR(DecodePart(value_, "value", m.value));
-  const CachedSchema& schema = CurrentSchema();
-  if (!schema.keep.empty()) {
+  return DecodePart(value_, "value", m.value, selection, all || selects_value_);
+}
+
+Status RecordDecoder::Decode(const KafkaMessageView& m, Record* record) {
+  SFB_RETURN_IF_ERROR(DecodeFields(m, selection_.get()));
+  const CachedSchema* schema = &CurrentSchema();
+  if (selection_ && !schema->has_selected) {
+    // Something the routes read is missing: the whole message, so the error that follows names
+    // every field it does have (or, for a field only some routes read, nothing is lost).
+    SFB_RETURN_IF_ERROR(DecodeFields(m, nullptr));
+    schema = &CurrentSchema();
+  }
+  if (!schema->keep.empty()) {
     std::vector<Value> kept;
-    for (uint32_t i : schema.keep) kept.push_back(std::move(values_[i]));
+    for (uint32_t i : schema->keep) kept.push_back(std::move(values_[i]));
     values_ = std::move(kept);
   }
-  *record = Record(schema.schema, std::move(values_));
+  *record = Record(schema->schema, std::move(values_));
   values_.clear();
   return Status::OK();
 }

@@ -17,6 +17,11 @@
 // numbers -> double, bool, null); arrays stay JSON text. A JSON `null` document is a NULL value, like
 // a tombstone. Raw text must be valid UTF-8 (read non-text data with `as: bytes`).
 //
+// With a FieldSelection (SelectFields), a record holds only the selected fields, plus a key or value
+// that is NULL (a tombstone must stay one); JSON members outside it are checked but not built. When a
+// selected field is missing from what that gives, the message is decoded again whole, so whatever
+// reports the missing field sees every field the message has.
+//
 // A decoder is used by one reader thread: it reuses field storage and caches one Schema per distinct
 // field list, so homogeneous topics share a single Schema.
 
@@ -41,6 +46,7 @@
 #include "connectors/kafka/registry_json_decoder.h"
 #include "connectors/kafka/registry_protobuf_decoder.h"
 #include "connectors/kafka/schema_registry_client.h"
+#include "formats/field_selection.h"
 
 namespace sfb {
 
@@ -70,6 +76,8 @@ class RecordDecoder final : private FieldSink {
   // be decoded; the caller adds the message's location. Other errors (a schema registry that does not
   // answer) fail the run.
   Status Decode(const KafkaMessageView& m, Record* record);
+  // Records then hold only the fields `selection` selects (see above); null: every field.
+  void SelectFields(std::shared_ptr<const FieldSelection> selection);
   // Gives a consumed record's value storage back for reuse.
   void Recycle(Record* record) { values_ = std::move(record->mutable_values()); }
 
@@ -86,19 +94,28 @@ class RecordDecoder final : private FieldSink {
   };
   void SetUp(PartDecoder* p, const KafkaFormat& format, const ProtobufFields* protobuf,
              std::shared_ptr<SchemaSource> registry);
-  Status DecodePart(PartDecoder& p, std::string_view part, std::optional<std::string_view> bytes);
-  Status DecodeJson(std::string_view bytes, std::string_view part);
+  // One pass over `m` into names_/values_: with `selection`, only what it selects (see above).
+  Status DecodeFields(const KafkaMessageView& m, const FieldSelection* selection);
+  // `whole` says whether the part itself (its text, its scalar) is wanted as a field.
+  Status DecodePart(PartDecoder& p, std::string_view part, std::optional<std::string_view> bytes,
+                    const FieldSelection* selection, bool whole);
+  Status DecodeJson(std::string_view bytes, std::string_view part, const FieldSelection* selection, bool whole);
   // The Schema for the current field list, cached. `keep` (when not empty) lists, per schema field,
   // which of the decoded values it takes: a repeated name keeps its first place and its last value.
   struct CachedSchema {
     std::vector<std::string> names;  // as decoded, repeats included
     std::shared_ptr<const Schema> schema;
     std::vector<uint32_t> keep;
+    bool has_selected = true;  // every name of selection_ is one of the fields
   };
   const CachedSchema& CurrentSchema();
 
   std::shared_ptr<const ProtobufFields> key_protobuf_, value_protobuf_;  // outlive the parsers
   PartDecoder key_, value_;
+  std::shared_ptr<const FieldSelection> selection_;
+  // What selection_ asks of the fields every message gives.
+  bool selects_topic_ = true, selects_partition_ = true, selects_offset_ = true, selects_timestamp_ = true;
+  bool selects_key_ = true, selects_value_ = true;
 
   void SetName(size_t i, std::string_view name);
   const std::string& NameAt(size_t i) const;  // this record's i-th name (i < count_)

@@ -5,7 +5,9 @@
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -172,6 +174,77 @@ TEST(RecordDecoder, RecordsWithTheSameFieldsShareOneSchema) {
   EXPECT_EQ(a.schema_ptr(), c.schema_ptr());
   EXPECT_EQ(b.schema_ptr(), e.schema_ptr());
   EXPECT_NE(a.schema_ptr(), b.schema_ptr());
+}
+
+// Every field a record has, with its value, as text: for comparing a selected decode with a whole one.
+std::map<std::string, std::string> FieldsOf(const Record& r) {
+  std::map<std::string, std::string> out;
+  for (size_t i = 0; i < r.size(); ++i) out[r.schema().names()[i]] = std::to_string(static_cast<int>(r.value(i).kind())) + ":" + r.value(i).ToText();
+  return out;
+}
+
+TEST(RecordDecoder, ASelectionKeepsOnlyTheSelectedFieldsWithTheSameValues) {
+  RecordDecoder whole(Format(KafkaFormat::Kind::kJson), Format(KafkaFormat::Kind::kJson), nullptr, nullptr);
+  RecordDecoder some(Format(KafkaFormat::Kind::kJson), Format(KafkaFormat::Kind::kJson), nullptr, nullptr);
+  const std::vector<std::string> names{"offset", "key.id", "value.user", "value.addr.geo.lat", "value.tags"};
+  some.SelectFields(std::make_shared<const FieldSelection>(names));
+  const std::string value =
+      R"({"user":"ana","n":5,"x":1.5,"addr":{"city":"Oslo","geo":{"lat":59}},"tags":[1,2]})";
+  Record a, b;
+  ASSERT_TRUE(whole.Decode(Message(R"({"id":7,"region":"eu"})", value), &a).ok());
+  ASSERT_TRUE(some.Decode(Message(R"({"id":7,"region":"eu"})", value), &b).ok());
+  EXPECT_EQ(Names(b), (std::vector<std::string>{"offset", "key.id", "value.user", "value.addr.geo.lat", "value.tags"}));
+  std::map<std::string, std::string> want;
+  for (const auto& [name, v] : FieldsOf(a)) {
+    if (std::find(names.begin(), names.end(), name) != names.end()) want[name] = v;
+  }
+  EXPECT_EQ(FieldsOf(b), want);
+  // The same messages are rejected, with the same message, members outside the selection included.
+  const Status ws = whole.Decode(Message(R"({"id":7})", R"({"user":"ana","n":05})"), &a);
+  const Status ss = some.Decode(Message(R"({"id":7})", R"({"user":"ana","n":05})"), &b);
+  ASSERT_FALSE(ss.ok());
+  EXPECT_EQ(ss.ToString(), ws.ToString());
+}
+
+TEST(RecordDecoder, ASelectionKeepsTombstonesAndNullDocumentsNull) {
+  RecordDecoder d(Format(KafkaFormat::Kind::kJson), Format(KafkaFormat::Kind::kJson), nullptr, nullptr);
+  d.SelectFields(std::make_shared<const FieldSelection>(std::vector<std::string>{"key.id"}));
+  Record r;
+  ASSERT_TRUE(d.Decode(Message(R"({"id":7})", std::nullopt), &r).ok());
+  EXPECT_EQ(Names(r), (std::vector<std::string>{"key.id", "value"}));
+  EXPECT_TRUE(r.Get("value").is_null());
+  ASSERT_TRUE(d.Decode(Message(R"({"id":7})", " null "), &r).ok());
+  EXPECT_EQ(Names(r), (std::vector<std::string>{"key.id", "value"}));
+  EXPECT_TRUE(r.Get("value").is_null());
+  // An object value outside the selection gives nothing, not even its text.
+  ASSERT_TRUE(d.Decode(Message(R"({"id":7})", R"({"a":1})"), &r).ok());
+  EXPECT_EQ(Names(r), (std::vector<std::string>{"key.id"}));
+}
+
+TEST(RecordDecoder, ASelectedFieldMissingGivesTheWholeMessage) {
+  RecordDecoder d(Format(KafkaFormat::Kind::kRaw), Format(KafkaFormat::Kind::kJson), nullptr, nullptr);
+  d.SelectFields(std::make_shared<const FieldSelection>(std::vector<std::string>{"value.user", "value.n"}));
+  Record r;
+  ASSERT_TRUE(d.Decode(Message("k", R"({"user":"ana","n":5,"x":1})"), &r).ok());
+  EXPECT_EQ(Names(r), (std::vector<std::string>{"value.user", "value.n"}));
+  // "n" missing: every field, so an error about it can name those the message has.
+  ASSERT_TRUE(d.Decode(Message("k", R"({"user":"ana","m":5})"), &r).ok());
+  EXPECT_EQ(Names(r), (std::vector<std::string>{"topic", "partition", "offset", "timestamp", "key", "value",
+                                                "value.user", "value.m"}));
+  ASSERT_TRUE(d.Decode(Message("k", R"({"user":"bo","n":6})"), &r).ok());
+  EXPECT_EQ(Names(r), (std::vector<std::string>{"value.user", "value.n"}));
+  EXPECT_EQ(r.Get("value.user"), Value::Text("bo"));
+}
+
+TEST(RecordDecoder, ASelectionStillChecksRawText) {
+  RecordDecoder d(Format(KafkaFormat::Kind::kRaw), Format(KafkaFormat::Kind::kRaw), nullptr, nullptr);
+  d.SelectFields(std::make_shared<const FieldSelection>(std::vector<std::string>{"offset"}));
+  Record r;
+  ASSERT_TRUE(d.Decode(Message("k", "text"), &r).ok());
+  EXPECT_EQ(Names(r), (std::vector<std::string>{"offset"}));
+  const Status s = d.Decode(Message("k", "\xff"), &r);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("the value is not UTF-8 text"), std::string::npos) << s.ToString();
 }
 
 // A descriptor set for:
