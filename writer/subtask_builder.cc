@@ -88,6 +88,7 @@ class Builder {
     SFB_RETURN_IF_ERROR(cursor->status());
     SFB_RETURN_IF_ERROR(FinishAddress());
     SFB_RETURN_IF_ERROR(FinishKeyGroup(range));
+    PublishAddresses();
     result_.file_bytes = sink_->position();
     SFB_RETURN_IF_ERROR(sink_->Close());
     return std::move(result_);
@@ -204,9 +205,16 @@ class Builder {
     }
     if (any) {
       ++result_.addresses;
-      in_.addresses_done->fetch_add(1, std::memory_order_relaxed);
+      // Published in batches: the other builders add to the same counter, and a contended atomic add
+      // per address costs about what building a small one does.
+      if (++unpublished_addresses_ == 1024) PublishAddresses();
     }
     return Status::OK();
+  }
+
+  void PublishAddresses() {
+    in_.addresses_done->fetch_add(unpublished_addresses_, std::memory_order_relaxed);
+    unpublished_addresses_ = 0;
   }
 
   Status FinishKeyGroup(const KeyGroupRange& range) {
@@ -244,6 +252,7 @@ class Builder {
   std::unique_ptr<BaseValues> base_values_;  // null: no state merges with a base
   std::vector<std::optional<StateValue>> preloaded_;  // by slot: the base's value the address started from
   Record record_;
+  uint64_t unpublished_addresses_ = 0;  // built, not yet added to *in_.addresses_done
   bool in_address_ = false;
   int key_group_ = -1;
   uint16_t function_ = 0;
