@@ -19,8 +19,13 @@ bool Contains(const std::vector<std::string>& sorted, std::string_view s) {
 
 }  // namespace
 
-FieldSelection::FieldSelection(std::vector<std::string> names) : names_(std::move(names)) {
+FieldSelection::FieldSelection(std::vector<std::string> names, std::vector<std::string> only_null_tested)
+    : names_(std::move(names)) {
   SortUnique(&names_);
+  for (std::string& n : only_null_tested) {
+    if (Contains(names_, n)) only_null_tested_.push_back(std::move(n));
+  }
+  SortUnique(&only_null_tested_);
   for (const std::string& n : names_) {
     for (size_t dot = n.find('.'); dot != std::string::npos; dot = n.find('.', dot + 1)) {
       parents_.push_back(n.substr(0, dot));
@@ -30,6 +35,8 @@ FieldSelection::FieldSelection(std::vector<std::string> names) : names_(std::mov
 }
 
 bool FieldSelection::Selects(std::string_view path) const { return Contains(names_, path); }
+
+bool FieldSelection::OnlyNullTested(std::string_view path) const { return Contains(only_null_tested_, path); }
 
 bool FieldSelection::SelectsBeneath(std::string_view path) const { return Contains(parents_, path); }
 

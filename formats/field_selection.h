@@ -7,6 +7,9 @@
 // neither is skipped; a decoder still checks that what it skips is well formed, so a selection
 // never turns a rejected record into an accepted one.
 //
+// Some names may be marked as only ever compared with NULL: for those, any non-NULL value will do in
+// place of the real one (a decoder then gives a marker instead of copying a whole message's text).
+//
 // Immutable after construction; safe to share between reader threads.
 
 #ifndef SFB_FORMATS_FIELD_SELECTION_H_
@@ -20,7 +23,8 @@ namespace sfb {
 
 class FieldSelection {
  public:
-  explicit FieldSelection(std::vector<std::string> names);
+  // `only_null_tested`: names (among `names`) whose readers only compare them with NULL.
+  explicit FieldSelection(std::vector<std::string> names, std::vector<std::string> only_null_tested = {});
 
   // Whether `path` is one of the names.
   bool Selects(std::string_view path) const;
@@ -28,11 +32,14 @@ class FieldSelection {
   bool SelectsBeneath(std::string_view path) const;
   // Selects(path) || SelectsBeneath(path): whether a decoder must look at `path` at all.
   bool Touches(std::string_view path) const { return Selects(path) || SelectsBeneath(path); }
+  // Whether `path` is selected and only compared with NULL.
+  bool OnlyNullTested(std::string_view path) const;
 
   const std::vector<std::string>& names() const { return names_; }  // sorted, unique
 
  private:
   std::vector<std::string> names_;
+  std::vector<std::string> only_null_tested_;  // sorted, unique, each one of names_
   std::vector<std::string> parents_;  // every dotted proper prefix of a name ("value.address"), sorted, unique
 };
 

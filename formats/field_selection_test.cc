@@ -22,6 +22,14 @@ TEST(FieldSelection, NamesAndThePathsAboveThem) {
   EXPECT_FALSE(s.Touches("value.name"));
 }
 
+TEST(FieldSelection, OnlyNullTestedNamesAreSelectedOnes) {
+  const FieldSelection s({"value", "value.id"}, {"value", "key", "value"});
+  EXPECT_TRUE(s.OnlyNullTested("value"));
+  EXPECT_FALSE(s.OnlyNullTested("key"));  // not selected: not marked either
+  EXPECT_FALSE(s.OnlyNullTested("value.id"));
+  EXPECT_FALSE(FieldSelection({"value"}).OnlyNullTested("value"));
+}
+
 TEST(FieldSelection, EmptyTouchesNothing) {
   const FieldSelection s({});
   EXPECT_FALSE(s.Touches("value"));

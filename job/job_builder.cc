@@ -410,10 +410,24 @@ Result<BuiltJob> BuildJob(const JobSpec& spec, const JobOverrides& o, bool conne
     // payloads), unless a dead letter file is written: a record the routes reject goes there whole.
     if (job.dead_letter.path.empty()) {
       std::vector<std::string> fields_read;
+      std::map<std::string, size_t> uses, null_tests;
       for (const auto& route : it->second) {
-        for (auto& [field, used_in] : RouteFields(*route)) fields_read.push_back(std::move(field));
+        for (auto& [field, used_in] : RouteFields(*route)) {
+          ++uses[field];
+          fields_read.push_back(std::move(field));
+        }
+        for (const auto* conditions : {&route->where, &route->delete_when}) {
+          for (const Condition& c : *conditions) {
+            if (c.op != Condition::Op::kTruthy && !c.literal && c.lhs.is_single_field()) ++null_tests[c.lhs.fields()[0]];
+          }
+        }
       }
       (*source)->set_fields_read(fields_read);
+      std::vector<std::string> only_null_tested;
+      for (const auto& [field, n] : null_tests) {
+        if (uses[field] == n) only_null_tested.push_back(field);
+      }
+      (*source)->set_fields_only_null_tested(only_null_tested);
     }
     if (connect_remote || !s.definition->remote()) prepared.emplace_back(&s, source->get());
     job.creator->WithBootstrapData(s.name, std::move(source).value(), std::make_shared<RuleRouter>(it->second));

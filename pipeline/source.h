@@ -66,6 +66,10 @@ class Source {
   // templates), given before Prepare() when that set is known: a source may then leave out fields
   // outside it that cost it to produce. Never called (the default) means any field may be read.
   virtual void set_fields_read(const std::vector<std::string>& fields) { (void)fields; }
+  // Of those fields, the ones every reader only compares with NULL (`{value} == null`, a Kafka
+  // source's default delete_when), given after set_fields_read(): a source may give any non-NULL value
+  // in place of such a field's non-NULL value, rather than what it costs to produce.
+  virtual void set_fields_only_null_tested(const std::vector<std::string>& fields) { (void)fields; }
   // Memory the source may hold in read-ahead buffers (a Kafka client's prefetch queues), offered out of
   // the run's memory budget after Prepare() and before any split is read. Returns what it takes, at
   // most `offered`; the run's routed entries then have that much less. The default takes nothing.

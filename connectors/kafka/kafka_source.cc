@@ -488,4 +488,8 @@ void KafkaSource::set_fields_read(const std::vector<std::string>& fields) {
   fields_read_ = std::make_shared<const FieldSelection>(fields);
 }
 
+void KafkaSource::set_fields_only_null_tested(const std::vector<std::string>& fields) {
+  if (fields_read_) fields_read_ = std::make_shared<const FieldSelection>(fields_read_->names(), fields);
+}
+
 }  // namespace sfb

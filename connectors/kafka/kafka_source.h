@@ -75,6 +75,7 @@ class KafkaSource : public Source {
   // headers are not read (rd_kafka_message_headers costs ~900 instructions per message, even for a
   // message without headers); a message that cannot be decoded still has them in its dead letter.
   void set_fields_read(const std::vector<std::string>& fields) override;
+  void set_fields_only_null_tested(const std::vector<std::string>& fields) override;
   // Sizes every reader's prefetch queues from `offered` (KafkaPrefetchFor, per partition of the plan),
   // leaving alone a bound set under properties; 0 when properties set both.
   uint64_t ReserveReadAhead(uint64_t offered) override;

@@ -69,6 +69,8 @@ void RecordDecoder::SelectFields(std::shared_ptr<const FieldSelection> selection
   selects_timestamp_ = selects("timestamp");
   selects_key_ = selects("key");
   selects_value_ = selects("value");
+  key_null_tested_ = s && s->OnlyNullTested("key");
+  value_null_tested_ = s && s->OnlyNullTested("value");
   schemas_.clear();  // their has_selected was for the previous selection
   last_schema_ = nullptr;
 }
@@ -97,12 +99,12 @@ void RecordDecoder::SetName(size_t i, std::string_view name) {
 const std::string& RecordDecoder::NameAt(size_t i) const { return matching_ ? last_schema_->names[i] : names_[i]; }
 
 Status RecordDecoder::DecodeJson(std::string_view bytes, std::string_view part, const FieldSelection* selection,
-                                 bool whole) {
+                                 bool whole, bool marker) {
   const size_t mark = count_;
   const size_t first = bytes.find_first_not_of(" \t\r\n");
   const char opening = first == std::string_view::npos ? '\0' : bytes[first];
   // An object is also given whole, as its original text (FlattenJson gives its members).
-  if (opening == '{' && whole) Add(part, Value::Text(std::string(bytes)));
+  if (opening == '{' && whole) Add(part, marker ? Value::Bool(true) : Value::Text(std::string(bytes)));
   // A `null` document (the one JSON text starting with 'n') is NULL, like a tombstone: given even
   // when not selected, so a route's tombstone check sees it.
   if (opening == 'n' && !whole) selection = nullptr;
@@ -117,7 +119,7 @@ Status RecordDecoder::DecodeJson(std::string_view bytes, std::string_view part, 
 }
 
 Status RecordDecoder::DecodePart(PartDecoder& p, std::string_view part, std::optional<std::string_view> bytes,
-                                 const FieldSelection* selection, bool whole) {
+                                 const FieldSelection* selection, bool whole, bool marker) {
   if (!bytes) {  // given even when not selected: a tombstone must stay one
     Add(part, Value::Null());
     return Status::OK();
@@ -126,19 +128,19 @@ Status RecordDecoder::DecodePart(PartDecoder& p, std::string_view part, std::opt
   switch (format.kind) {
     case KafkaFormat::Kind::kRaw:
       if (format.raw_bytes) {
-        if (whole) Add(part, Value::Bytes(std::string(*bytes)));
+        if (whole) Add(part, marker ? Value::Bool(true) : Value::Bytes(std::string(*bytes)));
       } else {
         if (!IsValidUtf8(*bytes)) {  // checked even when not selected: the same messages are rejected
           return Status::BadRecord("the " + std::string(part) + " is not UTF-8 text ('" + Preview(*bytes) + "')")
               .WithHint("read binary data as bytes: " + std::string(part) + ": {format: raw, as: bytes}");
         }
-        if (whole) Add(part, Value::Text(std::string(*bytes)));
+        if (whole) Add(part, marker ? Value::Bool(true) : Value::Text(std::string(*bytes)));
       }
       return Status::OK();
     case KafkaFormat::Kind::kJson: {
-      if (!p.json) return DecodeJson(*bytes, part, selection, whole);
+      if (!p.json) return DecodeJson(*bytes, part, selection, whole, marker);
       SFB_ASSIGN_OR_RETURN(std::string_view payload, p.json->Payload(*bytes, part));
-      return DecodeJson(payload, part, selection, whole);
+      return DecodeJson(payload, part, selection, whole, marker);
     }
     case KafkaFormat::Kind::kProtobuf: {
       const size_t mark = count_;
@@ -228,7 +230,7 @@ Status RecordDecoder::DecodeFields(const KafkaMessageView& m, const FieldSelecti
   if (all || selects_partition_) Add("partition", Value::Int(m.partition));
   if (all || selects_offset_) Add("offset", Value::Int(m.offset));
   if (all || selects_timestamp_) Add("timestamp", m.timestamp >= 0 ? Value::Int(m.timestamp) : Value::Null());
-  SFB_RETURN_IF_ERROR(DecodePart(key_, "key", m.key, selection, all || selects_key_));
+  SFB_RETURN_IF_ERROR(DecodePart(key_, "key", m.key, selection, all || selects_key_, !all && key_null_tested_));
   const size_t first_header = count_;
   for (const auto& [name, bytes] : m.headers) {
     path_.assign("headers.");
@@ -243,7 +245,7 @@ Status RecordDecoder::DecodeFields(const KafkaMessageView& m, const FieldSelecti
     }
     if (!replaced) Add(path_, std::move(v));
   }
-  return DecodePart(value_, "value", m.value, selection, all || selects_value_);
+  return DecodePart(value_, "value", m.value, selection, all || selects_value_, !all && value_null_tested_);
 }
 
 Status RecordDecoder::Decode(const KafkaMessageView& m, Record* record) {

@@ -18,7 +18,9 @@
 // a tombstone. Raw text must be valid UTF-8 (read non-text data with `as: bytes`).
 //
 // With a FieldSelection (SelectFields), a record holds only the selected fields, plus a key or value
-// that is NULL (a tombstone must stay one); JSON members outside it are checked but not built. When a
+// that is NULL (a tombstone must stay one); JSON members outside it are checked but not built. A
+// raw part or JSON object whose own field is only tested for NULL is given as the marker Bool(true)
+// instead of a copy of its bytes. When a
 // selected field is missing from what that gives, the message is decoded again whole, so whatever
 // reports the missing field sees every field the message has.
 //
@@ -96,10 +98,12 @@ class RecordDecoder final : private FieldSink {
              std::shared_ptr<SchemaSource> registry);
   // One pass over `m` into names_/values_: with `selection`, only what it selects (see above).
   Status DecodeFields(const KafkaMessageView& m, const FieldSelection* selection);
-  // `whole` says whether the part itself (its text, its scalar) is wanted as a field.
+  // `whole` says whether the part itself (its text, its scalar) is wanted as a field; `marker`, that
+  // it is only compared with NULL (a raw part or JSON object is then given as Bool(true)).
   Status DecodePart(PartDecoder& p, std::string_view part, std::optional<std::string_view> bytes,
-                    const FieldSelection* selection, bool whole);
-  Status DecodeJson(std::string_view bytes, std::string_view part, const FieldSelection* selection, bool whole);
+                    const FieldSelection* selection, bool whole, bool marker);
+  Status DecodeJson(std::string_view bytes, std::string_view part, const FieldSelection* selection, bool whole,
+                    bool marker);
   // The Schema for the current field list, cached. `keep` (when not empty) lists, per schema field,
   // which of the decoded values it takes: a repeated name keeps its first place and its last value.
   struct CachedSchema {
@@ -116,6 +120,7 @@ class RecordDecoder final : private FieldSink {
   // What selection_ asks of the fields every message gives.
   bool selects_topic_ = true, selects_partition_ = true, selects_offset_ = true, selects_timestamp_ = true;
   bool selects_key_ = true, selects_value_ = true;
+  bool key_null_tested_ = false, value_null_tested_ = false;  // the part's own field is only compared with NULL
 
   void SetName(size_t i, std::string_view name);
   const std::string& NameAt(size_t i) const;  // this record's i-th name (i < count_)

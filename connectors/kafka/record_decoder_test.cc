@@ -236,6 +236,34 @@ TEST(RecordDecoder, ASelectedFieldMissingGivesTheWholeMessage) {
   EXPECT_EQ(r.Get("value.user"), Value::Text("bo"));
 }
 
+TEST(RecordDecoder, APartOnlyTestedForNullIsAMarkerNotACopy) {
+  RecordDecoder json(Format(KafkaFormat::Kind::kRaw), Format(KafkaFormat::Kind::kJson), nullptr, nullptr);
+  json.SelectFields(std::make_shared<const FieldSelection>(std::vector<std::string>{"value", "value.id", "key"},
+                                                           std::vector<std::string>{"value", "key"}));
+  Record r;
+  ASSERT_TRUE(json.Decode(Message("k", R"({"id":7})"), &r).ok());
+  EXPECT_EQ(Names(r), (std::vector<std::string>{"key", "value", "value.id"}));
+  EXPECT_EQ(r.Get("value"), Value::Bool(true));
+  EXPECT_EQ(r.Get("key"), Value::Bool(true));
+  EXPECT_EQ(r.Get("value.id"), Value::Int(7));
+  // NULL stays NULL: a tombstone, a JSON null document, a message without a key.
+  ASSERT_TRUE(json.Decode(Message(std::nullopt, "null"), &r).ok());
+  EXPECT_TRUE(r.Get("value").is_null());
+  EXPECT_TRUE(r.Get("key").is_null());
+  ASSERT_TRUE(json.Decode(Message("k", std::nullopt), &r).ok());
+  EXPECT_TRUE(r.Get("value").is_null());
+  // A scalar document is its own (cheap) value, as without the mark.
+  ASSERT_TRUE(json.Decode(Message("k", "5"), &r).ok());
+  EXPECT_EQ(r.Get("value"), Value::Int(5));
+  // Raw text is still checked.
+  RecordDecoder raw(Format(KafkaFormat::Kind::kRaw), Format(KafkaFormat::Kind::kRaw), nullptr, nullptr);
+  raw.SelectFields(std::make_shared<const FieldSelection>(std::vector<std::string>{"value"},
+                                                          std::vector<std::string>{"value"}));
+  ASSERT_TRUE(raw.Decode(Message("k", "text"), &r).ok());
+  EXPECT_EQ(r.Get("value"), Value::Bool(true));
+  EXPECT_FALSE(raw.Decode(Message("k", "\xff"), &r).ok());
+}
+
 TEST(RecordDecoder, ASelectionStillChecksRawText) {
   RecordDecoder d(Format(KafkaFormat::Kind::kRaw), Format(KafkaFormat::Kind::kRaw), nullptr, nullptr);
   d.SelectFields(std::make_shared<const FieldSelection>(std::vector<std::string>{"offset"}));
