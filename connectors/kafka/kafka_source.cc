@@ -12,6 +12,7 @@
 #include "connectors/kafka/kafka_client.h"
 #include "connectors/kafka/pinned_reader_schema.h"
 #include "connectors/kafka/record_decoder.h"
+#include "formats/field_selection.h"
 
 namespace sfb {
 namespace {

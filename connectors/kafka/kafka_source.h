@@ -28,12 +28,14 @@
 #include "api/source.h"
 #include "connectors/kafka/kafka_config.h"
 #include "connectors/kafka/kafka_plan.h"
-#include "formats/field_selection.h"
 #include "connectors/kafka/kafka_progress.h"
 #include "connectors/kafka/protobuf_fields.h"
 #include "connectors/kafka/schema_registry_client.h"
 
 namespace sfb {
+
+// Not part of the installed C++ API: only held here (formats/field_selection.h).
+class FieldSelection;
 
 class KafkaClient;
 
