@@ -141,24 +141,31 @@ TEST(FlattenJson, RejectsWhatIsNotJsonAndSaysWhere) {
   }
 }
 
+// One of the valid documents with one to three deterministic edits (byte flips, insertions,
+// deletions, truncations), drawn from `rng`.
+std::string Mutated(std::mt19937& rng) {
+  const std::string alphabet = "{}[]\",:.-+eE0123456789 \n\tabcdefnrtu\\/\xc3\xa9\xff";
+  std::string doc = kValid[rng() % (sizeof kValid / sizeof kValid[0])];
+  const int edits = 1 + static_cast<int>(rng() % 3);
+  for (int e = 0; e < edits && !doc.empty(); ++e) {
+    const size_t at = rng() % doc.size();
+    switch (rng() % 4) {
+      case 0: doc[at] = alphabet[rng() % alphabet.size()]; break;
+      case 1: doc.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+      case 2: doc.erase(at, 1); break;
+      default: doc.resize(at); break;
+    }
+  }
+  return doc;
+}
+
 TEST(FlattenJson, RandomMutationsAgreeWithTheOracleAndNeverCrash) {
   // Deterministic mutations (byte flips, insertions, deletions, truncations) of the valid documents:
   // whatever FlattenJson accepts nlohmann accepts, and the reverse except for numbers beyond a double.
   std::mt19937 rng(20240501);
-  const std::string alphabet = "{}[]\",:.-+eE0123456789 \n\tabcdefnrtu\\/\xc3\xa9\xff";
   int accepted = 0;
   for (int round = 0; round < 20000; ++round) {
-    std::string doc = kValid[rng() % (sizeof kValid / sizeof kValid[0])];
-    const int edits = 1 + static_cast<int>(rng() % 3);
-    for (int e = 0; e < edits && !doc.empty(); ++e) {
-      const size_t at = rng() % doc.size();
-      switch (rng() % 4) {
-        case 0: doc[at] = alphabet[rng() % alphabet.size()]; break;
-        case 1: doc.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
-        case 2: doc.erase(at, 1); break;
-        default: doc.resize(at); break;
-      }
-    }
+    const std::string doc = Mutated(rng);
     Fields f;
     std::string path, error;
     const bool ours = FlattenJson(doc, "value", &path, &f, &error);
@@ -276,19 +283,8 @@ TEST(FlattenJson, ASelectionGivesTheSelectedFieldsAndChecksTheRest) {
 
 TEST(FlattenJson, ASelectionAgreesOnRandomMutations) {
   std::mt19937 rng(20261203);
-  const std::string alphabet = "{}[]\",:.-+eE0123456789 \n\tabcdefnrtu\\/\xc3\xa9\xff";
   for (int round = 0; round < 5000; ++round) {
-    std::string doc = kValid[rng() % (sizeof kValid / sizeof kValid[0])];
-    const int edits = 1 + static_cast<int>(rng() % 3);
-    for (int e = 0; e < edits && !doc.empty(); ++e) {
-      const size_t at = rng() % doc.size();
-      switch (rng() % 4) {
-        case 0: doc[at] = alphabet[rng() % alphabet.size()]; break;
-        case 1: doc.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
-        case 2: doc.erase(at, 1); break;
-        default: doc.resize(at); break;
-      }
-    }
+    const std::string doc = Mutated(rng);
     ExpectSelectionAgrees(doc);
   }
 }
