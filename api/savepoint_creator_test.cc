@@ -116,5 +116,77 @@ TEST(SavepointCreatorTest, BytesAreTheSameInMemoryAndSpilledWhateverTheThreads) 
   }
 }
 
+// Checks, for every record, that context.self() names the address the record was routed to: the builder
+// decodes an address's id from its key only when a function asks, so ASCII ids, ids with characters
+// beyond ASCII and ids too long for the one-byte length are all asked for. Fails the address `poison`.
+class SelfChecker : public StateBootstrapFunction {
+ public:
+  explicit SelfChecker(std::string poison) : poison_(std::move(poison)) {}
+  Status Bootstrap(Context& ctx, const Record& r) override {
+    const std::string& routed = r.Get("user").as_string();
+    if (ctx.self().function_type != "ex/user" || ctx.self().id != routed) {
+      return Status::Internal("self() is " + ctx.self().function_type + "/" + ctx.self().id + ", routed to " + routed);
+    }
+    if (routed == poison_) return Status::BadRecord("poisoned");
+    seen_.Set(seen_.GetOrDefault(0) + 1);
+    return Status::OK();
+  }
+
+ private:
+  std::string poison_;
+  PersistedValue<int64_t> seen_{this, "seen", types::Long()};
+};
+
+class ToUser : public Router {
+ public:
+  Status Route(const Record& r, Downstream& d) const override { return d.Forward("ex/user", r.Get("user").as_string()); }
+};
+
+Status WriteSelfChecked(const std::string& dir, const std::vector<std::string>& ids, const std::string& poison,
+                        WriteSummary* summary) {
+  RemoveAll(dir);
+  std::vector<Record> records;
+  for (int round = 0; round < 3; ++round) {
+    for (const std::string& id : ids) records.push_back(MakeRecord({{"user", Value::Text(id)}}));
+  }
+  SavepointCreator creator(128);
+  creator.WithParallelism(2).WithThreads(2).WithTtlTimestamp(0);
+  creator.WithStateBootstrapFunctionProvider("ex/user", [poison] { return std::make_unique<SelfChecker>(poison); });
+  creator.WithBootstrapData("users", std::make_unique<SplitSource>(std::move(records), 3), std::make_shared<ToUser>());
+  Status s = creator.Write(dir);
+  *summary = creator.summary();
+  RemoveAll(dir);
+  return s;
+}
+
+std::vector<std::string> SelfCheckIds() {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 200; ++i) {
+    ids.push_back("user-" + std::to_string(i));
+    ids.push_back("\xc3\xbcser-\xe2\x82\xac-" + std::to_string(i));  // "üser-€-i"
+    ids.push_back(std::string(150, 'x') + std::to_string(i));
+  }
+  return ids;
+}
+
+TEST(SavepointCreatorTest, SelfNamesTheAddressBeingBuilt) {
+  const std::string dir = ::testing::TempDir() + "/sfb-creator-self";
+  const std::vector<std::string> ids = SelfCheckIds();
+  WriteSummary summary;
+  Status s = WriteSelfChecked(dir, ids, "", &summary);
+  ASSERT_TRUE(s.ok()) << s.ToUserString();
+  EXPECT_EQ(summary.addresses, ids.size());
+}
+
+TEST(SavepointCreatorTest, AFunctionsErrorNamesTheAddressWithItsDecodedId) {
+  const std::string dir = ::testing::TempDir() + "/sfb-creator-self-error";
+  WriteSummary summary;
+  Status s = WriteSelfChecked(dir, SelfCheckIds(), "\xc3\xbcser-\xe2\x82\xac-13", &summary);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.ToUserString().find("address ex/user/\xc3\xbcser-\xe2\x82\xac-13"), std::string::npos)
+      << s.ToUserString();
+  EXPECT_NE(s.ToUserString().find("poisoned"), std::string::npos) << s.ToUserString();
+}
+
 }  // namespace
 }  // namespace sfb
