@@ -95,18 +95,78 @@ void EntryBuffer::Clear() {
   memory_bytes_ = index_.capacity() * sizeof(std::vector<Entry>);
 }
 
-void SortEntries(std::vector<EntryBuffer::Entry>* entries, const std::vector<EntryBuffer*>& buffers) {
-  using Entry = EntryBuffer::Entry;
+namespace {
+
+using Entry = EntryBuffer::Entry;
+
+// Byte `i` (0-15) of an entry's key prefix, key byte 2 + i.
+inline unsigned PrefixByte(const Entry& e, int i) {
+  return static_cast<unsigned>(e.prefix[i >> 3] >> (56 - 8 * (i & 7))) & 0xFF;
+}
+
+// Ranges this small are left to std::sort: a radix step's passes cost more than its comparisons save.
+constexpr size_t kComparisonSortBelow = 64;
+// A radix step scatters through a scratch copy of the range; past this many entries (64 MB of scratch)
+// the index is sorted by comparison instead, so a sort needs at most that beyond what the budget holds.
+constexpr size_t kRadixScratchLimit = size_t{2} << 20;
+
+// Most-significant-byte radix sort of the key prefix, from byte `from` on (earlier bytes are equal in
+// `a`): a pass finds the first prefix byte that differs within the range (keys of one function and key
+// group share their first bytes, so those cost no step), entries are distributed by that byte, and each
+// bucket goes on from the next byte. Equal prefixes, and small buckets, are sorted by `less`, which
+// orders by prefix first, so the result is exactly std::sort's with `less`.
+template <typename Less>
+void RadixSort(Entry* a, Entry* scratch, size_t n, int from, const Less& less) {
+  if (n < kComparisonSortBelow || from >= 16) {
+    std::sort(a, a + n, less);
+    return;
+  }
+  uint64_t diff0 = 0, diff1 = 0;
+  for (size_t i = 1; i < n; ++i) {
+    diff0 |= a[i].prefix[0] ^ a[0].prefix[0];
+    diff1 |= a[i].prefix[1] ^ a[0].prefix[1];
+  }
+  int byte;
+  if (diff0 != 0) {
+    byte = __builtin_clzll(diff0) / 8;
+  } else if (diff1 != 0) {
+    byte = 8 + __builtin_clzll(diff1) / 8;
+  } else {
+    std::sort(a, a + n, less);  // one prefix: the rest of the key and the locator decide
+    return;
+  }
+  size_t start[257] = {0};
+  for (size_t i = 0; i < n; ++i) ++start[PrefixByte(a[i], byte) + 1];
+  for (int b = 0; b < 256; ++b) start[b + 1] += start[b];
+  size_t next[256];
+  std::memcpy(next, start, sizeof next);
+  for (size_t i = 0; i < n; ++i) scratch[next[PrefixByte(a[i], byte)]++] = a[i];
+  std::memcpy(a, scratch, n * sizeof(Entry));
+  for (int b = 0; b < 256; ++b) {
+    const size_t size = start[b + 1] - start[b];
+    if (size > 1) RadixSort(a + start[b], scratch + start[b], size, byte + 1, less);
+  }
+}
+
+}  // namespace
+
+void SortEntries(std::vector<Entry>* entries, const std::vector<EntryBuffer*>& buffers) {
   auto data = [&buffers](const Entry& e) {
     return buffers[static_cast<size_t>(EntryBuffer::BufferOf(e.locator))]->Data(e.locator);
   };
-  std::sort(entries->begin(), entries->end(), [&data](const Entry& a, const Entry& b) {
+  auto less = [&data](const Entry& a, const Entry& b) {
     if (a.prefix[0] != b.prefix[0]) return a.prefix[0] < b.prefix[0];
     if (a.prefix[1] != b.prefix[1]) return a.prefix[1] < b.prefix[1];
     const int c = std::string_view(data(a), a.key_size).compare(std::string_view(data(b), b.key_size));
     if (c != 0) return c < 0;
     return a.locator < b.locator;
-  });
+  };
+  if (entries->size() > kRadixScratchLimit) {
+    std::sort(entries->begin(), entries->end(), less);
+    return;
+  }
+  std::unique_ptr<Entry[]> scratch(new Entry[entries->size()]);  // not zeroed: every slot is written first
+  RadixSort(entries->data(), scratch.get(), entries->size(), 0, less);
 }
 
 }  // namespace sfb

@@ -88,7 +88,9 @@ class EntryBuffer {
 };
 
 // Sorts entries of one key group (of any of `buffers`, indexed by EntryBuffer::BufferOf) into bytewise
-// key order; equal keys by locator, so the newest of one buffer comes last.
+// key order; equal keys by locator, so the newest of one buffer comes last. A radix sort on the index's
+// 16 prefix bytes, skipping the bytes all entries share, with comparisons only where prefixes tie or few
+// entries are left; it takes a scratch copy of the index (up to 64 MB; larger ones sort in place).
 void SortEntries(std::vector<EntryBuffer::Entry>* entries, const std::vector<EntryBuffer*>& buffers);
 
 }  // namespace sfb
