@@ -337,7 +337,11 @@ Status RuleRouter::Route(const Record& record, Downstream& downstream) const {
       if (!s.ok()) return s.WithContext(route->Describe() + " id '" + id_text + "'");
       continue;
     }
-    std::vector<Value> values;
+    // One vector per reader thread, handed to the payload and taken back after Forward: a vector
+    // allocated and freed for every routed record cost more than its few values.
+    thread_local std::vector<Value> recycled;
+    std::vector<Value> values = std::move(recycled);
+    values.clear();
     values.reserve(route->rules.size() + 1);
     values.push_back(Value::Int(route->index));
     for (const auto& rule : route->rules) {
@@ -355,6 +359,7 @@ Status RuleRouter::Route(const Record& record, Downstream& downstream) const {
     Record payload(std::shared_ptr<const Schema>(std::shared_ptr<const Schema>(), route->payload_schema.get()),
                    std::move(values));
     Status s = downstream.Forward(route->function_type, id_text, payload);
+    recycled = std::move(payload.mutable_values());
     if (!s.ok()) return s.WithContext(route->Describe() + " id '" + id_text + "'");
   }
   return Status::OK();
