@@ -289,19 +289,21 @@ void StateDescriptor::AppendValue(std::string* out, const StateValue& value, int
     }
     return;
   }
-  if (type_name == "java.lang.Long") {
-    w.I64(std::get<int64_t>(value));
-  } else if (type_name == "java.lang.Integer") {
-    w.I32(std::get<int32_t>(value));
-  } else if (type_name == "java.lang.Boolean") {
-    w.Bool(std::get<bool>(value));
-  } else if (type_name == "java.lang.Double") {
-    w.U64(std::bit_cast<uint64_t>(std::get<double>(value)));
-  } else if (type_name == "java.lang.String") {
-    std::u16string scratch;
-    AppendStringValueUtf8(out, std::get<std::string>(value), &scratch);  // validated when the value was set
-  } else {  // byte[]
-    w.LengthPrefixed(std::get<std::string>(value));
+  // Dispatched on the value's alternative, which for embedded types is one per type name (Long: int64,
+  // Integer: int32, Boolean: bool, Double: double, String and byte[]: text): comparing the type name
+  // for every value cost about 2 % of a users job's instructions.
+  switch (ReprOf(value)) {
+    case ValueRepr::kInt64: w.I64(std::get<int64_t>(value)); break;
+    case ValueRepr::kInt32: w.I32(std::get<int32_t>(value)); break;
+    case ValueRepr::kBool: w.Bool(std::get<bool>(value)); break;
+    case ValueRepr::kDouble: w.U64(std::bit_cast<uint64_t>(std::get<double>(value))); break;
+    default:
+      if (type_name == "java.lang.String") {
+        std::u16string scratch;
+        AppendStringValueUtf8(out, std::get<std::string>(value), &scratch);  // validated when the value was set
+      } else {  // byte[]
+        w.LengthPrefixed(std::get<std::string>(value));
+      }
   }
 }
 
