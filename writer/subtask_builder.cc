@@ -224,10 +224,12 @@ class Builder {
       if (java_string_[state_id] && !IsValidUtf8(std::get<std::string>(v))) {
         return Status::BadRecord("state " + d.state_name + " of " + ctx_.Name() + " is not valid UTF-8 text");
       }
-      key_.clear();
-      AppendKeyGroupPrefix(&key_, key_group_, prefix_bytes_);
-      key_.append(id_bytes_);
-      key_.push_back('\0');  // VoidNamespace
+      if (!any) {  // one key for all of the address's states
+        key_.clear();
+        AppendKeyGroupPrefix(&key_, key_group_, prefix_bytes_);
+        key_.append(id_bytes_);
+        key_.push_back('\0');  // VoidNamespace
+      }
       value_.clear();
       d.AppendValue(&value_, v, in_.ttl_timestamp);
       SFB_RETURN_IF_ERROR(runs_[state_id].Append(key_, value_));
