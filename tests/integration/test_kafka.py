@@ -314,9 +314,15 @@ def test_transaction_markers_and_read_committed_end(kafka, tmp_path):
 # --- Bounded end, start positions, parallelism --------------------------------------------------------------
 
 def test_messages_produced_during_the_run_are_not_read(kafka, tmp_path):
+    import confluent_kafka  # scripts/install-deps.sh installs it (the registry tests produce with it too)
+
     kafka.create_topic("live", 3)
-    # Big enough that the run is still reading when the late messages arrive (about 2 s of reading).
+    # The run reads these in well under a second on two cores, so the late messages come from a producer
+    # that is connected and knows the topic before the run starts: sending them takes milliseconds, not
+    # the start-up of a producer process (which a run of 1M messages no longer outlasts).
     kafka.generate("live", 1000000, keys=2000)
+    producer = confluent_kafka.Producer({"bootstrap.servers": kafka.bootstrap, "linger.ms": 0})
+    producer.list_topics("live", timeout=30)
     job, sp = write_job(tmp_path, """
   example/user:
     states: { total: { type: io.statefun.types/long }, n: { type: io.statefun.types/long } }
@@ -329,14 +335,16 @@ def test_messages_produced_during_the_run_are_not_read(kafka, tmp_path):
         # The first progress line means the end offsets are captured and reading is under way.
         first = proc.stderr.readline()
         assert first.startswith("kafka live: topic live "), first
-        kafka.produce([{"topic": "live", "key": f"late-{i}", "value": json.dumps({"amount": 1})} for i in range(60)])
+        for i in range(60):
+            producer.produce("live", key=f"late-{i}", value=json.dumps({"amount": 1}))
+        assert producer.flush(30) == 0, "the late messages were not all delivered"
         during = proc.poll() is None
         out, err = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    assert during, "the run ended before the late messages were produced: make the topic bigger"
+    assert during, "the run ended before the late messages were delivered: make the topic bigger"
     prov = provenance(sp)["live"]
     assert sum(prov["end_offsets"]["live"].values()) == 1000000
     assert prov["messages_read"] == 1000000
