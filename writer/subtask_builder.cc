@@ -7,6 +7,7 @@
 #include "common/file_io.h"
 #include "common/java_string.h"
 #include "common/str_cat.h"
+#include "common/text_preview.h"
 #include "savepoint/key_groups.h"
 #include "savepoint/keyed_state_file.h"
 #include "writer/base_values.h"
@@ -20,7 +21,7 @@ constexpr size_t kRunMemoryLimit = 4 << 20;
 
 // The address being built. Its id is decoded from the key's StringValue bytes only when asked for (a C++
 // API function's self(), an error message): rule functions never ask, and decoding every address's id
-// cost about 6% of a users job's CPU.
+// took the users job at 10M rows from 4.8 to 5.6 user CPU s.
 class AddressContext : public Context {
  public:
   const Address& self() const override {
@@ -28,7 +29,7 @@ class AddressContext : public Context {
       ByteReader r(*id_bytes_);
       if (!ReadStringValueUtf8(&r, &id16_, &address_.id).ok()) {
         // This run encoded the bytes (EncodeStoreKey, writer/shard_store.h): only a corrupt spill file gets here.
-        address_.id = "<undecodable id 0x" + HexOf(*id_bytes_) + ">";
+        address_.id = "<undecodable id " + PreviewText(*id_bytes_, 60) + ">";
       }
       id_decoded_ = true;
     }
@@ -47,15 +48,6 @@ class AddressContext : public Context {
   const std::string* source_name = nullptr;
 
  private:
-  static std::string HexOf(std::string_view bytes) {
-    static const char kDigits[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned char c : bytes) {
-      hex.push_back(kDigits[c >> 4]);
-      hex.push_back(kDigits[c & 15]);
-    }
-    return hex;
-  }
   mutable Address address_;
   mutable std::u16string id16_;
   mutable bool id_decoded_ = false;
