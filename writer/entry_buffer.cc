@@ -31,15 +31,14 @@ EntryBuffer::EntryBuffer(int key_groups, int index, size_t block_bytes)
 }
 
 char* EntryBuffer::Allocate(size_t bytes, uint64_t* locator) {
-  if (blocks_.empty() || used_in_block_ + bytes > block_sizes_.back()) {
+  if (blocks_.empty() || used_in_block_ + bytes > blocks_.back().size()) {
     const size_t size = std::max(bytes, block_bytes_);
-    blocks_.emplace_back(new char[size]);
-    block_sizes_.push_back(size);
+    blocks_.emplace_back(size);
     memory_bytes_ += size;
     used_in_block_ = 0;
   }
   *locator = index_bits_ | (static_cast<uint64_t>(blocks_.size() - 1) << 32) | used_in_block_;
-  char* out = blocks_.back().get() + used_in_block_;
+  char* out = blocks_.back().data() + used_in_block_;
   used_in_block_ += bytes;
   return out;
 }
@@ -76,9 +75,8 @@ void EntryBuffer::AbandonRecord() {
   entries_ -= record_key_groups_.size();
   record_key_groups_.clear();
   while (blocks_.size() > record_blocks_) {
-    memory_bytes_ -= block_sizes_.back();
+    memory_bytes_ -= blocks_.back().size();
     blocks_.pop_back();
-    block_sizes_.pop_back();
   }
   used_in_block_ = record_used_;
 }
@@ -86,7 +84,6 @@ void EntryBuffer::AbandonRecord() {
 void EntryBuffer::Clear() {
   for (auto& v : index_) std::vector<Entry>().swap(v);
   blocks_.clear();
-  block_sizes_.clear();
   used_in_block_ = 0;
   entries_ = 0;
   record_key_groups_.clear();

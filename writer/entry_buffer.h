@@ -4,7 +4,7 @@
 // An entry is a (key, value) pair in the spill store's encoding (writer/shard_store.h): the key starts
 // with its big-endian u16 key group, and bytewise key order is the order the savepoint is built in.
 // Key and value bytes are appended to an arena of fixed-size blocks (never moved, so views into them
-// stay valid); each key group has an index of fixed-size Entry records pointing into the arena, with
+// stay valid; blocks of 2 MB are huge-page backed where the kernel allows, common/huge_page_block.h); each key group has an index of fixed-size Entry records pointing into the arena, with
 // the first 16 key bytes after the key group held in the record, so sorting a key group compares
 // numbers and touches the arena only when two keys share those bytes.
 //
@@ -24,6 +24,8 @@
 #include <memory>
 #include <string_view>
 #include <vector>
+
+#include "common/huge_page_block.h"
 
 namespace sfb {
 
@@ -61,7 +63,7 @@ class EntryBuffer {
   std::vector<Entry>& key_group(int kg) { return index_[static_cast<size_t>(kg)]; }
   // The key and value bytes of an entry of this buffer (locator from this buffer's entries).
   const char* Data(uint64_t locator) const {
-    return blocks_[static_cast<size_t>((locator >> 32) & kBlockMask)].get() + (locator & 0xFFFFFFFFu);
+    return blocks_[static_cast<size_t>((locator >> 32) & kBlockMask)].data() + (locator & 0xFFFFFFFFu);
   }
   static int BufferOf(uint64_t locator) { return static_cast<int>(locator >> 54); }
 
@@ -76,8 +78,7 @@ class EntryBuffer {
   const uint64_t index_bits_;
   const size_t block_bytes_;
   std::vector<std::vector<Entry>> index_;
-  std::vector<std::unique_ptr<char[]>> blocks_;
-  std::vector<size_t> block_sizes_;
+  std::vector<HugePageBlock> blocks_;
   size_t used_in_block_ = 0;  // of blocks_.back()
   uint64_t memory_bytes_ = 0;
   uint64_t entries_ = 0;

@@ -84,11 +84,12 @@ class KeyGroupCursor final : public EntryCursor {
 RoutedEntries::RoutedEntries(ShardStore* store, int key_groups, int writers, uint64_t memory_budget_bytes)
     : store_(store), budget_(memory_budget_bytes) {
   writers = std::clamp(writers, 1, EntryBuffer::kMaxBuffers);
-  // Small blocks for small budgets, so a budget of a few MB still holds many records per thread; a
-  // thread reserves memory in steps of a sixteenth of its share, so the threads' reserved but unused
-  // memory stays under a sixteenth of the budget.
+  // Small blocks for small budgets, so a budget of a few MB still holds many records per thread, and
+  // huge-page blocks (2 MB, common/huge_page_block.h) for larger ones; a thread reserves memory in steps
+  // of a sixteenth of its share, so the threads' reserved but unused memory stays under a sixteenth of
+  // the budget.
   const uint64_t share = memory_budget_bytes / static_cast<uint64_t>(writers);
-  const size_t block = static_cast<size_t>(std::clamp<uint64_t>(share / 16, 16 << 10, 1 << 20));
+  const size_t block = static_cast<size_t>(std::clamp<uint64_t>(share / 16, 16 << 10, HugePageBlock::kHugePageBytes));
   reserve_step_ = std::max<uint64_t>(block, share / 16);
   for (int i = 0; i < writers; ++i) {
     owned_.push_back(std::make_unique<EntryBuffer>(key_groups, i, block));
