@@ -426,7 +426,7 @@ Result<MergedSubtask> MergeSubtaskWithBase(const BaseSavepoint& base, int subtas
     out.append(job_bytes.substr(b, e - b));
   }
 
-  SFB_ASSIGN_OR_RETURN(auto sink, FileSink::Create(out_file));
+  SFB_ASSIGN_OR_RETURN(auto sink, FileSink::CreateDirect(out_file));
   MergedSubtask result;
   result.start_key_group = range.start;
   result.offsets.assign(static_cast<size_t>(range.size()), 0);

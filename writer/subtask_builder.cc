@@ -86,7 +86,7 @@ class Builder {
       SFB_ASSIGN_OR_RETURN(base_values_, BaseValues::Open(*in_.base, *in_.states, *in_.on_existing));
     }
 
-    SFB_ASSIGN_OR_RETURN(sink_, FileSink::Create(in_.file_path));
+    SFB_ASSIGN_OR_RETURN(sink_, FileSink::CreateDirect(in_.file_path));
     std::string header;
     SFB_RETURN_IF_ERROR(AppendKeyedStateHeader(&header, *in_.states));
     SFB_RETURN_IF_ERROR(sink_->Append(header));
