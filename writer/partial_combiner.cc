@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <new>
 #include <span>
 
 #include "common/byte_writer.h"
@@ -409,9 +411,14 @@ size_t PartialCombiner::FindOrInsert(uint16_t function, std::string_view id) {
   }
 }
 
+PartialCombiner::Table::Table(size_t buckets) : memory_(buckets * sizeof(Bucket)), size_(buckets) {
+  buckets_ = std::launder(reinterpret_cast<Bucket*>(memory_.data()));
+  std::uninitialized_default_construct_n(buckets_, buckets);  // empty buckets (hash 0)
+}
+
 void PartialCombiner::Grow() {
-  std::vector<Bucket> old = std::move(table_);
-  table_.assign(std::max<size_t>(1024, old.size() * 2), Bucket{});
+  Table old = std::move(table_);
+  table_ = Table(std::max<size_t>(1024, old.size() * 2));
   memory_bytes_ += TableBytes() - std::min<uint64_t>(memory_bytes_, old.size() * sizeof(Bucket));
   const size_t mask = table_.size() - 1;
   std::vector<size_t> moved_to(staged_ > 0 ? old.size() : 0);
