@@ -378,9 +378,8 @@ uint32_t PartialCombiner::Hash(uint16_t function, std::string_view id) {
   return out == 0 ? 1 : out;
 }
 
-size_t PartialCombiner::FindOrInsert(uint16_t function, std::string_view id) {
+size_t PartialCombiner::FindOrInsert(uint16_t function, std::string_view id, uint32_t hash) {
   if ((live_ + 1) * 2 > table_.size()) Grow();
-  const uint32_t hash = Hash(function, id);
   const size_t mask = table_.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     Bucket& b = table_[i];
@@ -421,24 +420,30 @@ void PartialCombiner::Grow() {
   table_ = Table(std::max<size_t>(1024, old.size() * 2));
   memory_bytes_ += TableBytes() - std::min<uint64_t>(memory_bytes_, old.size() * sizeof(Bucket));
   const size_t mask = table_.size() - 1;
-  std::vector<size_t> moved_to(staged_ > 0 ? old.size() : 0);
+  std::vector<size_t> moved_to(found_ > 0 ? old.size() : 0);
   for (size_t i = 0; i < old.size(); ++i) {
     if (!old[i].used()) continue;
     size_t j = old[i].hash & mask;
     while (table_[j].used()) j = (j + 1) & mask;
     table_[j] = old[i];
-    if (staged_ > 0) moved_to[i] = j;
+    if (found_ > 0) moved_to[i] = j;
   }
-  for (size_t k = 0; k < staged_; ++k) staging_[k].bucket = moved_to[staging_[k].bucket];
+  // The forwards of the batch already looked up follow their addresses.
+  for (size_t k = 0; k < found_; ++k) staging_[k].bucket = moved_to[staging_[k].bucket];
 }
 
 void PartialCombiner::Stage(uint16_t function, std::string_view id, const std::vector<CombineRule>* rules,
                             const Record& payload, const RecordOrder& at) {
-  const size_t bucket = FindOrInsert(function, id);
+  const uint32_t hash = Hash(function, id);
+  // Looked up when the batch is folded: by then this line is on its way from memory (a table that
+  // grows before that only makes the hint miss).
+  if (table_.size() > 0) __builtin_prefetch(&table_[hash & (table_.size() - 1)]);
   max_rules_ = std::max(max_rules_, rules->size());
   if (staged_ == staging_.size()) staging_.emplace_back();
   Staged& s = staging_[staged_++];
-  s.bucket = bucket;
+  s.hash = hash;
+  s.function = function;
+  s.id.assign(id);
   s.rules = rules;
   s.at = at;
   s.operands = staged_operands_;
@@ -457,10 +462,15 @@ void PartialCombiner::Stage(uint16_t function, std::string_view id, const std::v
 }
 
 uint64_t PartialCombiner::growth_bytes() const {
+  // Forwards that may be folded before the caller looks again: the kept ones and a batch more records
+  // of one forward each (a record of several forwards adds them to one fold, where one doubling of the
+  // table and one new chunk still cover them).
+  const size_t pending = kept_ + kFoldBatch;
   uint64_t bytes = 0;
-  if ((live_ + 1) * 2 > table_.size()) bytes += std::max<size_t>(1024, table_.size() * 2) * sizeof(Bucket);
-  if (chunks_.empty() || chunks_.back().size - chunks_.back().used < 2 * max_rules_) {  // room to move an address
-    bytes += std::max(kChunkPartials, max_rules_) * sizeof(StatePartial);
+  if ((live_ + pending) * 2 > table_.size()) bytes += std::max<size_t>(1024, table_.size() * 2) * sizeof(Bucket);
+  const size_t moves = pending * 2 * max_rules_;  // room to move each pending address's partials
+  if (chunks_.empty() || chunks_.back().size - chunks_.back().used < moves) {
+    bytes += std::max(kChunkPartials, moves) * sizeof(StatePartial);
   }
   // Once ids are long, the next may need a new chunk of them.
   if (!id_chunks_.empty() && id_chunks_.back().capacity() - id_chunks_.back().size() < 1024) bytes += kIdChunkBytes;
@@ -504,7 +514,23 @@ StatePartial* PartialCombiner::PartialFor(size_t bucket, const CombineRule& rule
 }
 
 void PartialCombiner::Commit() {
-  for (size_t i = 0; i < staged_; ++i) {
+  kept_ = staged_;
+  kept_operands_ = staged_operands_;
+  if (++kept_records_ >= kFoldBatch) Fold();
+}
+
+void PartialCombiner::Fold() {
+  kept_records_ = 0;
+  // First every lookup (each bucket was prefetched when staged), prefetching the partials found...
+  for (found_ = 0; found_ < kept_; ++found_) {
+    Staged& s = staging_[found_];
+    s.bucket = FindOrInsert(s.function, s.id, s.hash);
+    const Bucket& b = table_[s.bucket];
+    if (b.capacity > 0) __builtin_prefetch(PartialsOf(b));
+  }
+  found_ = 0;
+  // ...then the folds.
+  for (size_t i = 0; i < kept_; ++i) {
     const Staged& s = staging_[i];
     const std::vector<CombineRule>& rules = *s.rules;
     for (size_t k = 0; k < rules.size(); ++k) {
@@ -516,8 +542,9 @@ void PartialCombiner::Commit() {
       memory_bytes_ += text_after - text_before;
     }
   }
-  staged_ = 0;
-  staged_operands_ = 0;
+  // Only committed records are folded (Commit and Flush call this between records), so nothing staged
+  // is left behind.
+  staged_ = staged_operands_ = kept_ = kept_operands_ = 0;
 }
 
 void PartialCombiner::EntryOf(const Bucket& b, uint64_t flush_id, uint32_t writer, int max_parallelism,

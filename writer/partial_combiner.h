@@ -26,9 +26,13 @@
 // naming the address and saying so, rather than guessing (a long state makes this unreachable in
 // practice).
 //
-// Reader side: one PartialCombiner per reader thread. A record's forwards are staged (Stage) and folded
-// in when the record is accepted (Commit), or dropped (Abandon), so a record a router rejects halfway
-// leaves nothing. An address is (function index, the id's UTF-8 bytes), looked up in an open-addressing
+// Reader side: one PartialCombiner per reader thread. A record's forwards are staged (Stage) and kept
+// when the record is accepted (Commit), or dropped (Abandon), so a record a router rejects halfway
+// leaves nothing. Kept forwards are folded in batches of kFoldBatch records: Stage prefetches the
+// bucket its address hashes to, and the batch looks all of them up (prefetching their partials) before
+// it folds any, so the table's cache misses overlap instead of stalling one record after another (a
+// lookup in a table of 1M addresses is a miss to memory). Until its batch is folded a kept record is
+// counted by growth_bytes(), not memory_bytes(); Flush folds what is left first. An address is (function index, the id's UTF-8 bytes), looked up in an open-addressing
 // table whose buckets hold short ids inline; its partials are contiguous in chunks of a pool, so an
 // address costs no allocation of its own. The memory grows in steps (a doubled table, a chunk of
 // partials or of long ids); growth_bytes() says how big the next one may be, so that the caller can
@@ -156,15 +160,23 @@ class PartialCombiner {
   void Stage(uint16_t function, std::string_view id, const std::vector<CombineRule>* rules, const Record& payload,
              const RecordOrder& at);
   void Commit();
-  void Abandon() { staged_ = staged_operands_ = 0; }
+  void Abandon() {
+    staged_ = kept_;
+    staged_operands_ = kept_operands_;
+  }
+  // Folds the kept records now rather than when their batch is full.
+  void Fold();
 
-  bool empty() const { return addresses_ == 0; }
+  static constexpr size_t kFoldBatch = 16;
+
+  bool empty() const { return addresses_ == 0 && kept_ == 0; }
+  // Addresses with partials, of the records folded so far.
   size_t addresses() const { return addresses_; }
   // An estimate of the memory the partials hold (what the run's MemoryBudget is charged).
   uint64_t memory_bytes() const { return memory_bytes_; }
-  // The most the next forward may add to memory_bytes() at once: a doubled table when the next new
-  // address would fill it past half, a new chunk when the current one may be too full for a route's
-  // partials or a long id.
+  // The most the records kept and the next batch may add to memory_bytes() at once: a doubled table
+  // when their new addresses could fill it past half, a new chunk when the current one may be too full
+  // for their routes' partials or a long id.
   uint64_t growth_bytes() const;
 
   // Calls put(key_group, key, value) for each address's entry and empties the combiner, freeing as it
@@ -229,7 +241,10 @@ class PartialCombiner {
     std::string text;  // reused record after record, so a short text is copied without allocating
   };
   struct Staged {
-    size_t bucket = 0;
+    uint32_t hash = 0;
+    uint16_t function = 0;
+    std::string id;  // reused record after record, so a short id is copied without allocating
+    size_t bucket = 0;  // once looked up
     const std::vector<CombineRule>* rules = nullptr;
     size_t operands = 0;  // the first of its operands in operands_
     RecordOrder at;
@@ -243,7 +258,7 @@ class PartialCombiner {
   }
   StatePartial* PartialsOf(const Bucket& b) { return chunks_[b.chunk].partials.get() + b.offset; }
   // The bucket of (function, id), claimed (with no partials yet) when the address is new.
-  size_t FindOrInsert(uint16_t function, std::string_view id);
+  size_t FindOrInsert(uint16_t function, std::string_view id, uint32_t hash);
   // Doubles the table; the buckets of staged forwards follow their addresses.
   void Grow();
   // The partial of `rule` at the address of bucket `b`, made (moving the address's partials to a new
@@ -262,7 +277,10 @@ class PartialCombiner {
   size_t max_rules_ = 0;                 // the most rules a staged route had
   std::vector<Staged> staging_;
   std::vector<StagedOperand> operands_;
-  size_t staged_ = 0, staged_operands_ = 0;
+  size_t staged_ = 0, staged_operands_ = 0;  // staged forwards (kept ones first) and their operands
+  size_t kept_ = 0, kept_operands_ = 0;      // of those, the forwards of committed records
+  size_t kept_records_ = 0;                  // committed records not yet folded
+  size_t found_ = 0;                         // while folding: the kept forwards looked up so far
   uint64_t memory_bytes_ = 0;
   std::u16string id16_;
   std::string key_, value_, id_bytes_;
@@ -270,6 +288,7 @@ class PartialCombiner {
 
 template <typename Put>
 void PartialCombiner::Flush(uint64_t flush_id, uint32_t writer, int max_parallelism, Put&& put) {
+  Fold();
   // The addresses in the order of their partials in the pool, so that each chunk is freed as soon as
   // its addresses' entries are out (memory_bytes() shrinks as the caller's buffer grows).
   std::vector<uint32_t> order;
@@ -310,6 +329,8 @@ void PartialCombiner::Flush(uint64_t flush_id, uint32_t writer, int max_parallel
   addresses_ = 0;
   staged_ = 0;
   staged_operands_ = 0;
+  kept_ = 0;
+  kept_operands_ = 0;
   max_rules_ = 0;
   memory_bytes_ = 0;
 }

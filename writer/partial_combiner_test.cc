@@ -96,6 +96,7 @@ TEST(PartialCombinerTest, ManyAddressesWithLongAndNonAsciiIdsWhileTheTableGrows)
       memory = c.memory_bytes();
     }
   }
+  c.Fold();
   EXPECT_EQ(c.addresses(), static_cast<size_t>(addresses));
   EXPECT_GT(c.memory_bytes(), addresses * 2 * sizeof(StatePartial));
   const auto flushed = FlushAll(&c, 9);
@@ -133,6 +134,12 @@ TEST(PartialCombinerTest, AnAddressWhoseRecordsWereAllAbandonedIsNotFlushed) {
   c.Abandon();
   c.Stage(0, "kept", &rules, payload, RecordOrder{0, 3, 0});
   c.Commit();
+  EXPECT_FALSE(c.empty());  // kept, though its batch is not folded yet
+  // A record abandoned after others were kept, before their batch is folded, drops only its own forwards.
+  c.Stage(0, "gone", &rules, payload, RecordOrder{0, 4, 0});
+  c.Stage(0, "kept", &rules, payload, RecordOrder{0, 4, 1});
+  c.Abandon();
+  c.Fold();
   EXPECT_EQ(c.addresses(), 1u);
   const auto flushed = FlushAll(&c, 0);
   ASSERT_EQ(flushed.size(), 1u);
@@ -152,11 +159,13 @@ TEST(PartialCombinerTest, TwoRoutesWithDifferentStatesMeetAtOneAddress) {
   const std::string long_text(40, 'x');  // held outside the string's own buffer: counted in memory_bytes
   c.Stage(1, "user-1", &a, Record(schema_a, {Value::Int(0), Value::Bytes("/a")}), RecordOrder{0, 5, 0});
   c.Commit();
+  c.Fold();
   const uint64_t before = c.memory_bytes();
   c.Stage(1, "user-1", &b, Record(schema_b, {Value::Int(1), Value::Bytes(long_text), Value::Bytes("/b")}),
           RecordOrder{1, 1, 0});
   c.Stage(1, "user-2", &a, Record(schema_a, {Value::Int(0), Value::Null()}), RecordOrder{1, 1, 1});
   c.Commit();
+  c.Fold();
   EXPECT_GE(c.memory_bytes(), before + long_text.size());
   c.Stage(1, "user-1", &a, Record(schema_a, {Value::Int(0), Value::Bytes("/c")}), RecordOrder{0, 9, 0});
   c.Commit();
