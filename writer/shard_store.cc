@@ -2,6 +2,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
+#include <rocksdb/metadata.h>
 #include <rocksdb/options.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
@@ -112,14 +113,14 @@ Status SpillIoError(const std::string& what, const std::string& dir, const rocks
 // The store's entries of a key range, through a RocksDB iterator.
 class StoreCursor final : public EntryCursor {
  public:
-  StoreCursor(rocksdb::DB* db, int first, int last) {
+  StoreCursor(rocksdb::DB* db, int first, int last, size_t readahead) {
     ByteWriter(&lower_).U16(static_cast<uint16_t>(first));
     ByteWriter(&upper_).U16(static_cast<uint16_t>(last + 1));  // key group 32768 fits: 0x8000
     lo_ = rocksdb::Slice(lower_);
     hi_ = rocksdb::Slice(upper_);
     rocksdb::ReadOptions ro;
     ro.fill_cache = false;
-    ro.readahead_size = 4 << 20;
+    ro.readahead_size = readahead;
     ro.iterate_lower_bound = &lo_;
     ro.iterate_upper_bound = &hi_;
     it_.reset(db->NewIterator(ro));
@@ -175,6 +176,8 @@ Result<std::unique_ptr<ShardStore>> ShardStore::Open(const Options& o) {
   store->dir_ = o.dir;
   store->db_.reset(db);
   store->options_ = std::move(options);
+  store->read_ahead_bytes_ = o.read_ahead_bytes;
+  store->cursors_ = o.cursors;
   // Table files are written beside the store and moved in (a hard link) once complete; a run killed
   // while writing one leaves a partial file here, never in the store.
   store->loads_dir_ = o.dir + "-loads";
@@ -222,7 +225,16 @@ Status ShardStore::AddFile(const std::string& path) {
 }
 
 std::unique_ptr<EntryCursor> ShardStore::NewCursor(int first, int last) {
-  return std::make_unique<StoreCursor>(db_.get(), first, last);
+  constexpr uint64_t kMaxReadahead = 4 << 20, kMinReadahead = 256 << 10;
+  uint64_t readahead = kMaxReadahead;
+  if (read_ahead_bytes_ > 0) {
+    std::vector<rocksdb::LiveFileMetaData> files;
+    db_->GetLiveFilesMetaData(&files);
+    const uint64_t readers = std::max<uint64_t>(1, files.size()) * static_cast<uint64_t>(std::max(1, cursors_));
+    readahead = std::min(kMaxReadahead, read_ahead_bytes_ / readers);
+    if (readahead < kMinReadahead) readahead = 0;  // RocksDB's own, which starts small
+  }
+  return std::make_unique<StoreCursor>(db_.get(), first, last, static_cast<size_t>(readahead));
 }
 
 bool ShardStore::empty() const { return ApproximateDiskBytes() == 0; }

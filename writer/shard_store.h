@@ -80,6 +80,11 @@ class ShardStore {
   struct Options {
     std::string dir;
     bool reopen = false;  // open the store an interrupted run left in dir (run --resume)
+    // What the read-ahead of `cursors` cursors open at once may take in all (0: no bound). A cursor
+    // reads every table file at once, each with its own read-ahead buffer, so a run that spilled many
+    // times would otherwise take files x cursors x 4 MB while it builds.
+    uint64_t read_ahead_bytes = 0;
+    int cursors = 1;
   };
   static Result<std::unique_ptr<ShardStore>> Open(const Options& options);
   ~ShardStore();
@@ -89,6 +94,8 @@ class ShardStore {
   Status AddSortedRun(EntryCursor* entries);
 
   // The entries of key groups [first_key_group, last_key_group], in key order.
+  // Each table file is read ahead by up to 4 MB, less when Options::read_ahead_bytes would not hold
+  // that for every file and cursor (below 256 KB: RocksDB's own read-ahead, 8 KB growing to 256 KB).
   std::unique_ptr<EntryCursor> NewCursor(int first_key_group, int last_key_group);
   // Whether any table file was added (by this run or by the interrupted run it resumes).
   bool empty() const;
@@ -105,6 +112,8 @@ class ShardStore {
   std::string loads_dir_;  // where table files are written before the store takes them in
   std::unique_ptr<rocksdb::Options> options_;
   std::atomic<uint64_t> next_file_{0};
+  uint64_t read_ahead_bytes_ = 0;
+  int cursors_ = 1;
   std::unique_ptr<rocksdb::DB> db_;
 };
 
