@@ -3,9 +3,8 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
-#include "common/byte_reader.h"
-#include "common/byte_writer.h"
 #include "common/str_cat.h"
 
 namespace sfb {
@@ -75,39 +74,92 @@ const Value& Record::Get(std::string_view name) const {
   return v ? *v : kNull;
 }
 
+// The spill form of a record's values, compact because every routed record is held in memory in it
+// (and on this kind of machine each GB a run touches costs seconds of page faults):
+//   varint n | n x (u8 kind | payload)
+//   payload: null -; bool u8; int zigzag varint; double u64 bits, big-endian; text/bytes varint length
+//   and the bytes. Varints are LEB128 (7 bits per byte, low bits first).
+namespace {
+
+// Bytes assembled on the stack and appended to a string in pieces of up to its size: a routed
+// record's values nearly always fit in one, and an append per byte or two cost more than the bytes.
+class StackAppender {
+ public:
+  explicit StackAppender(std::string* out) : out_(out) {}
+  ~StackAppender() { Flush(); }
+  void U8(uint8_t v) {
+    Room(1);
+    buf_[n_++] = static_cast<char>(v);
+  }
+  void U64BigEndian(uint64_t v) {
+    Room(8);
+    for (int i = 0; i < 8; ++i) buf_[n_++] = static_cast<char>(v >> (56 - 8 * i));
+  }
+  void Varint(uint64_t v) {
+    Room(10);
+    while (v >= 0x80) {
+      buf_[n_++] = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    buf_[n_++] = static_cast<char>(v);
+  }
+  void Bytes(std::string_view b) {
+    if (b.size() > sizeof buf_ - n_) {
+      Flush();
+      out_->append(b);
+      return;
+    }
+    std::memcpy(buf_ + n_, b.data(), b.size());
+    n_ += b.size();
+  }
+
+ private:
+  void Room(size_t k) {
+    if (n_ + k > sizeof buf_) Flush();
+  }
+  void Flush() {
+    out_->append(buf_, n_);
+    n_ = 0;
+  }
+  std::string* out_;
+  char buf_[256];
+  size_t n_ = 0;
+};
+
+uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+
+}  // namespace
+
 void Record::SerializeValuesTo(std::string* out) const {
-  ByteWriter w(out);
-  w.U16(static_cast<uint16_t>(values_.size()));
+  StackAppender w(out);
+  w.Varint(values_.size());
   for (const Value& v : values_) {
     w.U8(static_cast<uint8_t>(v.kind()));
     switch (v.kind()) {
       case Value::Kind::kNull: break;
-      case Value::Kind::kBool: w.Bool(v.as_bool()); break;
-      case Value::Kind::kInt: w.I64(v.as_int()); break;
-      case Value::Kind::kDouble: w.U64(std::bit_cast<uint64_t>(v.as_double())); break;
+      case Value::Kind::kBool: w.U8(v.as_bool() ? 1 : 0); break;
+      case Value::Kind::kInt: w.Varint(ZigZag(v.as_int())); break;
+      case Value::Kind::kDouble: w.U64BigEndian(std::bit_cast<uint64_t>(v.as_double())); break;
       case Value::Kind::kText:
-      case Value::Kind::kBytes: w.LengthPrefixed(v.as_string()); break;
+      case Value::Kind::kBytes:
+        w.Varint(v.as_string().size());
+        w.Bytes(v.as_string());
+        break;
     }
   }
 }
 
 namespace {
 
-// Reads the spill form SerializeValuesTo writes (u16 count, then per value a u8 kind and its
-// big-endian payload) straight from the bytes: it runs once per routed record in the build, where
-// a checked reader's Status per field cost more than the fields themselves.
+// Reads the spill form SerializeValuesTo writes straight from the bytes: it runs once per routed record
+// in the build, where a checked reader's Status per field cost more than the fields themselves.
 class SpilledValueReader {
  public:
   explicit SpilledValueReader(std::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
   bool U8(uint8_t* v) {
     if (end_ - p_ < 1) return false;
     *v = static_cast<uint8_t>(*p_++);
-    return true;
-  }
-  bool U16(uint16_t* v) {
-    if (end_ - p_ < 2) return false;
-    *v = static_cast<uint16_t>(static_cast<uint8_t>(p_[0]) << 8 | static_cast<uint8_t>(p_[1]));
-    p_ += 2;
     return true;
   }
   bool U64(uint64_t* v) {
@@ -118,14 +170,23 @@ class SpilledValueReader {
     *v = x;
     return true;
   }
-  // i32 length + bytes.
+  bool Varint(uint64_t* v) {
+    uint64_t x = 0;
+    for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
+      const uint8_t b = static_cast<uint8_t>(*p_++);
+      x |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if ((b & 0x80) == 0) {
+        *v = x;
+        return true;
+      }
+    }
+    return false;  // cut short, or longer than 10 bytes
+  }
+  // varint length + bytes.
   bool LengthPrefixed(std::string_view* v) {
-    if (end_ - p_ < 4) return false;
-    uint32_t n = 0;
-    for (int i = 0; i < 4; ++i) n = n << 8 | static_cast<uint8_t>(p_[i]);
-    p_ += 4;
-    if (static_cast<int32_t>(n) < 0 || static_cast<uint64_t>(end_ - p_) < n) return false;
-    *v = std::string_view(p_, n);
+    uint64_t n = 0;
+    if (!Varint(&n) || static_cast<uint64_t>(end_ - p_) < n) return false;
+    *v = std::string_view(p_, static_cast<size_t>(n));
     p_ += n;
     return true;
   }
@@ -141,14 +202,14 @@ Status Truncated(const char* field) { return Status::Corruption(StrCat("spilled 
 
 Status Record::ParseValues(std::string_view in, std::shared_ptr<const Schema> schema, Record* out) {
   SpilledValueReader r(in);
-  uint16_t n;
-  if (!r.U16(&n)) return Truncated("field count");
+  uint64_t n;
+  if (!r.Varint(&n)) return Truncated("field count");
   if (n != schema->size()) return Status::Corruption("spilled record does not match its schema");
   // The previous record's values are overwritten in place: a text field that was text before keeps
   // its string's storage, so record after record parses without allocating.
   std::vector<Value>& values = out->values_;
-  values.resize(n);
-  for (uint16_t i = 0; i < n; ++i) {
+  values.resize(static_cast<size_t>(n));
+  for (size_t i = 0; i < values.size(); ++i) {
     uint8_t kind;
     if (!r.U8(&kind)) return Truncated("field kind");
     Value& v = values[i];
@@ -162,8 +223,8 @@ Status Record::ParseValues(std::string_view in, std::shared_ptr<const Schema> sc
       }
       case Value::Kind::kInt: {
         uint64_t x;
-        if (!r.U64(&x)) return Truncated("int field");
-        v = Value::Int(static_cast<int64_t>(x));
+        if (!r.Varint(&x)) return Truncated("int field");
+        v = Value::Int(UnZigZag(x));
         break;
       }
       case Value::Kind::kDouble: {

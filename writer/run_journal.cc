@@ -15,7 +15,7 @@ Result<std::unique_ptr<RunJournal>> RunJournal::Create(const std::string& path, 
   auto journal = std::unique_ptr<RunJournal>(new RunJournal(path, fd));
   journal->header_ = header;
   nlohmann::ordered_json line;
-  line["journal"] = 1;
+  line["journal"] = kJournalVersion;
   line["fingerprint"] = header.fingerprint;
   line["ttl_timestamp"] = header.ttl_timestamp;
   line["spill_dir"] = header.spill_dir;
@@ -46,7 +46,11 @@ Result<std::unique_ptr<RunJournal>> RunJournal::Resume(const std::string& path) 
     if (!line.is_object()) return corrupt("has a line that is not JSON");
     try {
       if (n == 0) {
-        if (line.value("journal", 0) != 1) return corrupt("is not a version 1 journal");
+        if (line.value("journal", 0) != kJournalVersion) {
+          return corrupt("was written by another version of statefun-bootstrap (journal version " +
+                         std::to_string(line.value("journal", 0)) + ", this one reads " +
+                         std::to_string(kJournalVersion) + "), whose spill store this one cannot read");
+        }
         header.fingerprint = line.at("fingerprint").get<std::string>();
         header.ttl_timestamp = line.at("ttl_timestamp").get<int64_t>();
         header.spill_dir = line.at("spill_dir").get<std::string>();

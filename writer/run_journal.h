@@ -9,7 +9,7 @@
 // record's source position), which replaces them, so nothing is counted twice.
 //
 // Format: JSON lines in resume.jsonl.
-//   {"journal":1,"fingerprint":"...","ttl_timestamp":...,"spill_dir":"","sources":[...]}    first line
+//   {"journal":2,"fingerprint":"...","ttl_timestamp":...,"spill_dir":"","sources":[...]}    first line
 //   {"schema":3,"names":["id","name"]}          a record schema id used in the store (before its split)
 //   {"done":[0,5],"read":..,"forwarded":..,"dead_lettered":..,"dead_letter_bytes":..}   a finished split
 // A line cut short by the crash is ignored. When a source cannot resume (its resume state is null) the
@@ -36,6 +36,9 @@
 namespace sfb {
 
 inline constexpr char kRunJournalFile[] = "resume.jsonl";
+// Changes whenever the spill store's entries change form (2: compact record values, common/record.cc),
+// so a run resumes only a store its own version wrote.
+inline constexpr int kJournalVersion = 2;
 
 struct SplitCounts {
   uint64_t read = 0;
