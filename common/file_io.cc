@@ -20,18 +20,21 @@ constexpr size_t kSinkBuffer = 1 << 20;
 constexpr size_t kDirectChunk = 4 << 20;
 constexpr size_t kDirectAlign = 4096;
 
+// Turns O_DIRECT off for `fd`; false when it was not on (or cannot be turned off).
+bool DropODirect(int fd) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  return flags >= 0 && (flags & O_DIRECT) != 0 && ::fcntl(fd, F_SETFL, flags & ~O_DIRECT) == 0;
+}
+
 // Writes [p, p + n) at `offset`, retrying short and interrupted writes. A file system that accepted
 // O_DIRECT at open but refuses a write of it (EINVAL) gets the rest through the page cache.
 int PwriteAll(int fd, const char* p, size_t n, uint64_t offset) {
   while (n > 0) {
     const ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(offset));
     if (w < 0) {
-      if (errno == EINTR) continue;
-      const int flags = ::fcntl(fd, F_GETFL);
-      if (errno == EINVAL && flags >= 0 && (flags & O_DIRECT) != 0 && ::fcntl(fd, F_SETFL, flags & ~O_DIRECT) == 0) {
-        continue;
-      }
-      return errno;
+      const int err = errno;
+      if (err == EINTR || (err == EINVAL && DropODirect(fd))) continue;
+      return err;
     }
     p += w;
     n -= static_cast<size_t>(w);
@@ -128,8 +131,7 @@ Status FileSink::Flush() {
     if (const int err = WaitForChunk()) return WriteFailed(err, dispatched_ - kDirectChunk);
     if (filled_ == 0) return Status::OK();
     // The tail is shorter than a chunk, and O_DIRECT takes whole blocks: it goes through the page cache.
-    const int flags = ::fcntl(fd_, F_GETFL);
-    if (flags >= 0 && (flags & O_DIRECT) != 0) ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT);
+    DropODirect(fd_);
     if (const int err = PwriteAll(fd_, chunks_[filling_].get(), filled_, dispatched_)) {
       return WriteFailed(err, dispatched_);
     }
